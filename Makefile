@@ -1,0 +1,40 @@
+# Dangan: `make run` serves the archive with its embedded defaults; `make test` runs every test.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+export DANGAN_DATA_DIR ?= $(CURDIR)/data
+
+.PHONY: run test lint format messages system-packages clean
+
+$(BIN)/dangan: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Dangan needs Python 3.11 or newer"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+run: $(BIN)/dangan
+	$(BIN)/dangan run
+
+system-packages:
+	@bash scripts/system-packages.sh
+
+test: $(BIN)/dangan system-packages
+	$(BIN)/ruff check dangan tests bench
+	DANGAN_DATA_DIR=$(CURDIR)/data/test $(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(BIN)/dangan
+	$(BIN)/ruff check dangan tests bench
+	$(BIN)/ruff format --check dangan tests bench
+
+format: $(BIN)/dangan
+	$(BIN)/ruff check --fix dangan tests bench
+	$(BIN)/ruff format dangan tests bench
+
+# Rebuild translation catalogues after changing strings (needs GNU gettext).
+messages: $(BIN)/dangan
+	cd dangan && ../$(BIN)/dangan makemessages -l zh_Hans -l zh_Hant -l en --no-obsolete
+	cd dangan && ../$(BIN)/dangan compilemessages
+
+clean:
+	rm -rf $(VENV) data/test

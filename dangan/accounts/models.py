@@ -1,0 +1,115 @@
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Unit(models.Model):
+    """单位: the county bureau, one of its business units, a town or a village service point."""
+
+    class Kind(models.TextChoices):
+        BUREAU = "bureau", _("County bureau")
+        BUSINESS = "business", _("Business unit")
+        TOWN = "town", _("Town service platform")
+        VILLAGE = "village", _("Village service point")
+
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("parent unit"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="children",
+    )
+
+    class Meta:
+        verbose_name = _("unit")
+        verbose_name_plural = _("units")
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.name
+
+
+class Role(models.TextChoices):
+    """Business roles and the three administrators (三员), who are mutually exclusive."""
+
+    ARCHIVIST = "archivist", _("Archivist")
+    READING_CLERK = "reading_clerk", _("Reading-room clerk")
+    UNIT_CLERK = "unit_clerk", _("Business-unit clerk")
+    TOWN_CLERK = "town_clerk", _("Town clerk")
+    LEADER = "leader", _("Leader")
+    CITIZEN = "citizen", _("Citizen")
+    SYSTEM_ADMIN = "system_admin", _("System administrator")
+    SECURITY_ADMIN = "security_admin", _("Security administrator")
+    AUDITOR = "auditor", _("Security auditor")
+
+
+#: Roles that may file and change records inside their grants.
+EDITING_ROLES = {Role.ARCHIVIST}
+#: Roles that never read records, whatever grants they hold (三员分立).
+NO_RECORD_ROLES = {Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDITOR, Role.CITIZEN}
+
+
+class User(AbstractUser):
+    """A person who logs in. What records they see is decided by their grants alone."""
+
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.ARCHIVIST)
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("unit"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="users",
+    )
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    @property
+    def may_edit_records(self):
+        return self.role in EDITING_ROLES
+
+    @property
+    def may_read_records(self):
+        return self.role not in NO_RECORD_ROLES
+
+
+class Secrecy(models.IntegerChoices):
+    """密级, ordered so that a grant up to a level covers every lower level."""
+
+    PUBLIC = 0, _("Public")
+    INTERNAL = 1, _("Internal")
+    SECRET = 2, _("Secret")
+    CONFIDENTIAL = 3, _("Confidential")
+    TOP_SECRET = 4, _("Top secret")
+
+
+class Grant(models.Model):
+    """A right to read (and, for an archivist, to change) the records in one scope.
+
+    An empty fonds, category or unit means "any". A user sees a record when any one of their
+    grants covers it; with no grant a user sees nothing.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="grants")
+    fonds = models.ForeignKey(
+        "catalogue.Fonds", verbose_name=_("fonds"), null=True, blank=True, on_delete=models.CASCADE
+    )
+    category = models.ForeignKey(
+        "catalogue.Category", verbose_name=_("category"), null=True, blank=True,
+        on_delete=models.CASCADE,
+    )
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("records of unit"), null=True, blank=True, on_delete=models.CASCADE
+    )
+    max_secrecy = models.PositiveSmallIntegerField(
+        _("up to secrecy level"), choices=Secrecy.choices, default=Secrecy.INTERNAL
+    )
+
+    class Meta:
+        verbose_name = _("grant")
+        verbose_name_plural = _("grants")
+
+    def __str__(self):
+        any_ = _("any")
+        return (
+            f"{self.user}: {self.fonds or any_} / {self.category or any_} / "
+            f"{self.unit or any_} ≤ {self.get_max_secrecy_display()}"
+        )

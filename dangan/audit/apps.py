@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditConfig(AppConfig):
+    name = "dangan.audit"
+    label = "audit"
+    verbose_name = _("Audit trail")
+
+    def ready(self):
+        from . import signals  # noqa: F401

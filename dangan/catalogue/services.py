@@ -1,0 +1,222 @@
+"""Writing the catalogue: creating, filing and changing records, always with the audit trail.
+
+One path for one record and for a hundred thousand: ``create_records`` takes a batch, so the
+register import and the demo use exactly the checks and the numbering that a clerk's form uses.
+"""
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.forms.models import model_to_dict
+from django.utils.translation import gettext as _
+
+from dangan.accounts.selectors import may_write_record
+from dangan.audit.models import AuditEvent
+from dangan.audit.services import Event, record_events
+from dangan.people.models import RecordPerson
+
+from . import archival_code
+from .models import Category, CodeCounter, Fonds, Record, Retention
+from .schema import clean_metadata
+
+#: Fields a clerk may set directly on a record (besides fonds, category and metadata).
+CORE_FIELDS = [
+    "level", "year", "retention", "org_code", "title", "date", "responsible", "doc_number",
+    "secrecy", "secrecy_term", "openness", "public_attribute", "page_count", "carrier",
+    "legacy_number", "box_number", "remarks", "unit",
+]
+#: Fields that make up the archival code: fixed once a record is filed.
+CODE_FIELDS = {"fonds", "category", "year", "retention", "org_code"}
+#: DA/T 18 elements that must be present before a record is filed (档号 is given at filing).
+REQUIRED_AT_FILING = ["title", "date", "responsible", "retention", "openness"]
+
+
+@dataclass
+class RecordDraft:
+    """A record as submitted, before it is checked, numbered and saved."""
+
+    fonds: Fonds
+    category: Category
+    values: dict
+    metadata: dict = field(default_factory=dict)
+    persons: list = field(default_factory=list)  # Person objects, saved
+    file: bool = True
+
+
+def snapshot(record: Record) -> dict:
+    """What the audit trail keeps of a record's state."""
+    data = model_to_dict(record, exclude=["persons"])
+    data["archival_code"] = record.archival_code
+    return data
+
+
+def _check_filing(record: Record) -> None:
+    missing = [name for name in REQUIRED_AT_FILING if getattr(record, name) in (None, "")]
+    if missing:
+        raise ValidationError({
+            name: ValidationError(_("Required before filing (DA/T 18)."), code="required_at_filing")
+            for name in missing
+        })
+
+
+def _build(draft: RecordDraft, fields_by_category: dict, actor) -> Record:
+    unknown = set(draft.values) - set(CORE_FIELDS)
+    if unknown:
+        raise ValidationError(_("Unknown record fields: %(names)s") % {"names": ", ".join(unknown)},
+                              code="unknown_field")
+    fields = fields_by_category.setdefault(draft.category.pk, list(draft.category.fields.all()))
+    values = dict(draft.values)
+    values.setdefault("retention", draft.category.default_retention)
+    values.setdefault("level", draft.category.level)
+    if values.get("year") in (None, "") and isinstance(values.get("date"), datetime.date):
+        values["year"] = values["date"].year
+    record = Record(fonds=draft.fonds, category=draft.category,
+                    metadata=clean_metadata(fields, draft.metadata),
+                    created_by=actor if getattr(actor, "pk", None) else None, **values)
+    record.full_clean(exclude=["archival_code", "persons", "code_prefix", "sequence",
+                               "created_by", "volume"], validate_unique=False)
+    if actor is not None and not may_write_record(actor, record):
+        raise PermissionDenied(_("You may not file records in this fonds, category or level."))
+    if draft.file:
+        _check_filing(record)
+    return record
+
+
+def _number(records: list[Record]) -> None:
+    """Give filed records their archival codes, one counter update per code prefix."""
+    by_key = defaultdict(list)
+    for record in records:
+        if record.state == Record.State.FILED:
+            values = archival_code.values_for(record)
+            key = archival_code.render(record.category.code_template, values, None)
+            by_key[key].append((record, values))
+    for key, group in by_key.items():
+        try:
+            with transaction.atomic():
+                CodeCounter.objects.get_or_create(prefix=key)
+        except IntegrityError:  # created by another clerk at the same moment
+            pass
+        CodeCounter.objects.filter(prefix=key).update(last=F("last") + len(group))
+        last = CodeCounter.objects.values_list("last", flat=True).get(prefix=key)
+        for offset, (record, values) in enumerate(group):
+            record.sequence = last - len(group) + 1 + offset
+            record.code_prefix = key
+            record.archival_code = archival_code.render(
+                record.category.code_template, values, record.sequence)
+
+
+def create_records(*, actor, drafts: list[RecordDraft]) -> list[Record]:
+    """Check, number and save ``drafts`` in one transaction; all of them or none.
+
+    ``actor`` None means the system itself (the demo, an operator's command).
+    Raises ``ValidationError`` for the first bad draft (callers that report per row check
+    each draft with ``check_draft`` first) and ``PermissionDenied`` outside the actor's grants.
+    """
+    fields_by_category: dict = {}
+    records = [_build(d, fields_by_category, actor) for d in drafts]
+    with transaction.atomic():
+        for record, draft in zip(records, drafts, strict=True):
+            record.state = Record.State.FILED if draft.file else Record.State.DRAFT
+        _number(records)
+        Record.objects.bulk_create(records, batch_size=500)
+        RecordPerson.objects.bulk_create(
+            [RecordPerson(record=r, person=p) for r, d in zip(records, drafts, strict=True)
+             for p in d.persons],
+            batch_size=500,
+        )
+        record_events(actor=actor, events=[
+            Event(action=AuditEvent.Action.CREATE, obj=r, after=snapshot(r)) for r in records
+        ])
+    return records
+
+
+def check_draft(draft: RecordDraft, *, actor=None) -> None:
+    """Raise the ``ValidationError`` that ``create_records`` would raise for ``draft``."""
+    _build(draft, {}, actor)
+
+
+def create_record(*, actor, fonds, category, values, metadata=None, persons=(), file=True):
+    return create_records(actor=actor, drafts=[RecordDraft(
+        fonds=fonds, category=category, values=values, metadata=metadata or {},
+        persons=list(persons), file=file)])[0]
+
+
+def update_record(*, actor, record: Record, values=None, metadata=None, persons=None) -> Record:
+    """Change a record's fields, metadata (the given keys) or persons, audited.
+
+    The parts of a filed record's archival code cannot change here: re-filing is its own act.
+    """
+    values = dict(values or {})
+    if actor is not None and not may_write_record(actor, record):
+        raise PermissionDenied(_("You may not change this record."))
+    unknown = set(values) - set(CORE_FIELDS)
+    if unknown:
+        raise ValidationError(_("Unknown record fields: %(names)s") % {"names": ", ".join(unknown)},
+                              code="unknown_field")
+    if record.state == Record.State.FILED:
+        moved = [k for k in CODE_FIELDS & set(values) if values[k] != getattr(record, k)]
+        if moved:
+            raise ValidationError(
+                {k: ValidationError(_("Part of the archival code of a filed record; it cannot be "
+                                      "changed by editing."), code="code_field_locked")
+                 for k in moved})
+    with transaction.atomic():
+        record = Record.objects.select_for_update().get(pk=record.pk)
+        before = snapshot(record)
+        before_persons = sorted(record.persons.values_list("pk", flat=True))
+        for name, value in values.items():
+            setattr(record, name, value)
+        if metadata is not None:
+            merged = {**record.metadata, **metadata}
+            record.metadata = clean_metadata(list(record.category.fields.all()), merged)
+        record.full_clean(exclude=["persons", "created_by", "volume"], validate_unique=False)
+        if actor is not None and not may_write_record(actor, record):
+            raise PermissionDenied(_("You may not move a record outside your rights."))
+        if record.state == Record.State.FILED:
+            _check_filing(record)
+        record.save()
+        after = snapshot(record)
+        if persons is not None:
+            record.person_links.exclude(person__in=persons).delete()
+            for person in persons:
+                RecordPerson.objects.get_or_create(record=record, person=person)
+            before["persons"] = before_persons
+            after["persons"] = sorted(p.pk for p in persons)
+        changed = {k: v for k, v in after.items() if before.get(k) != v}
+        if changed:
+            record_events(actor=actor, events=[Event(
+                action=AuditEvent.Action.UPDATE, obj=record,
+                before={k: before.get(k) for k in changed}, after=changed)])
+    return record
+
+
+def file_record(*, actor, record: Record) -> Record:
+    """File a draft: check the DA/T 18 elements and give it its archival code."""
+    with transaction.atomic():
+        record = Record.objects.select_for_update().get(pk=record.pk)
+        if record.state == Record.State.FILED:
+            return record
+        if actor is not None and not may_write_record(actor, record):
+            raise PermissionDenied(_("You may not file this record."))
+        _check_filing(record)
+        record.state = Record.State.FILED
+        _number([record])
+        record.save(update_fields=["state", "archival_code", "code_prefix", "sequence",
+                                   "updated_at"])
+        record_events(actor=actor, events=[Event(
+            action=AuditEvent.Action.UPDATE, obj=record, before={"state": "draft"},
+            after={"state": "filed", "archival_code": record.archival_code})])
+    return record
+
+
+def retention_for(category: Category, record_type: str | None) -> str:
+    """The retention the schedule gives a kind of record, else the category's default."""
+    if record_type:
+        rule = category.retention_rules.filter(record_type=record_type).first()
+        if rule:
+            return rule.retention
+    return category.default_retention or Retention.D100

@@ -1,0 +1,47 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Person(models.Model):
+    """A person records concern, keyed by the 18-digit national ID number: one person, one file."""
+
+    class Sex(models.TextChoices):
+        FEMALE = "F", _("Female")
+        MALE = "M", _("Male")
+
+    id_number = models.CharField(_("national ID number"), max_length=18, unique=True)
+    id_number_15 = models.CharField(_("old 15-digit number"), max_length=15, blank=True,
+                                    db_index=True)
+    name = models.CharField(_("name"), max_length=50, db_index=True)
+    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
+    birth_date = models.DateField(_("date of birth"))
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("person")
+        verbose_name_plural = _("persons")
+        ordering = ["name", "id_number"]
+
+    def __str__(self):
+        from .id_numbers import mask
+
+        return f"{self.name} ({mask(self.id_number)})"
+
+
+class RecordPerson(models.Model):
+    """That a record concerns a person, and how (the subject of a person file, a party, …)."""
+
+    class Role(models.TextChoices):
+        SUBJECT = "subject", _("Subject")
+        PARTY = "party", _("Party")
+
+    record = models.ForeignKey("catalogue.Record", on_delete=models.CASCADE,
+                               related_name="person_links")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="record_links")
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.SUBJECT)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["record", "person"], name="record_person_unique")
+        ]
