@@ -26,6 +26,25 @@ def _parts(template: str):
     return parts, template[position:]
 
 
+def template_problems(template: str) -> list[str]:
+    """What is wrong with a code template, in words for the administrator (empty when fine)."""
+    from django.utils.translation import gettext as _
+
+    parts, _tail = _parts(template)
+    tokens = [token for _literal, token, _width in parts]
+    problems = []
+    if tokens.count("seq") != 1:
+        problems.append(_("The template must contain {seq} (the item number) exactly once."))
+    if "year" not in tokens:
+        problems.append(_("The template must contain {year}."))
+    if "fonds" not in tokens:
+        problems.append(_("The template must contain {fonds}."))
+    leftover = _TOKEN.sub("", template)
+    if "{" in leftover or "}" in leftover:
+        problems.append(_("The template contains an unknown {token}."))
+    return problems
+
+
 def render(template: str, values: dict, sequence: int | None) -> str:
     """The code for ``values`` with ``sequence``; with None, the counter key (sequence as #)."""
     parts, tail = _parts(template)

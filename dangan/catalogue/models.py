@@ -1,8 +1,10 @@
 """The catalogue: fonds, categories with their metadata schemas, records and their archival codes."""
 
 import datetime
+import re
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -106,6 +108,13 @@ class Category(models.Model):
     def __str__(self):
         return self.name
 
+    def clean(self):
+        from .archival_code import template_problems
+
+        problems = template_problems(self.code_template)
+        if problems:
+            raise ValidationError({"code_template": problems})
+
 
 class FieldDefinition(models.Model):
     """One metadata field of a category's schema, editable by an administrator without code."""
@@ -143,6 +152,16 @@ class FieldDefinition(models.Model):
 
     def __str__(self):
         return f"{self.category.code}.{self.key}"
+
+    def clean(self):
+        if self.kind == self.Kind.CHOICE and not self.choices:
+            raise ValidationError({"choices": _("A choice field needs its allowed values.")})
+        if self.pattern:
+            try:
+                re.compile(self.pattern)
+            except re.error as exc:
+                raise ValidationError({"pattern": _("Not a valid pattern: %(error)s")
+                                       % {"error": exc}}) from None
 
 
 class RetentionRule(models.Model):

@@ -59,3 +59,17 @@ def test_two_clerks_filing_at_once_get_distinct_gap_free_numbers(fonds, category
     assert errors == []
     numbers = sorted(Record.objects.filter(year=2020).values_list("sequence", flat=True))
     assert numbers == list(range(1, 41))
+
+
+def test_template_without_item_number_is_refused_with_a_reason():
+    from django.core.exceptions import ValidationError
+
+    from dangan.catalogue.models import Category
+
+    category = Category(code="X", name="X", code_template="{fonds}-{year}-{colour}")
+    try:
+        category.clean()
+    except ValidationError as error:
+        assert len(error.message_dict["code_template"]) == 2
+    else:
+        raise AssertionError("a template without {seq} was accepted")

@@ -1,6 +1,7 @@
 """``dangan run``: bring the archive up on this machine with its embedded defaults."""
 
 import atexit
+import signal
 import subprocess
 import sys
 
@@ -33,6 +34,8 @@ class Command(BaseCommand):
             worker = subprocess.Popen(
                 [sys.executable, "-m", "dangan.cli", "db_worker", "--queue-name", "*"])
             atexit.register(worker.terminate)
+        # A service manager stops us with SIGTERM: leave through atexit so the worker stops too.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         host, _sep, port = bind.rpartition(":")
         self.stdout.write(self.style.SUCCESS(
             _("Dangan is running at http://%(bind)s/ — log in as %(user)s with password %(pw)s")

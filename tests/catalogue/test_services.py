@@ -1,0 +1,94 @@
+"""Creating, filing and changing records: DA/T 18 checks, rights, audit."""
+
+import datetime
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from dangan.accounts.models import Secrecy
+from dangan.audit.models import AuditEvent
+from dangan.audit.services import verify_chain
+from dangan.catalogue.models import Category, Record
+from dangan.catalogue.services import create_record, file_record, update_record
+
+BASE = {"title": "[测试]", "year": 2001, "date": datetime.date(2001, 5, 1),
+        "responsible": "县人社局", "openness": "controlled"}
+
+
+def test_filing_needs_the_required_da_t_18_elements(fonds, category):
+    with pytest.raises(ValidationError) as error:
+        create_record(actor=None, fonds=fonds, category=category,
+                      values={**BASE, "responsible": "", "date": None})
+    assert set(error.value.message_dict) == {"responsible", "date"}
+    assert not Record.objects.exists()
+
+
+def test_a_draft_gets_its_code_only_when_filed(fonds, category):
+    draft = create_record(actor=None, fonds=fonds, category=category,
+                          values={**BASE, "responsible": ""}, file=False)
+    assert draft.archival_code is None
+    with pytest.raises(ValidationError):
+        file_record(actor=None, record=draft)
+    update_record(actor=None, record=draft, values={"responsible": "县人社局"})
+    filed = file_record(actor=None, record=draft)
+    assert filed.archival_code == "A001-SYTG·2001-D50-0001"
+
+
+def test_metadata_is_checked_against_the_category_schema(fonds):
+    kg = Category.objects.get(code="KG")
+    with pytest.raises(ValidationError) as error:
+        create_record(actor=None, fonds=fonds, category=kg, values=BASE,
+                      metadata={"grade": "特级工", "theory_score": "很高", "colour": "red"})
+    assert set(error.value.message_dict) == {"grade", "theory_score", "colour"}
+    record = create_record(actor=None, fonds=fonds, category=kg, values=BASE,
+                           metadata={"grade": "高级工", "theory_score": "79",
+                                     "test_date": "2009年12月"})
+    assert record.metadata == {"grade": "高级工", "theory_score": 79, "test_date": "2009-12"}
+
+
+def test_code_parts_of_a_filed_record_cannot_be_edited(make_record):
+    record = make_record()
+    with pytest.raises(ValidationError) as error:
+        update_record(actor=None, record=record, values={"year": 1999})
+    assert error.value.message_dict.keys() == {"year"}
+
+
+def test_archivist_outside_grant_cannot_file_or_change(make_user, make_record, fonds, category):
+    tx_only = make_user(grants=[{"category": Category.objects.get(code="TX")}])
+    with pytest.raises(PermissionDenied):
+        create_record(actor=tx_only, fonds=fonds, category=category, values=BASE)
+    with pytest.raises(PermissionDenied):
+        update_record(actor=tx_only, record=make_record(), values={"title": "[改]"})
+
+
+def test_reading_room_clerk_cannot_change_records(make_user, make_record):
+    from dangan.accounts.models import Role
+
+    clerk = make_user(role=Role.READING_CLERK)
+    with pytest.raises(PermissionDenied):
+        update_record(actor=clerk, record=make_record(), values={"title": "[改]"})
+
+
+def test_every_change_is_in_the_audit_trail_with_before_and_after(archivist, make_record):
+    record = make_record(actor=archivist)
+    update_record(actor=archivist, record=record, values={"title": "[新题名]",
+                                                          "secrecy": Secrecy.PUBLIC})
+    events = AuditEvent.objects.filter(object_type="catalogue.record", object_id=str(record.pk))
+    created, changed = events.order_by("id")
+    assert created.action == "create" and created.actor == archivist
+    assert changed.before == {"title": "[测试档案1]", "secrecy": Secrecy.INTERNAL}
+    assert changed.after == {"title": "[新题名]", "secrecy": Secrecy.PUBLIC}
+    assert verify_chain() == []
+
+
+def test_an_audit_row_edited_behind_the_applications_back_breaks_the_chain(make_record):
+    make_record()
+    make_record()
+    first = AuditEvent.objects.order_by("id").first()
+    AuditEvent.objects.filter(pk=first.pk).update(actor_name="someone else")
+    assert verify_chain() == [first.pk]
+
+
+def test_retention_counts_from_the_first_of_january_after_the_year(make_record):
+    assert make_record(year=2001, retention="D10").retention_expires == datetime.date(2012, 1, 1)
+    assert make_record(retention="Y").retention_expires is None
