@@ -24,6 +24,15 @@ def _f(key, label, kind=F_TEXT, *, required=False, choices=(), aliases=(), patte
 WORK_UNIT = _f("work_unit", "工作单位", aliases=["原工作单位", "原单位", "单位名称", "所在单位"])
 WORK_START = _f("work_start", "参加工作时间", F_DATE, aliases=["参工时间", "参加工作日期"])
 
+#: The upper levels of the classification scheme (标准体系表); records are filed in the leaves.
+GROUPS = [
+    {"code": "XZ", "name": "行政管理类", "children": ["WS", "JX"]},
+    {"code": "RS", "name": "人事人才类", "children": ["GBRS", "HXDX"]},
+    {"code": "JY", "name": "就业和职业能力类", "children": ["SYTG", "KG"]},
+    {"code": "SB", "name": "社会保险类", "children": ["TX", "YB", "QYCB", "JGSY", "CXJM"]},
+    {"code": "LD", "name": "劳动关系类", "children": ["ZC"]},
+]
+
 CATEGORIES = [
     {"code": "WS", "name": "文书档案", "class_code": "WS", "level": "item", "retention": "D30",
      "template": "{fonds}-{class}·{year}-{retention}-{org}-{seq:4}", "title": "",
@@ -118,11 +127,17 @@ def install(apps):
         code="BUREAU", defaults={"name": "县人力资源和社会保障局", "kind": "bureau"})
     Fonds.objects.get_or_create(code="A001", defaults={"name": "县人力资源和社会保障局",
                                                       "unit": bureau})
+    parents = {}
+    for position, group in enumerate(GROUPS, start=1):
+        parent, _ = Category.objects.get_or_create(code=group["code"], defaults={
+            "name": group["name"], "position": position * 100})
+        parents.update({child: parent for child in group["children"]})
     for position, spec in enumerate(CATEGORIES, start=1):
         category, created = Category.objects.get_or_create(code=spec["code"], defaults={
             "name": spec["name"], "class_code": spec["class_code"], "level": spec["level"],
             "default_retention": spec["retention"], "title_template": spec["title"],
-            "position": position * 10,
+            "position": parents[spec["code"]].position + position,
+            "parent": parents[spec["code"]],
             **({"code_template": spec["template"]} if "template" in spec else {}),
         })
         if not created:

@@ -68,7 +68,13 @@ def _build(draft: RecordDraft, fields_by_category: dict, actor) -> Record:
     if unknown:
         raise ValidationError(_("Unknown record fields: %(names)s") % {"names": ", ".join(unknown)},
                               code="unknown_field")
-    fields = fields_by_category.setdefault(draft.category.pk, list(draft.category.fields.all()))
+    if draft.category.pk not in fields_by_category:
+        if draft.category.children.exists():
+            raise ValidationError(
+                {"category": ValidationError(_("Records are filed in a category of the lowest "
+                                               "level, not in a group."), code="group_category")})
+        fields_by_category[draft.category.pk] = list(draft.category.fields.all())
+    fields = fields_by_category[draft.category.pk]
     values = dict(draft.values)
     values.setdefault("retention", draft.category.default_retention)
     values.setdefault("level", draft.category.level)

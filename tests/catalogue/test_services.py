@@ -92,3 +92,11 @@ def test_an_audit_row_edited_behind_the_applications_back_breaks_the_chain(make_
 def test_retention_counts_from_the_first_of_january_after_the_year(make_record):
     assert make_record(year=2001, retention="D10").retention_expires == datetime.date(2012, 1, 1)
     assert make_record(retention="Y").retention_expires is None
+
+
+def test_records_are_not_filed_in_a_group_of_the_scheme(fonds):
+    group = Category.objects.get(code="SB")
+    assert group.children.filter(code="TX").exists()
+    with pytest.raises(ValidationError) as error:
+        create_record(actor=None, fonds=fonds, category=group, values=BASE)
+    assert error.value.error_dict["category"][0].code == "group_category"
