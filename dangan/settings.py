@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
     "django_tasks",
     "django_tasks_db",
@@ -48,6 +49,8 @@ INSTALLED_APPS = [
     "dangan.audit",
     "dangan.catalogue",
     "dangan.people",
+    "dangan.content",
+    "dangan.digitize",
     "dangan.intake",
     "dangan.api",
     "dangan.site",
@@ -120,8 +123,10 @@ PASSWORD_HASHERS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-     "OPTIONS": {"min_length": 10}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -148,21 +153,41 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
-                "OPTIONS": {"location": str(DATA_DIR / "files")}},
+    "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(DATA_DIR / "files")},
+    },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
+# Content (scans, PDFs, sound, video): content-addressed blobs, on local disk or in S3-compatible
+# object storage (MinIO, Ceph RGW). See docs/content.md.
+CONTENT_STORE = env.str("DANGAN_CONTENT_STORE", default="local")  # "local" or "s3"
+CONTENT_DIR = Path(env.str("DANGAN_CONTENT_DIR", default=str(DATA_DIR / "content")))
+CONTENT_FSYNC = env.bool("DANGAN_CONTENT_FSYNC", default=True)
+CONTENT_S3 = {
+    "endpoint_url": env.str("DANGAN_S3_ENDPOINT_URL", default=""),
+    "bucket": env.str("DANGAN_S3_BUCKET", default="dangan"),
+    "access_key": env.str("DANGAN_S3_ACCESS_KEY", default=""),
+    "secret_key": env.str("DANGAN_S3_SECRET_KEY", default=""),
+    "region": env.str("DANGAN_S3_REGION", default="us-east-1"),
+    "prefix": env.str("DANGAN_S3_PREFIX", default=""),
+}
 DANGAN_MAX_REGISTER_BYTES = env.int("DANGAN_MAX_REGISTER_BYTES", default=50 * 1024 * 1024)
+# OCR (digitization): "rapidocr" (models inside its wheel, offline) or "tesseract" (Debian
+# tesseract-ocr-chi-sim/chi-tra, when installed). Threads per engine: 0 lets onnxruntime choose.
+DANGAN_OCR_ENGINE = env.str("DANGAN_OCR_ENGINE", default="rapidocr")
+DANGAN_OCR_THREADS = env.int("DANGAN_OCR_THREADS", default=0)
 
 # --- API -------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # Basic first, so that a request without credentials is answered 401 with a challenge.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.BasicAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -172,9 +197,16 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Dangan API",
-    "DESCRIPTION": "Fonds, categories, records and persons of the archive, with the same rights as the pages.",
+    "DESCRIPTION": (
+        "Fonds, categories, records and persons of the archive, with the same rights as the pages."
+    ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI from the drf-spectacular-sidecar package: no CDN, works offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {"RetentionEnum": "dangan.catalogue.models.Retention"},
 }
 
 # --- Logging: never full ID numbers or secrets (see dangan.people.id_numbers.mask) --------------

@@ -12,5 +12,6 @@ urlpatterns = [
     path("catalogue/", include("dangan.catalogue.urls")),
     path("people/", include("dangan.people.urls")),
     path("intake/", include("dangan.intake.urls")),
+    path("content/", include("dangan.content.urls")),
     path("", RedirectView.as_view(pattern_name="catalogue:record-list", permanent=False)),
 ]

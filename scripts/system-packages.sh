@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Debian packages the tests need: Chromium for the browser tests, CJK fonts for rendering.
+# Debian packages the tests need: Chromium for the browser tests, CJK fonts for rendering,
+# poppler-utils to read the text layer of the searchable PDFs (digitization).
 # Installs what is missing when we may (root with apt-get); otherwise says what to install.
 set -euo pipefail
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
+command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)  # reads the searchable PDFs' text
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "Installing ${need[*]} from Debian…"

@@ -14,6 +14,12 @@ from dangan.people.services import check_person, resolve_persons
 PASSWORD = "correct horse battery 9"
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Argon2 is slow on purpose; the tests make many users and test passwords elsewhere."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def fonds(db):
     return Fonds.objects.get(code="A001")
@@ -30,8 +36,14 @@ def make_user(db):
     counter = itertools.count(1)
 
     def make(*, role=Role.ARCHIVIST, grants=({"max_secrecy": Secrecy.CONFIDENTIAL},), **extra):
-        return create_user(actor=None, username=f"user{next(counter)}", password=PASSWORD,
-                           role=role, grants=list(grants), **extra)
+        return create_user(
+            actor=None,
+            username=f"user{next(counter)}",
+            password=PASSWORD,
+            role=role,
+            grants=list(grants),
+            **extra,
+        )
 
     return make
 
@@ -48,13 +60,24 @@ def make_record(fonds, category):
 
     def make(*, person=None, actor=None, category=category, **values):
         n = next(counter)
-        values = {"title": f"[测试档案{n}]", "year": 2001, "date": datetime.date(2001, 5, 1),
-                  "responsible": "县人社局", "openness": "controlled", **values}
+        values = {
+            "title": f"[测试档案{n}]",
+            "year": 2001,
+            "date": datetime.date(2001, 5, 1),
+            "responsible": "县人社局",
+            "openness": "controlled",
+            **values,
+        }
         persons = []
         if person is not None:
             persons = list(resolve_persons(actor=actor, entries=[check_person(**person)]).values())
-        return create_record(actor=actor, fonds=values.pop("fonds", fonds), category=category,
-                             values=values, persons=persons)
+        return create_record(
+            actor=actor,
+            fonds=values.pop("fonds", fonds),
+            category=category,
+            values=values,
+            persons=persons,
+        )
 
     return make
 

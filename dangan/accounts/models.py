@@ -16,8 +16,12 @@ class Unit(models.Model):
     name = models.CharField(_("name"), max_length=100)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     parent = models.ForeignKey(
-        "self", verbose_name=_("parent unit"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="children",
+        "self",
+        verbose_name=_("parent unit"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
 
     class Meta:
@@ -54,7 +58,11 @@ class User(AbstractUser):
 
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.ARCHIVIST)
     unit = models.ForeignKey(
-        Unit, verbose_name=_("unit"), null=True, blank=True, on_delete=models.PROTECT,
+        Unit,
+        verbose_name=_("unit"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="users",
     )
 
@@ -93,7 +101,10 @@ class Grant(models.Model):
         "catalogue.Fonds", verbose_name=_("fonds"), null=True, blank=True, on_delete=models.CASCADE
     )
     category = models.ForeignKey(
-        "catalogue.Category", verbose_name=_("category"), null=True, blank=True,
+        "catalogue.Category",
+        verbose_name=_("category"),
+        null=True,
+        blank=True,
         on_delete=models.CASCADE,
     )
     unit = models.ForeignKey(

@@ -9,18 +9,38 @@ from dangan.audit.services import record_event
 from .models import Grant, Role, Secrecy, Unit, User
 
 
-def create_user(*, actor, username, password, role=Role.ARCHIVIST, unit=None, grants=(),
-                is_staff=False, is_superuser=False, **extra) -> User:
+def create_user(
+    *,
+    actor,
+    username,
+    password,
+    role=Role.ARCHIVIST,
+    unit=None,
+    grants=(),
+    is_staff=False,
+    is_superuser=False,
+    **extra,
+) -> User:
     """A user with their grants (dicts of Grant fields) in one audited step."""
     with transaction.atomic():
-        user = User(username=username, role=role, unit=unit, is_staff=is_staff,
-                    is_superuser=is_superuser, **extra)
+        user = User(
+            username=username,
+            role=role,
+            unit=unit,
+            is_staff=is_staff,
+            is_superuser=is_superuser,
+            **extra,
+        )
         user.set_password(password)
         user.save()
         for grant in grants:
             Grant.objects.create(user=user, **grant)
-        record_event(actor=actor, action=AuditEvent.Action.CREATE, obj=user,
-                     after={"username": username, "role": role, "grants": len(grants)})
+        record_event(
+            actor=actor,
+            action=AuditEvent.Action.CREATE,
+            obj=user,
+            after={"username": username, "role": role, "grants": len(grants)},
+        )
     return user
 
 
@@ -37,10 +57,17 @@ def ensure_demo_admin(password_file) -> tuple[str, str]:
         password_file.chmod(0o600)
     user = User.objects.filter(username="admin").first()
     if user is None:
-        create_user(actor=None, username="admin", password=password, role=Role.ARCHIVIST,
-                    unit=Unit.objects.filter(kind=Unit.Kind.BUREAU).first(),
-                    grants=[{"max_secrecy": Secrecy.CONFIDENTIAL}], is_staff=True,
-                    is_superuser=True, first_name="演示管理员")
+        create_user(
+            actor=None,
+            username="admin",
+            password=password,
+            role=Role.ARCHIVIST,
+            unit=Unit.objects.filter(kind=Unit.Kind.BUREAU).first(),
+            grants=[{"max_secrecy": Secrecy.CONFIDENTIAL}],
+            is_staff=True,
+            is_superuser=True,
+            first_name="演示管理员",
+        )
     elif not user.check_password(password):
         user.set_password(password)
         user.save(update_fields=["password"])

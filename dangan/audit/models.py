@@ -16,6 +16,7 @@ class AuditEvent(models.Model):
         DELETE = "delete", _("Deleted")
         READ = "read", _("Read")
         EXPORT = "export", _("Exported")
+        DOWNLOAD = "download", _("Downloaded")
         IMPORT = "import", _("Imported")
         SEARCH = "search", _("Searched")
         LOGIN = "login", _("Logged in")
@@ -23,8 +24,14 @@ class AuditEvent(models.Model):
         LOGOUT = "logout", _("Logged out")
 
     at = models.DateTimeField(_("time"), db_index=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("who"), null=True,
-                              blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("who"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     actor_name = models.CharField(_("who (name)"), max_length=150, blank=True)
     action = models.CharField(_("action"), max_length=16, choices=Action.choices, db_index=True)
     object_type = models.CharField(_("object type"), max_length=40, blank=True)
@@ -51,3 +58,6 @@ class AuditHead(models.Model):
     """The chain's latest digest, one row, locked while an entry is appended."""
 
     digest = models.CharField(max_length=64, blank=True)
+
+    def __str__(self):
+        return self.digest

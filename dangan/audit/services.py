@@ -30,16 +30,28 @@ class Event:
 
 
 def _canonical(value) -> str:
-    return json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False, sort_keys=True,
-                      separators=(",", ":"))
+    return json.dumps(
+        value, cls=DjangoJSONEncoder, ensure_ascii=False, sort_keys=True, separators=(",", ":")
+    )
 
 
 def _digest(previous: str, event: AuditEvent) -> str:
-    body = _canonical([
-        previous, event.at.isoformat(), event.actor_id, event.actor_name, event.action,
-        event.object_type, event.object_id, event.object_repr, event.before, event.after,
-        event.detail, event.ip,
-    ])
+    body = _canonical(
+        [
+            previous,
+            event.at.isoformat(),
+            event.actor_id,
+            event.actor_name,
+            event.action,
+            event.object_type,
+            event.object_id,
+            event.object_repr,
+            event.before,
+            event.after,
+            event.detail,
+            event.ip,
+        ]
+    )
     return hashlib.sha256(body.encode()).hexdigest()
 
 
@@ -67,7 +79,9 @@ def record_events(*, actor, events: list[Event]) -> list[AuditEvent]:
                 object_type=e.object_type or (obj._meta.label_lower if obj is not None else ""),
                 object_id=e.object_id or (str(obj.pk) if obj is not None else ""),
                 object_repr=(e.object_repr or (str(obj) if obj is not None else ""))[:200],
-                before=_to_json(e.before), after=_to_json(e.after), detail=_to_json(e.detail),
+                before=_to_json(e.before),
+                after=_to_json(e.after),
+                detail=_to_json(e.detail),
                 ip=ip,
             )
             row.previous_digest = previous

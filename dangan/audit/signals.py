@@ -23,5 +23,10 @@ def _logged_out(sender, request, user, **kwargs):
 def _login_failed(sender, credentials, request=None, **kwargs):
     username = str(credentials.get("username", ""))[:150]
     user = get_user_model().objects.filter(username=username).first()
-    record_event(actor=None, action=AuditEvent.Action.LOGIN_FAILED, obj=user,
-                 object_type="accounts.user", object_repr=username)
+    record_event(
+        actor=None,
+        action=AuditEvent.Action.LOGIN_FAILED,
+        obj=user,
+        object_type="accounts.user",
+        object_repr=username,
+    )

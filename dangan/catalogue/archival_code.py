@@ -21,7 +21,7 @@ def _parts(template: str):
     parts, position = [], 0
     for match in _TOKEN.finditer(template):
         width = int(match.group(2)) if match.group(2) else 0
-        parts.append((template[position:match.start()], match.group(1), width))
+        parts.append((template[position : match.start()], match.group(1), width))
         position = match.end()
     return parts, template[position:]
 

@@ -1,4 +1,6 @@
-"""Dates as registers write them: ``1958.03``, ``1958年3月``, ``19580301``, ``1958-3-1``, Excel cells.
+"""Dates as registers write them.
+
+``1958.03``, ``1958年3月``, ``19580301``, ``1958-3-1``, Excel date cells.
 
 A date keeps the precision it was given: a register that says only "March 1958" must not be
 turned into "1 March 1958" in the metadata (the record's sortable ``date`` uses the first day).
@@ -45,8 +47,11 @@ class PartialDate:
 
     def agrees_with(self, date: datetime.date) -> bool:
         """Whether ``date`` lies within this date's precision."""
-        return (self.year == date.year and (self.month is None or self.month == date.month)
-                and (self.day is None or self.day == date.day))
+        return (
+            self.year == date.year
+            and (self.month is None or self.month == date.month)
+            and (self.day is None or self.day == date.day)
+        )
 
 
 def parse_date(value) -> PartialDate | None:
@@ -76,5 +81,8 @@ def parse_date(value) -> PartialDate | None:
             if not 1000 <= result.year <= 2999:
                 break
             return result
-    raise ValidationError(_("“%(value)s” is not a date that can be read."), code="date_unreadable",
-                          params={"value": text[:40]})
+    raise ValidationError(
+        _("“%(value)s” is not a date that can be read."),
+        code="date_unreadable",
+        params={"value": text[:40]},
+    )

@@ -1,4 +1,4 @@
-"""The catalogue: fonds, categories with their metadata schemas, records and their archival codes."""
+"""The catalogue: fonds, categories with their metadata schemas, records, archival codes."""
 
 import datetime
 import re
@@ -75,27 +75,42 @@ class Category(models.Model):
     code = models.CharField(_("code"), max_length=16, unique=True)
     name = models.CharField(_("name"), max_length=100, unique=True)
     parent = models.ForeignKey(
-        "self", verbose_name=_("parent category"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="children",
+        "self",
+        verbose_name=_("parent category"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     class_code = models.CharField(
-        _("DA/T 13 category code"), max_length=4, default="ZY",
+        _("DA/T 13 category code"),
+        max_length=4,
+        default="ZY",
         help_text=_("WS documents, RS personnel, ZY specialised (business) records, …"),
     )
-    level = models.CharField(_("filing level"), max_length=8, choices=Level.choices,
-                             default=Level.ITEM)
+    level = models.CharField(
+        _("filing level"), max_length=8, choices=Level.choices, default=Level.ITEM
+    )
     default_retention = models.CharField(
         _("default retention"), max_length=4, choices=Retention.choices, default=Retention.D100
     )
     code_template = models.CharField(
-        _("archival code template"), max_length=100, default=DEFAULT_CODE_TEMPLATE,
-        help_text=_("Tokens: {fonds} {category} {class} {year} {retention} {org} {seq:N}. "
-                    "An empty token drops the separator before it."),
+        _("archival code template"),
+        max_length=100,
+        default=DEFAULT_CODE_TEMPLATE,
+        help_text=_(
+            "Tokens: {fonds} {category} {class} {year} {retention} {org} {seq:N}. "
+            "An empty token drops the separator before it."
+        ),
     )
     title_template = models.CharField(
-        _("supplied title template"), max_length=200, blank=True,
-        help_text=_("Title written for a record whose source gives none, e.g. "
-                    "“{name} unemployment custody file”; archivists' titles go in [ ]."),
+        _("supplied title template"),
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "Title written for a record whose source gives none, e.g. "
+            "“{name} unemployment custody file”; archivists' titles go in [ ]."
+        ),
     )
     description = models.TextField(_("description"), blank=True)
     position = models.PositiveIntegerField(_("position"), default=0)
@@ -137,7 +152,9 @@ class FieldDefinition(models.Model):
     pattern = models.CharField(_("pattern (regular expression)"), max_length=200, blank=True)
     max_length = models.PositiveIntegerField(_("maximum length"), null=True, blank=True)
     aliases = models.JSONField(
-        _("column names in old registers"), default=list, blank=True,
+        _("column names in old registers"),
+        default=list,
+        blank=True,
         help_text=_("Header names that the register import maps to this field."),
     )
     position = models.PositiveIntegerField(_("position"), default=0)
@@ -147,7 +164,9 @@ class FieldDefinition(models.Model):
         verbose_name_plural = _("metadata fields")
         ordering = ["category", "position", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["category", "key"], name="field_key_unique_per_category")
+            models.UniqueConstraint(
+                fields=["category", "key"], name="field_key_unique_per_category"
+            )
         ]
 
     def __str__(self):
@@ -160,8 +179,9 @@ class FieldDefinition(models.Model):
             try:
                 re.compile(self.pattern)
             except re.error as exc:
-                raise ValidationError({"pattern": _("Not a valid pattern: %(error)s")
-                                       % {"error": exc}}) from None
+                raise ValidationError(
+                    {"pattern": _("Not a valid pattern: %(error)s") % {"error": exc}}
+                ) from None
 
 
 class RetentionRule(models.Model):
@@ -177,7 +197,9 @@ class RetentionRule(models.Model):
         verbose_name_plural = _("retention schedule")
         ordering = ["category", "record_type"]
         constraints = [
-            models.UniqueConstraint(fields=["category", "record_type"], name="retention_rule_unique")
+            models.UniqueConstraint(
+                fields=["category", "record_type"], name="retention_rule_unique"
+            )
         ]
 
     def __str__(self):
@@ -198,12 +220,17 @@ class Record(models.Model):
     )
     level = models.CharField(_("level"), max_length=8, choices=Level.choices, default=Level.ITEM)
     volume = models.ForeignKey(
-        "self", verbose_name=_("volume"), null=True, blank=True, on_delete=models.PROTECT,
+        "self",
+        verbose_name=_("volume"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="items",
     )
     state = models.CharField(_("state"), max_length=8, choices=State.choices, default=State.DRAFT)
-    archival_code = models.CharField(_("archival code"), max_length=80, null=True, blank=True,
-                                     unique=True)
+    archival_code = models.CharField(
+        _("archival code"), max_length=80, null=True, blank=True, unique=True
+    )
     code_prefix = models.CharField(max_length=80, blank=True, editable=False)
     sequence = models.PositiveIntegerField(_("item number"), null=True, blank=True)
     year = models.PositiveSmallIntegerField(_("year"))
@@ -213,27 +240,35 @@ class Record(models.Model):
     date = models.DateField(_("date"), null=True, blank=True)
     responsible = models.CharField(_("responsible party"), max_length=200, blank=True)
     doc_number = models.CharField(_("document number"), max_length=100, blank=True)
-    secrecy = models.PositiveSmallIntegerField(_("secrecy"), choices=Secrecy.choices,
-                                               default=Secrecy.INTERNAL)
+    secrecy = models.PositiveSmallIntegerField(
+        _("secrecy"), choices=Secrecy.choices, default=Secrecy.INTERNAL
+    )
     secrecy_term = models.CharField(_("secrecy term"), max_length=20, blank=True)
-    openness = models.CharField(_("openness"), max_length=12, choices=Openness.choices,
-                                default=Openness.UNREVIEWED)
-    public_attribute = models.CharField(_("public attribute"), max_length=12,
-                                        choices=PublicAttribute.choices,
-                                        default=PublicAttribute.NOT_PUBLIC)
+    openness = models.CharField(
+        _("openness"), max_length=12, choices=Openness.choices, default=Openness.UNREVIEWED
+    )
+    public_attribute = models.CharField(
+        _("public attribute"),
+        max_length=12,
+        choices=PublicAttribute.choices,
+        default=PublicAttribute.NOT_PUBLIC,
+    )
     page_count = models.PositiveIntegerField(_("pages"), null=True, blank=True)
     carrier = models.CharField(_("carrier"), max_length=20, default="paper", blank=True)
-    legacy_number = models.CharField(_("legacy archive number"), max_length=80, blank=True,
-                                     db_index=True)
+    legacy_number = models.CharField(
+        _("legacy archive number"), max_length=80, blank=True, db_index=True
+    )
     box_number = models.CharField(_("box number"), max_length=40, blank=True)
     remarks = models.TextField(_("remarks"), blank=True)
     metadata = models.JSONField(_("category fields"), default=dict, blank=True)
-    persons = models.ManyToManyField("people.Person", through="people.RecordPerson",
-                                     related_name="records", blank=True)
+    persons = models.ManyToManyField(
+        "people.Person", through="people.RecordPerson", related_name="records", blank=True
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("changed"), auto_now=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("record")
@@ -244,12 +279,18 @@ class Record(models.Model):
             models.Index(fields=["year", "id"], name="record_year"),
             models.Index(fields=["category", "legacy_number"], name="record_cat_legacy"),
             models.Index(fields=["retention", "year"], name="record_retention"),
+            # The list's default order is newest first: each single filter needs its (x, id).
+            models.Index(fields=["retention", "id"], name="record_retention_id"),
+            models.Index(fields=["fonds", "id"], name="record_fonds_id"),
+            models.Index(fields=["category", "id"], name="record_category_id"),
             models.Index(fields=["openness", "id"], name="record_openness"),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["code_prefix", "sequence"],
-                                    condition=models.Q(sequence__isnull=False),
-                                    name="record_sequence_unique_per_prefix"),
+            models.UniqueConstraint(
+                fields=["code_prefix", "sequence"],
+                condition=models.Q(sequence__isnull=False),
+                name="record_sequence_unique_per_prefix",
+            ),
         ]
 
     def __str__(self):

@@ -8,6 +8,7 @@ not see. Reads of a single record are written to the audit trail: records concer
 import re
 import unicodedata
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 
 from dangan.accounts.selectors import record_scope
@@ -47,8 +48,18 @@ def visible_categories(user) -> QuerySet[Category]:
     ).order_by("position", "code")
 
 
-def browse_records(user, *, fonds=None, category=None, year=None, retention=None,
-                   openness=None, state=None, q=None, sort=DEFAULT_SORT) -> QuerySet[Record]:
+def browse_records(
+    user,
+    *,
+    fonds=None,
+    category=None,
+    year=None,
+    retention=None,
+    openness=None,
+    state=None,
+    q=None,
+    sort=DEFAULT_SORT,
+) -> QuerySet[Record]:
     """Visible records filtered the way the list page and the API filter them.
 
     ``q`` matches an archival code or legacy number (exact or prefix), an ID number (whole, or
@@ -69,33 +80,55 @@ def browse_records(user, *, fonds=None, category=None, year=None, retention=None
     if state:
         records = records.filter(state=state)
     if q:
-        records = records.filter(_lookup(q))
-    return records.select_related("fonds", "category").order_by(*SORTS.get(sort, SORTS[DEFAULT_SORT]))
+        hits = records.filter(_lookup(q))
+        # Words of a title only when nothing matched a code, number or name: a title scan reads
+        # every record, and full-text search over titles and pages is the search app's job.
+        records = hits if hits.exists() else records.filter(title__contains=q.strip())
+    return records.select_related("fonds", "category").order_by(
+        *SORTS.get(sort, SORTS[DEFAULT_SORT])
+    )
+
+
+def _prefix(field: str, text: str) -> Q:
+    """``field`` starts with ``text``, written so that the field's index is used.
+
+    PostgreSQL answers ``LIKE 'x%'`` from the pattern index Django makes; SQLite's LIKE is
+    case-insensitive and skips indexes, so there a range on the binary ordering does the work.
+    """
+    if connection.vendor == "sqlite":
+        return Q(**{f"{field}__gte": text, f"{field}__lt": text + "\U0010ffff"})
+    return Q(**{f"{field}__startswith": text})
 
 
 def _lookup(q: str) -> Q:
-    text = unicodedata.normalize("NFKC", q).strip().upper()
-    match = Q(archival_code__startswith=text) | Q(legacy_number=text)
-    if _DIGITS.match(text):
-        from dangan.people.id_numbers import upgrade_15
+    """Records whose code, legacy number or person matches ``q``: each branch an indexed look-up."""
+    from dangan.people.id_numbers import upgrade_15
+    from dangan.people.models import Person, RecordPerson
+    from dangan.people.names import fold
 
-        ids = {text}
-        if len(text) == 15:
-            ids.add(upgrade_15(text))
+    text = unicodedata.normalize("NFKC", q).strip().upper()
+    match = _prefix("archival_code", text) | Q(legacy_number=text)
+    if _DIGITS.match(text):
         if len(text) >= 15:
-            match |= Q(persons__id_number__in=ids) | Q(persons__id_number_15=text)
-        else:
-            match |= Q(persons__id_number__endswith=text)
+            ids = {text, upgrade_15(text)} if len(text) == 15 else {text}
+            persons = Person.objects.filter(Q(id_number__in=ids) | Q(id_number_15=text))
+        else:  # the last digits of an ID number, as a visitor reads them off a card
+            persons = Person.objects.filter(_prefix("id_reversed", text[::-1]))
     else:
-        match |= Q(persons__name=text) | Q(title__contains=q.strip())
-    return Q(pk__in=Record.objects.filter(match).values("pk"))
+        persons = Person.objects.filter(name_folded=fold(q))
+    linked = RecordPerson.objects.filter(person__in=persons.values("pk")).values("record_id")
+    return match | Q(pk__in=linked)
 
 
 def read_record(user, pk) -> Record:
     """One record for ``user`` to look at, its reading audited; ``Record.DoesNotExist`` if not
     visible (callers answer 404: whether it exists is not for them to learn)."""
-    record = (visible_records(user).select_related("fonds", "category", "unit", "volume")
-              .prefetch_related("persons").get(pk=pk))
+    record = (
+        visible_records(user)
+        .select_related("fonds", "category", "unit", "volume")
+        .prefetch_related("persons")
+        .get(pk=pk)
+    )
     record_event(actor=user, action=AuditEvent.Action.READ, obj=record)
     return record
 
@@ -103,3 +136,42 @@ def read_record(user, pk) -> Record:
 def record_for_edit(user, pk) -> Record:
     """A record the user may see, for a form to change (the service checks the write right)."""
     return visible_records(user).select_related("fonds", "category").get(pk=pk)
+
+
+def granted_categories(user) -> QuerySet[Category]:
+    """The categories the user's grants reach, for a page's category tree and selects.
+
+    Read from the grants, not the records, so it stays cheap with millions of records.
+    """
+    from dangan.accounts.models import Grant
+
+    if record_scope(user) is None:
+        return Category.objects.none()
+    grants = Grant.objects.filter(user=user)
+    if grants.filter(category__isnull=True).exists():
+        return Category.objects.all()
+    return Category.objects.filter(pk__in=grants.values("category_id"))
+
+
+def granted_fonds(user) -> QuerySet[Fonds]:
+    """The fonds the user's grants reach (see ``granted_categories``)."""
+    from dangan.accounts.models import Grant
+
+    if record_scope(user) is None:
+        return Fonds.objects.none()
+    grants = Grant.objects.filter(user=user)
+    if grants.filter(fonds__isnull=True).exists():
+        return Fonds.objects.all()
+    return Fonds.objects.filter(pk__in=grants.values("fonds_id"))
+
+
+def record_history(user, record: Record) -> QuerySet[AuditEvent]:
+    """The audit trail of one record (creation, changes, exports; not every reading), newest
+    first, for those who may change records; empty for everyone else."""
+    if not getattr(user, "may_edit_records", False):
+        return AuditEvent.objects.none()
+    return (
+        AuditEvent.objects.filter(object_type=Record._meta.label_lower, object_id=str(record.pk))
+        .exclude(action=AuditEvent.Action.READ)
+        .order_by("-id")
+    )

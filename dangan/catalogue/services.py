@@ -25,9 +25,24 @@ from .schema import clean_metadata
 
 #: Fields a clerk may set directly on a record (besides fonds, category and metadata).
 CORE_FIELDS = [
-    "level", "year", "retention", "org_code", "title", "date", "responsible", "doc_number",
-    "secrecy", "secrecy_term", "openness", "public_attribute", "page_count", "carrier",
-    "legacy_number", "box_number", "remarks", "unit",
+    "level",
+    "year",
+    "retention",
+    "org_code",
+    "title",
+    "date",
+    "responsible",
+    "doc_number",
+    "secrecy",
+    "secrecy_term",
+    "openness",
+    "public_attribute",
+    "page_count",
+    "carrier",
+    "legacy_number",
+    "box_number",
+    "remarks",
+    "unit",
 ]
 #: Fields that make up the archival code: fixed once a record is filed.
 CODE_FIELDS = {"fonds", "category", "year", "retention", "org_code"}
@@ -57,22 +72,33 @@ def snapshot(record: Record) -> dict:
 def _check_filing(record: Record) -> None:
     missing = [name for name in REQUIRED_AT_FILING if getattr(record, name) in (None, "")]
     if missing:
-        raise ValidationError({
-            name: ValidationError(_("Required before filing (DA/T 18)."), code="required_at_filing")
-            for name in missing
-        })
+        raise ValidationError(
+            {
+                name: ValidationError(
+                    _("Required before filing (DA/T 18)."), code="required_at_filing"
+                )
+                for name in missing
+            }
+        )
 
 
 def _build(draft: RecordDraft, fields_by_category: dict, actor) -> Record:
     unknown = set(draft.values) - set(CORE_FIELDS)
     if unknown:
-        raise ValidationError(_("Unknown record fields: %(names)s") % {"names": ", ".join(unknown)},
-                              code="unknown_field")
+        raise ValidationError(
+            _("Unknown record fields: %(names)s") % {"names": ", ".join(unknown)},
+            code="unknown_field",
+        )
     if draft.category.pk not in fields_by_category:
         if draft.category.children.exists():
             raise ValidationError(
-                {"category": ValidationError(_("Records are filed in a category of the lowest "
-                                               "level, not in a group."), code="group_category")})
+                {
+                    "category": ValidationError(
+                        _("Records are filed in a category of the lowest level, not in a group."),
+                        code="group_category",
+                    )
+                }
+            )
         fields_by_category[draft.category.pk] = list(draft.category.fields.all())
     fields = fields_by_category[draft.category.pk]
     values = dict(draft.values)
@@ -80,11 +106,28 @@ def _build(draft: RecordDraft, fields_by_category: dict, actor) -> Record:
     values.setdefault("level", draft.category.level)
     if values.get("year") in (None, "") and isinstance(values.get("date"), datetime.date):
         values["year"] = values["date"].year
-    record = Record(fonds=draft.fonds, category=draft.category,
-                    metadata=clean_metadata(fields, draft.metadata),
-                    created_by=actor if getattr(actor, "pk", None) else None, **values)
-    record.full_clean(exclude=["archival_code", "persons", "code_prefix", "sequence",
-                               "created_by", "volume"], validate_unique=False)
+    record = Record(
+        fonds=draft.fonds,
+        category=draft.category,
+        metadata=clean_metadata(fields, draft.metadata),
+        created_by=actor if getattr(actor, "pk", None) else None,
+        **values,
+    )
+    # fonds and category are saved objects the caller holds: checking that they exist would
+    # cost two queries per record, which a 100,000-row register import cannot afford.
+    record.full_clean(
+        exclude=[
+            "archival_code",
+            "persons",
+            "code_prefix",
+            "sequence",
+            "created_by",
+            "volume",
+            "fonds",
+            "category",
+        ],
+        validate_unique=False,
+    )
     if actor is not None and not may_write_record(actor, record):
         raise PermissionDenied(_("You may not file records in this fonds, category or level."))
     if draft.file:
@@ -112,7 +155,8 @@ def _number(records: list[Record]) -> None:
             record.sequence = last - len(group) + 1 + offset
             record.code_prefix = key
             record.archival_code = archival_code.render(
-                record.category.code_template, values, record.sequence)
+                record.category.code_template, values, record.sequence
+            )
 
 
 def create_records(*, actor, drafts: list[RecordDraft]) -> list[Record]:
@@ -130,13 +174,19 @@ def create_records(*, actor, drafts: list[RecordDraft]) -> list[Record]:
         _number(records)
         Record.objects.bulk_create(records, batch_size=500)
         RecordPerson.objects.bulk_create(
-            [RecordPerson(record=r, person=p) for r, d in zip(records, drafts, strict=True)
-             for p in d.persons],
+            [
+                RecordPerson(record=r, person=p)
+                for r, d in zip(records, drafts, strict=True)
+                for p in d.persons
+            ],
             batch_size=500,
         )
-        record_events(actor=actor, events=[
-            Event(action=AuditEvent.Action.CREATE, obj=r, after=snapshot(r)) for r in records
-        ])
+        record_events(
+            actor=actor,
+            events=[
+                Event(action=AuditEvent.Action.CREATE, obj=r, after=snapshot(r)) for r in records
+            ],
+        )
     return records
 
 
@@ -146,9 +196,19 @@ def check_draft(draft: RecordDraft, *, actor=None) -> None:
 
 
 def create_record(*, actor, fonds, category, values, metadata=None, persons=(), file=True):
-    return create_records(actor=actor, drafts=[RecordDraft(
-        fonds=fonds, category=category, values=values, metadata=metadata or {},
-        persons=list(persons), file=file)])[0]
+    return create_records(
+        actor=actor,
+        drafts=[
+            RecordDraft(
+                fonds=fonds,
+                category=category,
+                values=values,
+                metadata=metadata or {},
+                persons=list(persons),
+                file=file,
+            )
+        ],
+    )[0]
 
 
 def update_record(*, actor, record: Record, values=None, metadata=None, persons=None) -> Record:
@@ -161,15 +221,25 @@ def update_record(*, actor, record: Record, values=None, metadata=None, persons=
         raise PermissionDenied(_("You may not change this record."))
     unknown = set(values) - set(CORE_FIELDS)
     if unknown:
-        raise ValidationError(_("Unknown record fields: %(names)s") % {"names": ", ".join(unknown)},
-                              code="unknown_field")
+        raise ValidationError(
+            _("Unknown record fields: %(names)s") % {"names": ", ".join(unknown)},
+            code="unknown_field",
+        )
     if record.state == Record.State.FILED:
         moved = [k for k in CODE_FIELDS & set(values) if values[k] != getattr(record, k)]
         if moved:
             raise ValidationError(
-                {k: ValidationError(_("Part of the archival code of a filed record; it cannot be "
-                                      "changed by editing."), code="code_field_locked")
-                 for k in moved})
+                {
+                    k: ValidationError(
+                        _(
+                            "Part of the archival code of a filed record; it cannot be "
+                            "changed by editing."
+                        ),
+                        code="code_field_locked",
+                    )
+                    for k in moved
+                }
+            )
     with transaction.atomic():
         record = Record.objects.select_for_update().get(pk=record.pk)
         before = snapshot(record)
@@ -194,9 +264,17 @@ def update_record(*, actor, record: Record, values=None, metadata=None, persons=
             after["persons"] = sorted(p.pk for p in persons)
         changed = {k: v for k, v in after.items() if before.get(k) != v}
         if changed:
-            record_events(actor=actor, events=[Event(
-                action=AuditEvent.Action.UPDATE, obj=record,
-                before={k: before.get(k) for k in changed}, after=changed)])
+            record_events(
+                actor=actor,
+                events=[
+                    Event(
+                        action=AuditEvent.Action.UPDATE,
+                        obj=record,
+                        before={k: before.get(k) for k in changed},
+                        after=changed,
+                    )
+                ],
+            )
     return record
 
 
@@ -211,11 +289,20 @@ def file_record(*, actor, record: Record) -> Record:
         _check_filing(record)
         record.state = Record.State.FILED
         _number([record])
-        record.save(update_fields=["state", "archival_code", "code_prefix", "sequence",
-                                   "updated_at"])
-        record_events(actor=actor, events=[Event(
-            action=AuditEvent.Action.UPDATE, obj=record, before={"state": "draft"},
-            after={"state": "filed", "archival_code": record.archival_code})])
+        record.save(
+            update_fields=["state", "archival_code", "code_prefix", "sequence", "updated_at"]
+        )
+        record_events(
+            actor=actor,
+            events=[
+                Event(
+                    action=AuditEvent.Action.UPDATE,
+                    obj=record,
+                    before={"state": "draft"},
+                    after={"state": "filed", "archival_code": record.archival_code},
+                )
+            ],
+        )
     return record
 
 

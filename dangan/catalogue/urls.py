@@ -3,4 +3,10 @@ from django.urls import path
 from . import views
 
 app_name = "catalogue"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.record_list, name="record-list"),
+    path("export.xlsx", views.record_export, name="record-export"),
+    path("new/", views.record_create, name="record-create"),
+    path("<int:pk>/", views.record_detail, name="record-detail"),
+    path("<int:pk>/edit/", views.record_edit, name="record-edit"),
+]

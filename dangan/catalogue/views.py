@@ -1,1 +1,275 @@
-"""Pages of this app."""
+"""Staff pages of the catalogue: the list, a record, its form, and the Excel export.
+
+Every read starts from ``selectors.browse_records`` / ``read_record`` (the user's grants), every
+write goes through ``services``; the views only parse the request and render.
+"""
+
+import re
+import unicodedata
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from dangan.accounts.selectors import may_write_record
+from dangan.audit.models import AuditEvent
+from dangan.audit.services import record_event
+from dangan.people.id_numbers import mask
+from dangan.people.services import resolve_persons
+
+from . import exports, selectors, services
+from .forms import RecordFilterForm, RecordForm
+from .models import Record
+
+PAGE_SIZE = 50
+#: Above this many matches the list says "more than …" instead of counting them all.
+COUNT_CAP = 1000
+_ID_LIKE = re.compile(r"^\d{4,17}[\dX]?$")
+
+
+def masked_query(q: str | None) -> str | None:
+    """What the audit trail keeps of a search: an ID number (or its tail) masked."""
+    if not q:
+        return q
+    text = unicodedata.normalize("NFKC", q).strip().upper()
+    return mask(text) if _ID_LIKE.match(text) else q
+
+
+def _filter_form(request):
+    return RecordFilterForm(
+        request.GET or None,
+        fonds_choices=selectors.granted_fonds(request.user),
+        category_choices=selectors.granted_categories(request.user),
+    )
+
+
+def _category_tree(user, selected_fonds, selected_category):
+    """Fonds → categories (nested by parent) that the user's grants reach, for the side bar."""
+    categories = list(selectors.granted_categories(user).order_by("position", "code"))
+    by_parent = {}
+    known = {c.pk for c in categories}
+    for c in categories:
+        by_parent.setdefault(c.parent_id if c.parent_id in known else None, []).append(c)
+
+    def branch(parent_id, depth):
+        for c in by_parent.get(parent_id, []):
+            yield {"category": c, "depth": depth, "selected": c.pk == selected_category}
+            yield from branch(c.pk, depth + 1)
+
+    return [
+        {"fonds": f, "selected": f.pk == selected_fonds, "categories": list(branch(None, 0))}
+        for f in selectors.granted_fonds(user)
+    ]
+
+
+@login_required
+def record_list(request):
+    form = _filter_form(request)
+    selection = form.selection()
+    records = selectors.browse_records(request.user, **selection)
+    try:
+        page = max(1, int(request.GET.get("page", 1)))
+    except ValueError:
+        page = 1
+    start = (page - 1) * PAGE_SIZE
+    # One row more than a page tells whether there is a next page, without COUNT(*) over all.
+    rows = list(records.prefetch_related("persons")[start : start + PAGE_SIZE + 1])
+    has_next = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    capped = records.order_by()[: COUNT_CAP + 1].count()
+    if selection["q"]:
+        record_event(
+            actor=request.user,
+            action=AuditEvent.Action.SEARCH,
+            object_type="catalogue.record",
+            detail={"q": masked_query(selection["q"]), "page": page},
+        )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "catalogue/record_list.html",
+        {
+            "form": form,
+            "rows": [
+                {"record": r, "persons": [(p, mask(p.id_number)) for p in r.persons.all()]}
+                for r in rows
+            ],
+            "page": page,
+            "has_next": has_next,
+            "has_previous": page > 1,
+            "first_number": start + 1,
+            "count": min(capped, COUNT_CAP),
+            "count_capped": capped > COUNT_CAP,
+            "query": query.urlencode(),
+            "tree": _category_tree(request.user, selection["fonds"], selection["category"]),
+            "may_create": request.user.may_edit_records,
+        },
+    )
+
+
+@login_required
+def record_export(request):
+    form = _filter_form(request)
+    selection = form.selection()
+    records = selectors.browse_records(request.user, **selection)
+    output, count = exports.write_register(records)
+    record_event(
+        actor=request.user,
+        action=AuditEvent.Action.EXPORT,
+        object_type="catalogue.record",
+        detail={
+            "filters": {**selection, "q": masked_query(selection["q"])},
+            "rows": count,
+            "format": "xlsx",
+        },
+    )
+    name = f"archive-catalogue-{timezone.localtime():%Y%m%d-%H%M}.xlsx"
+    return FileResponse(
+        output,
+        as_attachment=True,
+        filename=name,
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+
+
+@login_required
+def record_detail(request, pk):
+    try:
+        record = selectors.read_record(request.user, pk)
+    except Record.DoesNotExist:
+        raise Http404(_("No such record.")) from None
+    metadata = [
+        (f.label, record.metadata.get(f.key))
+        for f in record.category.fields.all()
+        if f.key in record.metadata
+    ]
+    known = {f.key for f in record.category.fields.all()}
+    metadata += [(key, value) for key, value in record.metadata.items() if key not in known]
+    items = (
+        selectors.visible_records(request.user).filter(volume=record).order_by("sequence", "id")
+        if record.level == "volume"
+        else []
+    )
+    return render(
+        request,
+        "catalogue/record_detail.html",
+        {
+            "record": record,
+            "metadata": metadata,
+            "persons": [(p, mask(p.id_number)) for p in record.persons.all()],
+            "items": items,
+            "history": selectors.record_history(request.user, record)[:100],
+            "may_edit": may_write_record(request.user, record),
+        },
+    )
+
+
+def _save(form, *, actor, record=None, fonds=None):
+    """Save ``form`` through the services; their errors end on the form. True when saved."""
+    try:
+        with transaction.atomic():
+            entries = form.cleaned_data["persons"]
+            persons = None
+            if entries is not None:
+                persons = list(resolve_persons(actor=actor, entries=entries).values())
+            if record is None:
+                record = services.create_record(
+                    actor=actor,
+                    fonds=fonds,
+                    category=form.category,
+                    values=form.values(),
+                    metadata=form.metadata(),
+                    persons=persons or (),
+                    file=form.cleaned_data.get("file", False),
+                )
+            else:
+                record = services.update_record(
+                    actor=actor,
+                    record=record,
+                    values=form.values(),
+                    metadata=form.metadata(),
+                    persons=persons,
+                )
+    except ValidationError as exc:
+        form.add_service_errors(exc)
+        return None
+    return record
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def record_create(request):
+    if not request.user.may_edit_records:
+        raise PermissionDenied(_("You may not create records."))
+    categories = selectors.granted_categories(request.user)
+    fonds_choices = selectors.granted_fonds(request.user)
+    category = fonds = None
+    if request.GET.get("category"):
+        category = get_object_or_404(categories, pk=request.GET["category"])
+    fonds = (
+        get_object_or_404(fonds_choices, pk=request.GET["fonds"])
+        if request.GET.get("fonds")
+        else fonds_choices.first()
+    )
+    if category is None or fonds is None:
+        return render(
+            request,
+            "catalogue/record_category_choice.html",
+            {
+                "categories": categories,
+                "fonds_choices": fonds_choices,
+                "fonds": fonds,
+            },
+        )
+    form = RecordForm(request.POST or None, category=category)
+    if request.method == "POST" and form.is_valid():
+        record = _save(form, actor=request.user, fonds=fonds)
+        if record is not None:
+            return redirect("catalogue:record-detail", pk=record.pk)
+    return render(
+        request,
+        "catalogue/record_form.html",
+        {
+            "form": form,
+            "category": category,
+            "fonds": fonds,
+            "record": None,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def record_edit(request, pk):
+    try:
+        record = selectors.record_for_edit(request.user, pk)
+    except Record.DoesNotExist:
+        raise Http404(_("No such record.")) from None
+    if not may_write_record(request.user, record):
+        raise PermissionDenied(_("You may not change this record."))
+    form = RecordForm(
+        request.POST or None,
+        category=record.category,
+        record=record,
+        initial=RecordForm.initial_for(record),
+    )
+    if request.method == "POST" and form.is_valid():
+        if _save(form, actor=request.user, record=record) is not None:
+            return redirect("catalogue:record-detail", pk=record.pk)
+    return render(
+        request,
+        "catalogue/record_form.html",
+        {
+            "form": form,
+            "category": record.category,
+            "fonds": record.fonds,
+            "record": record,
+            "persons": [(p, mask(p.id_number)) for p in record.persons.all()],
+        },
+    )

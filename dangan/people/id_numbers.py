@@ -59,12 +59,14 @@ def normalize(raw) -> IdNumber:
     if len(text) != 18 or not text[:17].isdigit() or not (text[17].isdigit() or text[17] == "X"):
         raise ValidationError(
             _("“%(value)s” is not an ID number: it must have 18 digits (the last may be X) or 15."),
-            code="id_format", params={"value": mask(text)},
+            code="id_format",
+            params={"value": mask(text)},
         )
     if ric.calc_check_digit(text) != text[17]:
         raise ValidationError(
             _("The ID number %(value)s has a wrong check digit: the number was mistyped."),
-            code="id_checksum", params={"value": mask(text)},
+            code="id_checksum",
+            params={"value": mask(text)},
         )
     try:
         birth = datetime.date(int(text[6:10]), int(text[10:12]), int(text[12:14]))
@@ -73,10 +75,12 @@ def normalize(raw) -> IdNumber:
     if birth is None or birth > datetime.date.today() or birth.year < 1880:
         raise ValidationError(
             _("The ID number %(value)s contains an impossible date of birth."),
-            code="id_birth_date", params={"value": mask(text)},
+            code="id_birth_date",
+            params={"value": mask(text)},
         )
-    return IdNumber(number=text, birth_date=birth, sex="M" if int(text[16]) % 2 else "F",
-                    old_number=old)
+    return IdNumber(
+        number=text, birth_date=birth, sex="M" if int(text[16]) % 2 else "F", old_number=old
+    )
 
 
 def mask(number: str) -> str:

@@ -10,9 +10,15 @@ class Person(models.Model):
         MALE = "M", _("Male")
 
     id_number = models.CharField(_("national ID number"), max_length=18, unique=True)
-    id_number_15 = models.CharField(_("old 15-digit number"), max_length=15, blank=True,
-                                    db_index=True)
+    id_number_15 = models.CharField(
+        _("old 15-digit number"), max_length=15, blank=True, db_index=True
+    )
     name = models.CharField(_("name"), max_length=50, db_index=True)
+    #: ``names.fold(name)``: simplified, width-folded, no spaces, so that a search for 万平德
+    #: also finds a file written 萬平德. Set by ``services.resolve_persons``.
+    name_folded = models.CharField(max_length=50, blank=True, db_index=True, editable=False)
+    #: The number written backwards, so that "the last six digits" is an indexed prefix search.
+    id_reversed = models.CharField(max_length=18, blank=True, db_index=True, editable=False)
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
     birth_date = models.DateField(_("date of birth"))
     created_at = models.DateTimeField(auto_now_add=True)
@@ -36,8 +42,9 @@ class RecordPerson(models.Model):
         SUBJECT = "subject", _("Subject")
         PARTY = "party", _("Party")
 
-    record = models.ForeignKey("catalogue.Record", on_delete=models.CASCADE,
-                               related_name="person_links")
+    record = models.ForeignKey(
+        "catalogue.Record", on_delete=models.CASCADE, related_name="person_links"
+    )
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="record_links")
     role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.SUBJECT)
 
@@ -45,3 +52,6 @@ class RecordPerson(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["record", "person"], name="record_person_unique")
         ]
+
+    def __str__(self):
+        return f"{self.record_id} ↔ {self.person_id} ({self.role})"

@@ -21,8 +21,20 @@ def person_file(user, pk) -> tuple[Person, QuerySet]:
     ``Person.DoesNotExist`` when the user sees none of their records. The read is audited.
     """
     person = visible_persons(user).get(pk=pk)
-    records = (visible_records(user).filter(persons=person)
-               .select_related("fonds", "category").order_by("category__position", "year", "id"))
-    record_event(actor=user, action=AuditEvent.Action.READ, obj=person,
-                 object_repr=str(person))
+    records = (
+        visible_records(user)
+        .filter(persons=person)
+        .select_related("fonds", "category")
+        .order_by("category__position", "year", "id")
+    )
+    record_event(actor=user, action=AuditEvent.Action.READ, obj=person, object_repr=str(person))
     return person, records
+
+
+def persons_by_id_number(numbers) -> dict[str, Person]:
+    """Persons on file for 18-digit ``numbers``, keyed by number: for checks before a write.
+
+    Not permission-filtered and not audited: a write (a register import) must know whether a
+    number is already on file under another name, whoever's records carry it.
+    """
+    return {p.id_number: p for p in Person.objects.filter(id_number__in=list(numbers))}

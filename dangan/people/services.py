@@ -9,7 +9,7 @@ from dangan.audit.services import Event, record_events
 
 from . import id_numbers
 from .models import Person
-from .names import same_name
+from .names import fold, same_name
 
 
 def check_person(*, id_number, name, sex=None, birth_date=None) -> tuple[id_numbers.IdNumber, str]:
@@ -25,8 +25,9 @@ def check_person(*, id_number, name, sex=None, birth_date=None) -> tuple[id_numb
     if sex and sex != checked.sex:
         raise ValidationError(_("The sex does not agree with the ID number."), code="sex_mismatch")
     if birth_date is not None and not birth_date.agrees_with(checked.birth_date):
-        raise ValidationError(_("The date of birth does not agree with the ID number."),
-                              code="birth_date_mismatch")
+        raise ValidationError(
+            _("The date of birth does not agree with the ID number."), code="birth_date_mismatch"
+        )
     return checked, name
 
 
@@ -44,17 +45,40 @@ def resolve_persons(*, actor, entries: list[tuple[id_numbers.IdNumber, str]]) ->
         if number in found and not same_name(found[number].name, name):
             raise ValidationError(
                 _("The ID number %(id)s is on file for another name.")
-                % {"id": id_numbers.mask(number)}, code="id_name_conflict")
-    new = [Person(id_number=c.number, id_number_15=c.old_number or c.number_15, name=n,
-                  sex=c.sex, birth_date=c.birth_date)
-           for number, (c, n) in wanted.items() if number not in found]
+                % {"id": id_numbers.mask(number)},
+                code="id_name_conflict",
+            )
+    new = [
+        Person(
+            id_number=c.number,
+            id_number_15=c.old_number or c.number_15,
+            name=n,
+            name_folded=fold(n),
+            id_reversed=c.number[::-1],
+            sex=c.sex,
+            birth_date=c.birth_date,
+        )
+        for number, (c, n) in wanted.items()
+        if number not in found
+    ]
     if new:
         with transaction.atomic():
             Person.objects.bulk_create(new, batch_size=500)
-            record_events(actor=actor, events=[
-                Event(action=AuditEvent.Action.CREATE, obj=p,
-                      after={"id_number": id_numbers.mask(p.id_number), "name": p.name})
-                for p in new])
-        found.update({p.id_number: p for p in Person.objects.filter(
-            id_number__in=[p.id_number for p in new])})
+            record_events(
+                actor=actor,
+                events=[
+                    Event(
+                        action=AuditEvent.Action.CREATE,
+                        obj=p,
+                        after={"id_number": id_numbers.mask(p.id_number), "name": p.name},
+                    )
+                    for p in new
+                ],
+            )
+        found.update(
+            {
+                p.id_number: p
+                for p in Person.objects.filter(id_number__in=[p.id_number for p in new])
+            }
+        )
     return found

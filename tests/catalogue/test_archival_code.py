@@ -8,8 +8,14 @@ from dangan.catalogue.archival_code import render
 from dangan.catalogue.models import DEFAULT_CODE_TEMPLATE, Record
 from dangan.catalogue.services import create_record
 
-VALUES = {"fonds": "Z109", "category": "WS", "class": "WS", "year": 2011, "retention": "Y",
-          "org": "BGS"}
+VALUES = {
+    "fonds": "Z109",
+    "category": "WS",
+    "class": "WS",
+    "year": 2011,
+    "retention": "Y",
+    "org": "BGS",
+}
 
 
 def test_default_template_writes_da_t_22_codes():
@@ -27,25 +33,34 @@ def test_da_t_13_style_template_is_configurable():
 
 def test_codes_are_consecutive_per_prefix(make_record):
     codes = [make_record().archival_code for _ in range(3)]
-    assert codes == ["A001-SYTG·2001-D50-0001", "A001-SYTG·2001-D50-0002",
-                     "A001-SYTG·2001-D50-0003"]
+    assert codes == [
+        "A001-SYTG·2001-D50-0001",
+        "A001-SYTG·2001-D50-0002",
+        "A001-SYTG·2001-D50-0003",
+    ]
     assert make_record(year=2002).archival_code == "A001-SYTG·2002-D50-0001"
 
 
 @pytest.mark.django_db(transaction=True)
 def test_two_clerks_filing_at_once_get_distinct_gap_free_numbers(fonds, category):
 
-
-
-
     errors = []
 
     def file_some():
         try:
             for _ in range(10):
-                create_record(actor=None, fonds=fonds, category=category, values={
-                    "title": "[并发]", "year": 2020, "date": datetime.date(2020, 1, 1),
-                    "responsible": "县人社局", "openness": "controlled"})
+                create_record(
+                    actor=None,
+                    fonds=fonds,
+                    category=category,
+                    values={
+                        "title": "[并发]",
+                        "year": 2020,
+                        "date": datetime.date(2020, 1, 1),
+                        "responsible": "县人社局",
+                        "openness": "controlled",
+                    },
+                )
         except Exception as exc:  # reported below; a thread cannot fail the test itself
             errors.append(exc)
         finally:

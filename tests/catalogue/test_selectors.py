@@ -1,9 +1,9 @@
 """The one permission-aware selector: grants by fonds, category, unit and secrecy level."""
 
 from dangan.accounts.models import Role, Secrecy, Unit
+from dangan.audit.models import AuditEvent
 from dangan.catalogue.models import Category, Fonds, Record
 from dangan.catalogue.selectors import browse_records, read_record, visible_records
-from dangan.audit.models import AuditEvent
 
 PERSON = {"id_number": "320925194304016802", "name": "罗凤秀"}
 
@@ -78,3 +78,9 @@ def test_reading_an_invisible_record_looks_like_a_missing_one(make_user, make_re
         pass
     else:
         raise AssertionError("an invisible record was returned")
+
+
+def test_name_lookup_treats_simplified_and_traditional_alike(archivist, make_record):
+    record = make_record(person={"id_number": "320925195701242920", "name": "萬平德"})
+    assert list(browse_records(archivist, q="万平德")) == [record]
+    assert list(browse_records(archivist, q="萬平德")) == [record]

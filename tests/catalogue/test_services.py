@@ -11,21 +11,31 @@ from dangan.audit.services import verify_chain
 from dangan.catalogue.models import Category, Record
 from dangan.catalogue.services import create_record, file_record, update_record
 
-BASE = {"title": "[测试]", "year": 2001, "date": datetime.date(2001, 5, 1),
-        "responsible": "县人社局", "openness": "controlled"}
+BASE = {
+    "title": "[测试]",
+    "year": 2001,
+    "date": datetime.date(2001, 5, 1),
+    "responsible": "县人社局",
+    "openness": "controlled",
+}
 
 
 def test_filing_needs_the_required_da_t_18_elements(fonds, category):
     with pytest.raises(ValidationError) as error:
-        create_record(actor=None, fonds=fonds, category=category,
-                      values={**BASE, "responsible": "", "date": None})
+        create_record(
+            actor=None,
+            fonds=fonds,
+            category=category,
+            values={**BASE, "responsible": "", "date": None},
+        )
     assert set(error.value.message_dict) == {"responsible", "date"}
     assert not Record.objects.exists()
 
 
 def test_a_draft_gets_its_code_only_when_filed(fonds, category):
-    draft = create_record(actor=None, fonds=fonds, category=category,
-                          values={**BASE, "responsible": ""}, file=False)
+    draft = create_record(
+        actor=None, fonds=fonds, category=category, values={**BASE, "responsible": ""}, file=False
+    )
     assert draft.archival_code is None
     with pytest.raises(ValidationError):
         file_record(actor=None, record=draft)
@@ -37,12 +47,21 @@ def test_a_draft_gets_its_code_only_when_filed(fonds, category):
 def test_metadata_is_checked_against_the_category_schema(fonds):
     kg = Category.objects.get(code="KG")
     with pytest.raises(ValidationError) as error:
-        create_record(actor=None, fonds=fonds, category=kg, values=BASE,
-                      metadata={"grade": "特级工", "theory_score": "很高", "colour": "red"})
+        create_record(
+            actor=None,
+            fonds=fonds,
+            category=kg,
+            values=BASE,
+            metadata={"grade": "特级工", "theory_score": "很高", "colour": "red"},
+        )
     assert set(error.value.message_dict) == {"grade", "theory_score", "colour"}
-    record = create_record(actor=None, fonds=fonds, category=kg, values=BASE,
-                           metadata={"grade": "高级工", "theory_score": "79",
-                                     "test_date": "2009年12月"})
+    record = create_record(
+        actor=None,
+        fonds=fonds,
+        category=kg,
+        values=BASE,
+        metadata={"grade": "高级工", "theory_score": "79", "test_date": "2009年12月"},
+    )
     assert record.metadata == {"grade": "高级工", "theory_score": 79, "test_date": "2009-12"}
 
 
@@ -71,8 +90,9 @@ def test_reading_room_clerk_cannot_change_records(make_user, make_record):
 
 def test_every_change_is_in_the_audit_trail_with_before_and_after(archivist, make_record):
     record = make_record(actor=archivist)
-    update_record(actor=archivist, record=record, values={"title": "[新题名]",
-                                                          "secrecy": Secrecy.PUBLIC})
+    update_record(
+        actor=archivist, record=record, values={"title": "[新题名]", "secrecy": Secrecy.PUBLIC}
+    )
     events = AuditEvent.objects.filter(object_type="catalogue.record", object_id=str(record.pk))
     created, changed = events.order_by("id")
     assert created.action == "create" and created.actor == archivist

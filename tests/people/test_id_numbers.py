@@ -26,12 +26,15 @@ def test_birth_date_and_sex_are_derived():
     assert normalize("320925194401267072").sex == "M"
 
 
-@pytest.mark.parametrize("raw, code", [
-    ("", "id_missing"),
-    ("32092519430401680", "id_format"),
-    ("320925194304016803", "id_checksum"),
-    ("320925194313016804", "id_birth_date"),
-])
+@pytest.mark.parametrize(
+    "raw, code",
+    [
+        ("", "id_missing"),
+        ("32092519430401680", "id_format"),
+        ("320925194304016803", "id_checksum"),
+        ("320925194313016804", "id_birth_date"),
+    ],
+)
 def test_bad_numbers_are_refused_with_a_code(raw, code):
     with pytest.raises(ValidationError) as error:
         normalize(raw)

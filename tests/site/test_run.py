@@ -23,9 +23,21 @@ def test_run_serves_the_demo_on_an_empty_data_directory(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}  # the embedded defaults
     env["DANGAN_DATA_DIR"] = str(tmp_path)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "dangan.cli", "run", "--bind", f"127.0.0.1:{port}",
-         "--demo-persons", "10"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        [
+            sys.executable,
+            "-m",
+            "dangan.cli",
+            "run",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--demo-persons",
+            "10",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         banner = ""
         deadline = time.monotonic() + 120
@@ -50,9 +62,11 @@ def test_run_serves_the_demo_on_an_empty_data_directory(tmp_path):
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
         request = urllib.request.Request(
             f"http://127.0.0.1:{port}/login/",
-            data=urlencode({"username": username, "password": password,
-                            "csrfmiddlewaretoken": token}).encode(),
-            headers={"Referer": f"http://127.0.0.1:{port}/login/"})
+            data=urlencode(
+                {"username": username, "password": password, "csrfmiddlewaretoken": token}
+            ).encode(),
+            headers={"Referer": f"http://127.0.0.1:{port}/login/"},
+        )
         listing = opener.open(request, timeout=10).read().decode()
         assert "A001-" in listing  # demo records with archival codes are listed
     finally:

@@ -15,13 +15,16 @@ from dangan.catalogue.models import Record
 
 
 class Command(BaseCommand):
-    help = _("Migrate, create the demo administrator and data if empty, start worker and web server.")
+    help = _(
+        "Migrate, create the demo administrator and data if empty, start worker and web server."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--bind", default="127.0.0.1:8000", help=_("address:port to serve on"))
         parser.add_argument("--no-demo", action="store_true", help=_("do not load demo data"))
-        parser.add_argument("--no-worker", action="store_true",
-                            help=_("do not start the background worker here"))
+        parser.add_argument(
+            "--no-worker", action="store_true", help=_("do not start the background worker here")
+        )
         parser.add_argument("--demo-persons", type=int, default=300)
 
     def handle(self, *args, bind, no_demo, no_worker, demo_persons, **options):
@@ -32,18 +35,29 @@ class Command(BaseCommand):
             call_command("demo", persons=demo_persons, verbosity=0)
         if not no_worker:
             worker = subprocess.Popen(
-                [sys.executable, "-m", "dangan.cli", "db_worker", "--queue-name", "*"])
+                [sys.executable, "-m", "dangan.cli", "db_worker", "--queue-name", "*"]
+            )
             atexit.register(worker.terminate)
         # A service manager stops us with SIGTERM: leave through atexit so the worker stops too.
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         host, _sep, port = bind.rpartition(":")
-        self.stdout.write(self.style.SUCCESS(
-            _("Dangan is running at http://%(bind)s/ — log in as %(user)s with password %(pw)s")
-            % {"bind": bind, "user": username, "pw": password}))
-        self.stdout.write(_("Data directory: %(dir)s. Stop with Ctrl+C.") % {"dir": settings.DATA_DIR})
+        self.stdout.write(
+            self.style.SUCCESS(
+                _("Dangan is running at http://%(bind)s/ — log in as %(user)s with password %(pw)s")
+                % {"bind": bind, "user": username, "pw": password}
+            )
+        )
+        self.stdout.write(
+            _("Data directory: %(dir)s. Stop with Ctrl+C.") % {"dir": settings.DATA_DIR}
+        )
         from waitress import serve
 
         from dangan.wsgi import application
 
-        serve(application, host=host or "127.0.0.1", port=int(port), threads=8,
-              clear_untrusted_proxy_headers=True)
+        serve(
+            application,
+            host=host or "127.0.0.1",
+            port=int(port),
+            threads=8,
+            clear_untrusted_proxy_headers=True,
+        )

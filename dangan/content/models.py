@@ -1,0 +1,92 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from .stores import blob_key
+
+
+class Blob(models.Model):
+    """Stored bytes (原文/数字副本的字节), known by their SHA-256; the same bytes are kept once.
+
+    A row exists only for bytes that are safely in the store. The SM3 digest (GB/T 32905) is
+    kept beside SHA-256 for the fixity checks the national standards ask for.
+    """
+
+    sha256 = models.CharField(_("SHA-256"), max_length=64, unique=True)
+    sm3 = models.CharField(_("SM3"), max_length=64)
+    size = models.PositiveBigIntegerField(_("size (bytes)"))
+    mime = models.CharField(_("media type"), max_length=100)
+    format_name = models.CharField(_("format"), max_length=40)
+    format_version = models.CharField(_("format version"), max_length=20, blank=True)
+    created_at = models.DateTimeField(_("stored"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("blob")
+        verbose_name_plural = _("blobs")
+
+    def __str__(self):
+        return f"{self.sha256[:12]}… ({self.format_label})"
+
+    @property
+    def key(self) -> str:
+        return blob_key(self.sha256)
+
+    @property
+    def format_label(self) -> str:
+        return f"{self.format_name} {self.format_version}".strip()
+
+
+class Page(models.Model):
+    """页: one file of a record's digital copy at its place in the record's page order.
+
+    A page is one scanned image, or a whole PDF, OFD, sound or video file. Originals are what
+    was scanned or received; derivatives (OCR text, searchable PDF, thumbnails) are made from
+    them and point back with ``derived_from``.
+    """
+
+    class Role(models.TextChoices):
+        ORIGINAL = "original", _("Original")
+        DERIVATIVE = "derivative", _("Derivative")
+
+    record = models.ForeignKey(
+        "catalogue.Record", verbose_name=_("record"), on_delete=models.PROTECT, related_name="pages"
+    )
+    blob = models.ForeignKey(
+        Blob, verbose_name=_("content"), on_delete=models.PROTECT, related_name="pages"
+    )
+    position = models.IntegerField(_("page"))
+    role = models.CharField(_("role"), max_length=12, choices=Role.choices, default=Role.ORIGINAL)
+    derived_from = models.ForeignKey(
+        "self",
+        verbose_name=_("derived from"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="derivatives",
+    )
+    filename = models.CharField(_("file name"), max_length=255)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("added by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("added"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("page")
+        verbose_name_plural = _("pages")
+        ordering = ["record", "role", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["record", "position"],
+                condition=Q(role="original"),
+                name="page_position_unique",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.position}: {self.filename}"

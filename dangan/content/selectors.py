@@ -1,0 +1,60 @@
+"""Reading content, always through the records the user may see (``visible_records``)."""
+
+from django.db.models import QuerySet
+
+from dangan.accounts.selectors import may_write_record
+from dangan.audit.models import AuditEvent
+from dangan.audit.services import record_event
+from dangan.catalogue.models import Record
+from dangan.catalogue.selectors import visible_records
+
+from .models import Blob, Page
+from .stores import get_store
+
+#: What the file picker offers; the server decides by content, whatever the name says.
+ACCEPT = ".tif,.tiff,.jpg,.jpeg,.jp2,.j2k,.png,.pdf,.ofd,.wav,.mp3,.mp4"
+
+
+def record_pages(user, record) -> QuerySet[Page]:
+    """The original pages of a record, in page order; none if the record is not visible."""
+    return (
+        Page.objects.filter(
+            record__in=visible_records(user), record=record, role=Page.Role.ORIGINAL
+        )
+        .select_related("blob")
+        .order_by("position")
+    )
+
+
+def record_files_context(user, record: Record) -> dict:
+    """What the ``content/record_files.html`` fragment shows for ``record``."""
+    return {
+        "record": record,
+        "pages": list(record_pages(user, record)),
+        "may_upload": may_write_record(user, record),
+        "accept": ACCEPT,
+    }
+
+
+def open_blob(blob: Blob):
+    """The blob's bytes as a stream (``read(n)``, ``close()``), never loaded whole."""
+    return get_store().open(blob.key)
+
+
+def download_page(user, pk) -> tuple[Page, object]:
+    """A page the user may see and its opened content, the download audited;
+    ``Page.DoesNotExist`` otherwise (callers answer 404)."""
+    page = Page.objects.select_related("blob", "record").get(
+        pk=pk, record__in=visible_records(user)
+    )
+    record_event(
+        actor=user,
+        action=AuditEvent.Action.DOWNLOAD,
+        obj=page.record,
+        detail={
+            "page": page.pk,
+            "filename": page.filename,
+            "sha256": page.blob.sha256,
+        },
+    )
+    return page, open_blob(page.blob)

@@ -1,0 +1,192 @@
+"""Writing content: adding files to a record and changing their order, with the audit trail.
+
+``add_files`` walks each file through one pass — identify by content, digest (SHA-256 and SM3)
+and write into the store — and only when every file of the upload is acceptable are the blobs
+committed and the pages recorded, in one transaction with the audit event. A refused file or
+any failure leaves no page and no temporary file behind.
+"""
+
+import os
+import re
+import unicodedata
+from collections.abc import Iterable
+from contextlib import ExitStack
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F, Max
+from django.utils.translation import gettext as _
+
+from dangan.accounts.selectors import may_write_record
+from dangan.audit.models import AuditEvent
+from dangan.audit.services import record_event
+from dangan.catalogue.models import Record
+
+from .formats import Identifier
+from .models import Blob, Page
+from .stores import CHUNK_BYTES, get_store
+
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]+')
+MAX_FILENAME = 200
+
+
+def sanitize_filename(name: str) -> str:
+    """A file name safe to keep and to offer for download: no directories, no control or
+    reserved characters, no leading dots, at most ``MAX_FILENAME`` characters (extension kept)."""
+    name = unicodedata.normalize("NFC", str(name or ""))
+    name = re.split(r"[/\\]", name)[-1]
+    name = _UNSAFE.sub("_", name).strip(" .")
+    if len(name) > MAX_FILENAME:
+        stem, extension = os.path.splitext(name)
+        extension = extension[:20]
+        name = stem[: MAX_FILENAME - len(extension)] + extension
+    return name or "file"
+
+
+def _chunks(stream) -> Iterable[bytes]:
+    if hasattr(stream, "chunks"):  # Django's UploadedFile (rewinds itself)
+        yield from stream.chunks(CHUNK_BYTES)
+        return
+    while chunk := stream.read(CHUNK_BYTES):
+        yield chunk
+
+
+def _check_writable(actor, record):
+    if not may_write_record(actor, record):
+        raise PermissionDenied(_("You may not add or change the files of this record."))
+
+
+def add_files(*, actor, record: Record, files: list[tuple[str, object]]) -> list[Page]:
+    """Add ``files`` — ``(name, binary stream)`` pairs, in page order — after the record's
+    last page. All or nothing: one refused file refuses the upload, naming every bad file."""
+    _check_writable(actor, record)
+    if not files:
+        raise ValidationError(_("Choose at least one file."), code="no_files")
+    store = get_store()
+    errors, staged = [], []
+    with ExitStack() as stack:
+        for name, stream in files:
+            name = sanitize_filename(name)
+            identifier = Identifier(name)
+            # After a refusal nothing more is stored: the rest are only identified, so that
+            # the message names every file that cannot be kept.
+            incoming = None if errors else stack.enter_context(store.receive())
+            try:
+                for chunk in _chunks(stream):
+                    identifier.feed(chunk)
+                    if incoming is not None:
+                        incoming.write(chunk)
+                file_format = identifier.finish()
+            except ValidationError as error:
+                errors.append(error)
+                continue
+            staged.append((name, file_format, incoming))
+        if errors:
+            raise ValidationError(errors)
+        stored = [(name, file_format, incoming.commit()) for name, file_format, incoming in staged]
+    return _record_pages(actor=actor, record=record, stored=stored)
+
+
+def _record_pages(*, actor, record, stored) -> list[Page]:
+    with transaction.atomic():
+        # Lock the record so that two uploads to it number their pages one after the other.
+        Record.objects.select_for_update().filter(pk=record.pk).exists()
+        last = (
+            Page.objects.filter(record=record, role=Page.Role.ORIGINAL).aggregate(
+                last=Max("position")
+            )["last"]
+            or 0
+        )
+        pages = []
+        for offset, (name, file_format, blob) in enumerate(stored, start=1):
+            row, _created = Blob.objects.get_or_create(
+                sha256=blob.sha256,
+                defaults={
+                    "sm3": blob.sm3,
+                    "size": blob.size,
+                    "mime": file_format.mime,
+                    "format_name": file_format.name,
+                    "format_version": file_format.version,
+                },
+            )
+            pages.append(
+                Page(
+                    record=record,
+                    blob=row,
+                    position=last + offset,
+                    filename=name,
+                    created_by=actor if getattr(actor, "pk", None) else None,
+                )
+            )
+        Page.objects.bulk_create(pages)
+        record_event(
+            actor=actor,
+            action=AuditEvent.Action.UPDATE,
+            obj=record,
+            detail={
+                "change": "pages_added",
+                "pages": [
+                    {
+                        "page": page.pk,
+                        "position": page.position,
+                        "filename": page.filename,
+                        "sha256": page.blob.sha256,
+                        "sm3": page.blob.sm3,
+                        "size": page.blob.size,
+                        "format": page.blob.format_label,
+                    }
+                    for page in pages
+                ],
+            },
+        )
+    return pages
+
+
+def reorder_pages(*, actor, record: Record, order: list[int]) -> list[Page]:
+    """Put the record's pages in ``order`` (page ids, each original page exactly once)."""
+    _check_writable(actor, record)
+    with transaction.atomic():
+        pages = list(
+            Page.objects.select_for_update()
+            .filter(record=record, role=Page.Role.ORIGINAL)
+            .order_by("position")
+        )
+        before = [page.pk for page in pages]
+        order = [int(pk) for pk in order]
+        if sorted(order) != sorted(before):
+            raise ValidationError(
+                _("The new order must list every page of the record once."),
+                code="page_order_mismatch",
+            )
+        if order == before:
+            return pages
+        by_pk = {page.pk: page for page in pages}
+        # Through negative numbers, so that no two pages share a place between the statements.
+        Page.objects.filter(pk__in=order).update(position=-F("position"))
+        for position, pk in enumerate(order, start=1):
+            by_pk[pk].position = position
+        Page.objects.bulk_update(by_pk.values(), ["position"])
+        record_event(
+            actor=actor,
+            action=AuditEvent.Action.UPDATE,
+            obj=record,
+            before={"page_order": before},
+            after={"page_order": order},
+            detail={"change": "pages_reordered"},
+        )
+    return [by_pk[pk] for pk in order]
+
+
+def move_page(*, actor, record: Record, page_id: int, offset: int) -> list[Page]:
+    """Move one page ``offset`` places (-1 up, +1 down), for the buttons of the page list."""
+    order = list(
+        Page.objects.filter(record=record, role=Page.Role.ORIGINAL)
+        .order_by("position")
+        .values_list("pk", flat=True)
+    )
+    if page_id not in order:
+        raise ValidationError(_("That page is not in this record."), code="page_not_in_record")
+    index = order.index(page_id)
+    target = min(max(index + offset, 0), len(order) - 1)
+    order.insert(target, order.pop(index))
+    return reorder_pages(actor=actor, record=record, order=order)

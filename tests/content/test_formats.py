@@ -1,0 +1,94 @@
+"""Format identification by content: the name of a file never decides what it is."""
+
+import io
+import zipfile
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import translation
+
+from dangan.content.formats import Identifier, identify
+
+from .conftest import jpeg, pdf
+
+
+def zipped(*names: str) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name in names:
+            archive.writestr(name, "<ofd:OFD/>" if name.endswith(".xml") else "data")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "mime"),
+    [
+        (b"II*\x00" + bytes(100), "TIFF", "image/tiff"),
+        (b"MM\x00*" + bytes(100), "TIFF", "image/tiff"),
+        (jpeg(), "JPEG", "image/jpeg"),
+        (b"\x00\x00\x00\x0cjP  \r\n\x87\n" + bytes(100), "JPEG 2000", "image/jp2"),
+        (b"\x89PNG\r\n\x1a\n" + bytes(100), "PNG", "image/png"),
+        (pdf(), "PDF", "application/pdf"),
+        (b"RIFF\x24\x00\x00\x00WAVEfmt " + bytes(100), "WAV", "audio/wav"),
+        (b"ID3\x04\x00" + bytes(100), "MP3", "audio/mpeg"),
+        (b"\xff\xfb\x90\x64" + bytes(100), "MP3", "audio/mpeg"),
+        (b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + bytes(100), "MP4", "video/mp4"),
+        (zipped("OFD.xml", "Doc_0/Document.xml"), "OFD", "application/ofd"),
+        (zipped("Doc_0/Document.xml", "OFD.xml"), "OFD", "application/ofd"),
+    ],
+)
+def test_kept_formats_are_identified(data, name, mime):
+    found = identify("whatever.bin", data)
+    assert (found.name, found.mime) == (name, mime)
+
+
+def test_a_jpeg_named_txt_is_accepted_as_jpeg():
+    assert identify("scan.txt", jpeg()).name == "JPEG"
+
+
+def test_pdf_version_and_pdfa_conformance_are_read():
+    assert str(identify("a.pdf", pdf(version=b"1.4"))) == "PDF 1.4"
+    xmp = b'<rdf:Description pdfaid:part="2" pdfaid:conformance="B"/>'
+    assert str(identify("a.pdf", pdf(body=xmp))) == "PDF/A 2b"
+
+
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        (b"MZ\x90\x00" + bytes(500), "format_executable"),
+        (b"\x7fELF\x02\x01\x01" + bytes(500), "format_executable"),
+        (b"#!/bin/sh\nrm -rf /\n", "format_script"),
+        (b"<?php echo 1; ?>", "format_script"),
+        (b"\xef\xbb\xbf  <!DOCTYPE html><html><script>alert(1)</script>", "format_html"),
+        (
+            b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"><script/></svg>',
+            "format_html",
+        ),
+        (pdf(body=b"trailer\n<< /Size 9 /Root 1 0 R /Encrypt 5 0 R >>"), "format_encrypted_pdf"),
+        (zipped("word/document.xml", "[Content_Types].xml"), "format_not_ofd"),
+        (b"just some text", "format_unknown"),
+        (b"", "format_empty"),
+    ],
+)
+def test_what_cannot_be_kept_is_refused_with_the_reason(data, code):
+    with pytest.raises(ValidationError) as refused:
+        identify("upload.pdf", data)
+    assert refused.value.code == code
+
+
+def test_an_exe_renamed_pdf_is_refused_at_its_first_chunk_naming_the_file():
+    identifier = Identifier("工资表.pdf")
+    with translation.override("en"), pytest.raises(ValidationError) as refused:
+        identifier.feed(b"MZ" + bytes(1024 * 1024))
+    assert "工资表.pdf" in refused.value.messages[0]
+    assert "program" in refused.value.messages[0]
+
+
+def test_encryption_marker_split_across_chunks_is_found():
+    data = pdf(body=b"x" * 10_000 + b"/Encrypt 5 0 R")
+    cut = data.index(b"/Encrypt") + 4
+    identifier = Identifier("a.pdf")
+    for chunk in (data[:cut], data[cut:]):
+        identifier.feed(chunk)
+    with pytest.raises(ValidationError):
+        identifier.finish()

@@ -1,0 +1,137 @@
+"""Adding files to a record and ordering its pages, on both stores."""
+
+import io
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import translation
+
+from dangan.accounts.models import Role
+from dangan.audit.models import AuditEvent
+from dangan.audit.services import verify_chain
+from dangan.content.models import Blob, Page
+from dangan.content.services import add_files, move_page, reorder_pages, sanitize_filename
+
+from .conftest import jpeg, leftovers, pdf
+
+
+def files(*items):
+    return [(name, io.BytesIO(data)) for name, data in items]
+
+
+@pytest.fixture
+def record(make_record):
+    return make_record()
+
+
+def test_files_become_pages_in_the_order_given(store, archivist, record):
+    pages = add_files(
+        actor=archivist,
+        record=record,
+        files=files(("p1.jpg", jpeg()), ("p2.pdf", pdf()), ("p3.jpg", jpeg())),
+    )
+    assert [(p.position, p.filename, p.blob.format_name) for p in pages] == [
+        (1, "p1.jpg", "JPEG"),
+        (2, "p2.pdf", "PDF"),
+        (3, "p3.jpg", "JPEG"),
+    ]
+    more = add_files(actor=archivist, record=record, files=files(("p4.jpg", jpeg())))
+    assert more[0].position == 4
+    assert all(store.exists(p.blob.key) for p in pages + more)
+    assert leftovers(store) == []
+
+
+def test_identical_upload_is_stored_once(store, archivist, record, make_record):
+    same = jpeg(seed=b"same scan")
+    add_files(actor=archivist, record=record, files=files(("a.jpg", same)))
+    add_files(actor=archivist, record=make_record(), files=files(("b.jpg", same)))
+    assert Blob.objects.count() == 1
+    assert Page.objects.count() == 2
+
+
+def test_a_refused_file_refuses_the_upload_and_leaves_nothing(store, archivist, record):
+    with translation.override("en"), pytest.raises(ValidationError) as refused:
+        add_files(
+            actor=archivist,
+            record=record,
+            files=files(
+                ("good.jpg", jpeg(2 * 1024 * 1024)),
+                ("setup.pdf", b"MZ" + bytes(5000)),
+                ("page.html", b"<html><script></script></html>"),
+                ("ok.pdf", pdf()),
+            ),
+        )
+    messages = refused.value.messages
+    assert len(messages) == 2
+    assert "setup.pdf" in messages[0] and "page.html" in messages[1]
+    assert Page.objects.count() == 0
+    assert Blob.objects.count() == 0
+    assert leftovers(store) == []
+    assert not AuditEvent.objects.filter(
+        object_id=str(record.pk), action=AuditEvent.Action.UPDATE
+    ).exists()
+
+
+def test_only_an_archivist_with_rights_on_the_record_may_add_files(local_store, make_user, record):
+    reader = make_user(role=Role.READING_CLERK)
+    with pytest.raises(PermissionDenied):
+        add_files(actor=reader, record=record, files=files(("a.jpg", jpeg())))
+    assert Page.objects.count() == 0
+
+
+def test_adding_files_is_audited_with_digests(local_store, archivist, record):
+    (page,) = add_files(actor=archivist, record=record, files=files(("a.jpg", jpeg())))
+    event = AuditEvent.objects.get(
+        object_id=str(record.pk), action=AuditEvent.Action.UPDATE, detail__change="pages_added"
+    )
+    assert event.actor == archivist
+    assert event.detail["pages"][0]["sha256"] == page.blob.sha256
+    assert event.detail["pages"][0]["sm3"] == page.blob.sm3
+    assert verify_chain() == []
+
+
+def test_reorder_puts_pages_in_the_new_order_and_is_audited(local_store, archivist, record):
+    a, b, c = add_files(
+        actor=archivist,
+        record=record,
+        files=files(("a.jpg", jpeg()), ("b.jpg", jpeg()), ("c.jpg", jpeg())),
+    )
+    reorder_pages(actor=archivist, record=record, order=[c.pk, a.pk, b.pk])
+    assert list(record.pages.order_by("position").values_list("filename", flat=True)) == [
+        "c.jpg",
+        "a.jpg",
+        "b.jpg",
+    ]
+    event = AuditEvent.objects.filter(detail__change="pages_reordered").get()
+    assert event.before == {"page_order": [a.pk, b.pk, c.pk]}
+    assert event.after == {"page_order": [c.pk, a.pk, b.pk]}
+    move_page(actor=archivist, record=record, page_id=b.pk, offset=-1)
+    assert list(record.pages.order_by("position").values_list("filename", flat=True)) == [
+        "c.jpg",
+        "b.jpg",
+        "a.jpg",
+    ]
+
+
+def test_reorder_must_name_every_page_once(local_store, archivist, record):
+    a, b = add_files(
+        actor=archivist, record=record, files=files(("a.jpg", jpeg()), ("b.jpg", jpeg()))
+    )
+    for order in ([a.pk], [a.pk, a.pk], [a.pk, b.pk, 999999]):
+        with pytest.raises(ValidationError):
+            reorder_pages(actor=archivist, record=record, order=order)
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [
+        ("../../etc/passwd", "passwd"),
+        ("C:\\Users\\张三\\扫描 001.tif", "扫描 001.tif"),
+        ('a<b>:"|?*.pdf', "a_b_.pdf"),
+        ("..", "file"),
+        ("\x00evil\r\n.jpg", "_evil_.jpg"),
+        ("x" * 300 + ".pdf", "x" * 196 + ".pdf"),
+    ],
+)
+def test_file_names_are_made_safe(given, kept):
+    assert sanitize_filename(given) == kept
