@@ -31,10 +31,13 @@ format: $(BIN)/dangan
 	$(BIN)/ruff check --fix dangan tests bench
 	$(BIN)/ruff format dangan tests bench
 
-# Rebuild translation catalogues after changing strings (needs GNU gettext).
+# After changing strings: collect them (needs GNU gettext), translate the new ones in
+# dangan/locale/zh_Hans/LC_MESSAGES/django.po, then run `make messages` again; zh_Hant is made
+# from zh_Hans by OpenCC, and the compiled .mo files are committed.
 messages: $(BIN)/dangan
-	cd dangan && ../$(BIN)/dangan makemessages -l zh_Hans -l zh_Hant -l en --no-obsolete
-	cd dangan && ../$(BIN)/dangan compilemessages
+	cd dangan && ../$(BIN)/dangan makemessages -l zh_Hans -l en --no-obsolete --ignore 'static/*'
+	$(BIN)/python scripts/hant_from_hans.py
+	cd dangan && ../$(BIN)/dangan compilemessages -l en
 
 clean:
 	rm -rf $(VENV) data/test

@@ -52,13 +52,20 @@ INSTALLED_APPS = [
     "dangan.content",
     "dangan.digitize",
     "dangan.intake",
+    "dangan.integrity",
+    "dangan.search",
     "dangan.api",
     "dangan.site",
     "dangan.demo",
+    "dangan.security",
+    "dangan.stacks",
+    "dangan.stats",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "dangan.security.headers.SecurityHeadersMiddleware",
+    "dangan.security.uploads.UploadSizeMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -66,6 +73,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "dangan.security.sessions.IdleTimeoutMiddleware",
+    "dangan.security.ratelimit.RateLimitMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "dangan.audit.middleware.AuditContextMiddleware",
@@ -129,6 +138,11 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "dangan.accounts.passwords.CommonChinesePasswordValidator"},
+    {
+        "NAME": "dangan.accounts.passwords.CharacterClassesValidator",
+        "OPTIONS": {"min_classes": 3},
+    },
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "catalogue:record-list"
@@ -138,8 +152,40 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env.bool("DANGAN_HTTPS", default=False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+if SESSION_COOKIE_SECURE:
+    # Behind HTTPS (see docs/security.md): browsers keep to HTTPS for a year.
+    SECURE_HSTS_SECONDS = env.int("DANGAN_HSTS_SECONDS", default=365 * 24 * 3600)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = False
+    SECURE_SSL_REDIRECT = env.bool("DANGAN_SSL_REDIRECT", default=True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz"]
+if env.bool("DANGAN_BEHIND_PROXY", default=False):
+    # nginx in front sets X-Forwarded-Proto; trust it only when told there is such a proxy.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    USE_X_FORWARDED_HOST = False
+
+# Log-in: two factors for staff, lock-out, idle sessions (dangan.accounts, dangan.security).
+DANGAN_REQUIRE_2FA = env.bool("DANGAN_REQUIRE_2FA", default=True)
+DANGAN_LOGIN_MAX_FAILURES = env.int("DANGAN_LOGIN_MAX_FAILURES", default=5)
+#: 0: a locked account stays locked until the security administrator unlocks it.
+DANGAN_LOCKOUT_MINUTES = env.int("DANGAN_LOCKOUT_MINUTES", default=0)
+DANGAN_IDLE_MINUTES = env.int("DANGAN_IDLE_MINUTES", default=30)
+#: Service accounts of other systems that may use HTTP Basic on the API (one factor).
+DANGAN_API_BASIC_USERS = env.list("DANGAN_API_BASIC_USERS", default=[])
+#: (requests, seconds): log-in attempts per client address, searches per user.
+DANGAN_RATE_LIMITS = {
+    "login": (env.int("DANGAN_LOGIN_RATE", default=20), 60),
+    "search": (env.int("DANGAN_SEARCH_RATE", default=120), 60),
+}
+CACHES = {
+    # Local memory for one process; Redis (redis://…) when several web processes share limits.
+    "default": env.cache_url("DANGAN_CACHE_URL", default="locmemcache://dangan"),
+}
 
 # --- Language: Chinese first -----------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -152,6 +198,8 @@ USE_TZ = True
 # --- Files -----------------------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+# dangan/static (the site's stylesheet and script) belongs to no app: name it for the finders.
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
@@ -162,6 +210,16 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+#: No request body larger than this (scans, PDFs, video arrive in one upload at most this big).
+DANGAN_MAX_UPLOAD_BYTES = env.int("DANGAN_MAX_UPLOAD_BYTES", default=1024 * 1024 * 1024)
+#: Pillow refuses images with more pixels (decompression bombs); an A0 scan at 600 dpi is 0.6 G.
+DANGAN_MAX_IMAGE_PIXELS = env.int("DANGAN_MAX_IMAGE_PIXELS", default=700_000_000)
+#: What a ZIP-based upload (xlsx, OFD) may unpack to (dangan.security.archives.check_zip).
+DANGAN_ZIP_LIMITS = {
+    "members": env.int("DANGAN_ZIP_MAX_MEMBERS", default=10_000),
+    "unpacked_bytes": env.int("DANGAN_ZIP_MAX_UNPACKED", default=1024 * 1024 * 1024),
+    "ratio": env.int("DANGAN_ZIP_MAX_RATIO", default=200),
+}
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 # Content (scans, PDFs, sound, video): content-addressed blobs, on local disk or in S3-compatible
 # object storage (MinIO, Ceph RGW). See docs/content.md.
@@ -176,17 +234,31 @@ CONTENT_S3 = {
     "region": env.str("DANGAN_S3_REGION", default="us-east-1"),
     "prefix": env.str("DANGAN_S3_PREFIX", default=""),
 }
+#: Where the scanning station drops its folders; web users choose batches only from here.
+DANGAN_SCAN_ROOT = Path(env.str("DANGAN_SCAN_ROOT", default=str(DATA_DIR / "scans")))
 DANGAN_MAX_REGISTER_BYTES = env.int("DANGAN_MAX_REGISTER_BYTES", default=50 * 1024 * 1024)
 # OCR (digitization): "rapidocr" (models inside its wheel, offline) or "tesseract" (Debian
 # tesseract-ocr-chi-sim/chi-tra, when installed). Threads per engine: 0 lets onnxruntime choose.
 DANGAN_OCR_ENGINE = env.str("DANGAN_OCR_ENGINE", default="rapidocr")
 DANGAN_OCR_THREADS = env.int("DANGAN_OCR_THREADS", default=0)
 
+#: Formats fit for long-term keeping in the four-property checks (DA/T 70 usability, YJ-3-1),
+#: as dangan.content.formats names them. See docs/integrity.md.
+DANGAN_INTEGRITY_FORMATS = env.list(
+    "DANGAN_INTEGRITY_FORMATS",
+    default=["PDF/A", "OFD", "TIFF", "JPEG", "JPEG 2000", "WAV", "MP3", "MP4"],
+)
+
+# --- Search -----------------------------------------------------------------------------------
+# A dotted path to a dangan.search.backends.base.SearchBackend class; empty: the backend of the
+# database (SQLite FTS5 or PostgreSQL full text). See docs/search.md.
+DANGAN_SEARCH_BACKEND = env.str("DANGAN_SEARCH_BACKEND", default="")
+
 # --- API -------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     # Basic first, so that a request without credentials is answered 401 with a challenge.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.BasicAuthentication",
+        "dangan.accounts.authentication.BasicAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -214,7 +286,19 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"mask_id_numbers": {"()": "dangan.security.logmasking.MaskIdNumbersFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["mask_id_numbers"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("DANGAN_LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "pikepdf": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }

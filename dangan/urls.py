@@ -1,5 +1,4 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
@@ -7,11 +6,18 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("dangan.api.urls")),
     path("admin/", admin.site.urls),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("dangan.accounts.urls")),
+    path("audit/", include("dangan.audit.urls")),
     path("catalogue/", include("dangan.catalogue.urls")),
     path("people/", include("dangan.people.urls")),
     path("intake/", include("dangan.intake.urls")),
     path("content/", include("dangan.content.urls")),
+    path("search/", include("dangan.search.urls")),
+    path("digitize/", include("dangan.digitize.urls")),
+    path("stacks/", include("dangan.stacks.urls")),
+    path("stats/", include("dangan.stats.urls")),
     path("", RedirectView.as_view(pattern_name="catalogue:record-list", permanent=False)),
 ]
+
+handler404 = "dangan.security.errorpages.page_not_found"
+handler500 = "dangan.security.errorpages.server_error"

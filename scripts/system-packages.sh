@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Debian packages the tests need: Chromium for the browser tests, CJK fonts for rendering,
-# poppler-utils to read the text layer of the searchable PDFs (digitization).
+# poppler-utils to read the text layer of the searchable PDFs (digitization), Pango and HarfBuzz's
+# subsetter for WeasyPrint (box labels, the annual report as PDF).
 # Installs what is missing when we may (root with apt-get); otherwise says what to install.
 set -euo pipefail
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
 command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)  # reads the searchable PDFs' text
+for lib in libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0; do  # WeasyPrint's pip wheel
+  dpkg -s "$lib" >/dev/null 2>&1 || need+=("$lib")
+done
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "Installing ${need[*]} from Debian…"

@@ -15,18 +15,53 @@ PASSWORD = "correct horse battery 9"
 
 
 @pytest.fixture(autouse=True)
+def english_outside_requests():
+    """Messages made outside a request (services, commands) in English, as the tests spell them.
+
+    Pages still answer in the language of the request: zh-Hans unless the browser asks otherwise.
+    """
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits():
+    """Rate limits count in the cache: every test starts with none spent."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """Argon2 is slow on purpose; the tests make many users and test passwords elsewhere."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
-def fonds(db):
+def scheme(django_db_blocker):
+    """The shipped classification scheme and fonds, as the migrations install them.
+
+    A transactional test empties the tables when it ends, migration data included; putting the
+    scheme back (it is idempotent) keeps every test starting from what an installation has.
+    """
+    from django.apps import apps
+
+    from dangan.catalogue import bureau
+
+    with django_db_blocker.unblock():
+        bureau.install(apps)
+
+
+@pytest.fixture
+def fonds(db, scheme):
     return Fonds.objects.get(code="A001")
 
 
 @pytest.fixture
-def category(db):
+def category(db, scheme):
     """The unemployment-custody category (失业人员托管档案), a person-file category."""
     return Category.objects.get(code="SYTG")
 

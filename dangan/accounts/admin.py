@@ -1,12 +1,35 @@
-"""Units, users and their grants in the Django admin; every change is audited."""
+"""Units, users and their grants in the Django admin, under the separation of duties.
 
-from django.contrib import admin
+* units are configuration: the system administrator's;
+* users: the system administrator creates accounts and keeps their names, unit, active state and
+  password; the security administrator gives roles and grants, unlocks locked accounts and resets
+  a lost second factor; nobody changes their own account here (there is no superuser);
+* the admin's own log-in page is replaced by Dangan's, so that it asks for the second factor.
+
+Every change is audited (``AuditedAdminMixin``).
+"""
+
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.utils.translation import gettext_lazy as _
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from dangan.audit.admin import AuditedAdminMixin, AuditedModelAdmin
+from dangan.audit.admin import AuditedAdminMixin, AuditedModelAdmin, DutyTabularInline
 
-from .models import Grant, Unit, User
+from . import services
+from .duties import Duty, check_account_change, check_rights_change, has_duty
+from .models import ADMIN_ROLES, Grant, LoginFailures, Unit, User
+
+
+def _login(request, extra_context=None):
+    """The admin logs in through Dangan's own two-step log-in."""
+    return redirect_to_login(request.GET.get("next") or reverse("admin:index"))
+
+
+admin.site.login = _login
 
 
 @admin.register(Unit)
@@ -16,22 +39,161 @@ class UnitAdmin(AuditedModelAdmin):
     search_fields = ["code", "name"]
 
 
-class GrantInline(admin.TabularInline):
+class GrantInline(DutyTabularInline):
     model = Grant
     extra = 0
     fields = ["fonds", "category", "unit", "max_secrecy"]
+    duty = Duty.RIGHTS
+
+
+def _is_self(request, obj) -> bool:
+    return obj is not None and obj.pk == request.user.pk
 
 
 @admin.register(User)
 class UserAdmin(AuditedAdminMixin, DjangoUserAdmin):
-    list_display = ["username", "first_name", "last_name", "role", "unit", "is_active", "is_staff"]
-    list_filter = ["role", "unit", "is_active", "is_staff"]
-    fieldsets = [
-        *DjangoUserAdmin.fieldsets,
-        (_("Role in the archive"), {"fields": ["role", "unit"]}),
-    ]
+    list_display = ["username", "first_name", "last_name", "role", "unit", "is_active", "locked"]
+    list_filter = ["role", "unit", "is_active"]
+    actions = ["unlock", "reset_second_factor"]
     add_fieldsets = [
-        *DjangoUserAdmin.add_fieldsets,
-        (_("Role in the archive"), {"fields": ["role", "unit"]}),
+        (None, {"fields": ["username", "password1", "password2"]}),
+        (gettext_lazy("Person"), {"fields": ["first_name", "last_name", "unit"]}),
     ]
-    inlines = [GrantInline]
+    ACCOUNT_FIELDSETS = [
+        (None, {"fields": ["username", "password"]}),
+        (gettext_lazy("Person"), {"fields": ["first_name", "last_name", "email", "unit"]}),
+        (gettext_lazy("State"), {"fields": ["is_active", "last_login", "date_joined"]}),
+    ]
+    RIGHTS_FIELDSETS = [
+        (None, {"fields": ["username", "first_name", "last_name", "unit"]}),
+        (gettext_lazy("Rights"), {"fields": ["role", "is_active"]}),
+    ]
+
+    @admin.display(description=gettext_lazy("locked"), boolean=True)
+    def locked(self, user):
+        return services.is_locked(user.username)
+
+    # --- who may see and do what ------------------------------------------------------------
+    def _may_manage(self, request):
+        return has_duty(request.user, Duty.ACCOUNTS) or has_duty(request.user, Duty.RIGHTS)
+
+    def has_module_permission(self, request):
+        return self._may_manage(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._may_manage(request)
+
+    def has_add_permission(self, request):
+        return has_duty(request.user, Duty.ACCOUNTS)
+
+    def has_change_permission(self, request, obj=None):
+        if _is_self(request, obj):
+            return False
+        if obj is None or has_duty(request.user, Duty.RIGHTS):
+            return self._may_manage(request)
+        return has_duty(request.user, Duty.ACCOUNTS) and obj.role not in ADMIN_ROLES
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # an account that acted stays, deactivated: the trail points at it
+
+    def has_rights_permission(self, request):
+        return has_duty(request.user, Duty.RIGHTS)
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return self.add_fieldsets
+        if has_duty(request.user, Duty.RIGHTS):
+            return self.RIGHTS_FIELDSETS
+        return self.ACCOUNT_FIELDSETS
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and has_duty(request.user, Duty.RIGHTS):
+            fields = ["username", "first_name", "last_name", "unit"]
+            return fields if obj.role in ADMIN_ROLES else [*fields, "is_active"]
+        return ["last_login", "date_joined"] if obj is not None else []
+
+    def get_inlines(self, request, obj):
+        if obj is None or obj.role in ADMIN_ROLES or not has_duty(request.user, Duty.RIGHTS):
+            return []
+        return [GrantInline]
+
+    # --- saving through the rules of the services --------------------------------------------
+    def save_model(self, request, obj, form, change):
+        changed = set(form.changed_data)
+        if change:
+            if changed & {"role"}:
+                check_rights_change(request.user, obj)
+            if changed - {"role"}:
+                check_account_change(request.user, obj)
+        elif obj.role in ADMIN_ROLES:
+            raise PermissionDenied(_("Only the security administrator gives a role."))
+        obj.is_staff = obj.role in ADMIN_ROLES
+        obj.is_superuser = False
+        if obj.role in ADMIN_ROLES and change and "role" in changed:
+            Grant.objects.filter(user=obj).delete()
+        super().save_model(request, obj, form, change)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is Grant:
+            check_rights_change(request.user, form.instance)
+        super().save_formset(request, form, formset, change)
+
+    def user_change_password(self, request, id, form_url=""):
+        target = self.get_object(request, id)
+        if target is None:
+            return super().user_change_password(request, id, form_url)
+        check_account_change(request.user, target)
+        return super().user_change_password(request, id, form_url)
+
+    # --- the security administrator's actions -------------------------------------------------
+    @admin.action(description=gettext_lazy("Unlock the selected accounts"), permissions=["rights"])
+    def unlock(self, request, queryset):
+        done = 0
+        for user in queryset:
+            try:
+                services.unlock_account(actor=request.user, user=user)
+                done += 1
+            except PermissionDenied as error:
+                messages.error(request, f"{user}: {error}")
+        messages.success(request, _("%(count)d account(s) unlocked.") % {"count": done})
+
+    @admin.action(
+        description=gettext_lazy("Reset the two-factor log-in of the selected accounts"),
+        permissions=["rights"],
+    )
+    def reset_second_factor(self, request, queryset):
+        done = 0
+        for user in queryset:
+            try:
+                services.reset_second_factor(actor=request.user, user=user)
+                done += 1
+            except PermissionDenied as error:
+                messages.error(request, f"{user}: {error}")
+        messages.success(
+            request,
+            _("%(count)d account(s) will set up two-factor log-in again.") % {"count": done},
+        )
+
+
+@admin.register(LoginFailures)
+class LoginFailuresAdmin(admin.ModelAdmin):
+    """Failed log-ins in a row, for the security administrator to see who is being guessed."""
+
+    list_display = ["username", "count", "last_at", "locked_at"]
+    search_fields = ["username"]
+    readonly_fields = ["username", "count", "last_at", "locked_at"]
+
+    def has_module_permission(self, request):
+        return has_duty(request.user, Duty.RIGHTS)
+
+    def has_view_permission(self, request, obj=None):
+        return has_duty(request.user, Duty.RIGHTS)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

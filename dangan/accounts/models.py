@@ -51,6 +51,8 @@ class Role(models.TextChoices):
 EDITING_ROLES = {Role.ARCHIVIST}
 #: Roles that never read records, whatever grants they hold (三员分立).
 NO_RECORD_ROLES = {Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDITOR, Role.CITIZEN}
+#: The three administrators (三员): the only roles that use the Django admin, one duty each.
+ADMIN_ROLES = {Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDITOR}
 
 
 class User(AbstractUser):
@@ -124,3 +126,42 @@ class Grant(models.Model):
             f"{self.user}: {self.fonds or any_} / {self.category or any_} / "
             f"{self.unit or any_} ≤ {self.get_max_secrecy_display()}"
         )
+
+
+class TwoFactorDevice(models.Model):
+    """A user's authenticator app (TOTP, RFC 6238): the shared secret and the last code used.
+
+    ``confirmed`` turns true when the user has typed one code from the app at enrolment;
+    ``last_counter`` refuses a code that was already used (a replayed code).
+    """
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="two_factor")
+    secret = models.CharField(max_length=64)
+    confirmed = models.BooleanField(default=False)
+    last_counter = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("two-factor device")
+        verbose_name_plural = _("two-factor devices")
+
+    def __str__(self):
+        return str(self.user)
+
+
+class LoginFailures(models.Model):
+    """Failed log-ins in a row for one user name; at the limit the account is locked until the
+    security administrator unlocks it. Kept by the name typed, so that an unknown name is
+    treated exactly like a known one."""
+
+    username = models.CharField(_("user name"), max_length=150, unique=True)
+    count = models.PositiveIntegerField(_("failed attempts"), default=0)
+    last_at = models.DateTimeField(_("last failure"), null=True, blank=True)
+    locked_at = models.DateTimeField(_("locked since"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("failed log-ins")
+        verbose_name_plural = _("failed log-ins")
+
+    def __str__(self):
+        return self.username

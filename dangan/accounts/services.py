@@ -1,12 +1,40 @@
-"""Writing accounts and rights, audited."""
+"""Writing accounts and rights, audited, under the separation of duties (see ``duties``).
 
+``actor=None`` is the installation itself (migrations, ``dangan run``, the demo, tests): it is
+not a person and is not checked.
+"""
+
+import datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
 from django.utils.crypto import get_random_string
+from django.utils.translation import gettext as _
 
 from dangan.audit.models import AuditEvent
 from dangan.audit.services import record_event
 
-from .models import Grant, Role, Secrecy, Unit, User
+from . import twofactor
+from .duties import Duty, check_account_change, check_duty, check_rights_change
+from .models import ADMIN_ROLES, Grant, LoginFailures, Role, Secrecy, TwoFactorDevice, Unit, User
+
+#: What a system administrator may set on an account (never role, grants, staff or superuser).
+ACCOUNT_FIELDS = {"first_name", "last_name", "email", "unit", "is_active"}
+
+
+def _grant_summary(grants) -> list[dict]:
+    return [
+        {
+            "fonds": getattr(g.get("fonds"), "code", None),
+            "category": getattr(g.get("category"), "code", None),
+            "unit": getattr(g.get("unit"), "code", None),
+            "max_secrecy": int(g.get("max_secrecy", Secrecy.INTERNAL)),
+        }
+        for g in grants
+    ]
 
 
 def create_user(
@@ -17,18 +45,29 @@ def create_user(
     role=Role.ARCHIVIST,
     unit=None,
     grants=(),
-    is_staff=False,
+    is_staff=None,
     is_superuser=False,
     **extra,
 ) -> User:
-    """A user with their grants (dicts of Grant fields) in one audited step."""
+    """A user with their grants (dicts of Grant fields) in one audited step.
+
+    A system administrator creates accounts with a role but no grants: giving rights is the
+    security administrator's duty. Only the three administrators use the admin (``is_staff``).
+    """
+    if is_superuser:
+        raise ValidationError(
+            _("Dangan has no superuser: give the account one of the roles."), code="superuser"
+        )
+    if actor is not None:
+        check_duty(actor, Duty.ACCOUNTS)
+        if grants or role in ADMIN_ROLES:
+            check_duty(actor, Duty.RIGHTS)  # never both: the system administrator stops here
     with transaction.atomic():
         user = User(
             username=username,
             role=role,
             unit=unit,
-            is_staff=is_staff,
-            is_superuser=is_superuser,
+            is_staff=role in ADMIN_ROLES if is_staff is None else is_staff,
             **extra,
         )
         user.set_password(password)
@@ -39,20 +78,209 @@ def create_user(
             actor=actor,
             action=AuditEvent.Action.CREATE,
             obj=user,
-            after={"username": username, "role": role, "grants": len(grants)},
+            after={"username": username, "role": role, "grants": _grant_summary(grants)},
         )
     return user
 
 
-def ensure_demo_admin(password_file) -> tuple[str, str]:
-    """The demo's administrator, an archivist with rights on everything; (username, password).
+def update_account(*, actor, user: User, **values) -> User:
+    """Change the plain facts of an account (name, e-mail, unit, active) — not its rights."""
+    unknown = set(values) - ACCOUNT_FIELDS
+    if unknown:
+        raise ValidationError(
+            _("These are not account fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))},
+            code="not_account_field",
+        )
+    check_account_change(actor, user)
+    with transaction.atomic():
+        before = {k: getattr(user, k) for k in values}
+        for key, value in values.items():
+            setattr(user, key, value)
+        user.save(update_fields=list(values))
+        record_event(
+            actor=actor,
+            action=AuditEvent.Action.UPDATE,
+            obj=user,
+            before={k: getattr(v, "pk", v) for k, v in before.items()},
+            after={k: getattr(v, "pk", v) for k, v in values.items()},
+        )
+    return user
 
-    The password is made up once per installation and kept in ``password_file`` (mode 600).
+
+def set_password(*, actor, user: User, password: str) -> None:
+    """A new password for someone else (the system administrator's duty), checked by policy."""
+    from django.contrib.auth.password_validation import validate_password
+
+    check_account_change(actor, user)
+    validate_password(password, user)
+    with transaction.atomic():
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        record_event(
+            actor=actor,
+            action=AuditEvent.Action.UPDATE,
+            obj=user,
+            after={"password": "changed"},
+        )
+
+
+def set_role(*, actor, user: User, role: str) -> User:
+    """Give ``user`` a role; only the three administrators are staff (use the admin)."""
+    if actor is not None:
+        check_rights_change(actor, user)
+    with transaction.atomic():
+        before = user.role
+        user.role = role
+        user.is_staff = role in ADMIN_ROLES
+        user.is_superuser = False
+        user.save(update_fields=["role", "is_staff", "is_superuser"])
+        record_event(
+            actor=actor,
+            action=AuditEvent.Action.UPDATE,
+            obj=user,
+            before={"role": before},
+            after={"role": role},
+        )
+    return user
+
+
+def set_grants(*, actor, user: User, grants) -> list[Grant]:
+    """Replace ``user``'s grants with ``grants`` (dicts of Grant fields)."""
+    if actor is not None:
+        check_rights_change(actor, user)
+    if grants and user.role in ADMIN_ROLES:
+        raise ValidationError(
+            _("The three administrators read no records and hold no grants."), code="admin_grant"
+        )
+    with transaction.atomic():
+        old = list(user.grants.values("fonds__code", "category__code", "unit__code", "max_secrecy"))
+        user.grants.all().delete()
+        rows = [Grant.objects.create(user=user, **grant) for grant in grants]
+        record_event(
+            actor=actor,
+            action=AuditEvent.Action.UPDATE,
+            obj=user,
+            before={"grants": old},
+            after={"grants": _grant_summary(grants)},
+        )
+    return rows
+
+
+# --- log-in: failures, lock-out and the second factor ---------------------------------------
+
+
+def is_locked(username: str) -> bool:
+    row = LoginFailures.objects.filter(username=username, locked_at__isnull=False).first()
+    if row is None:
+        return False
+    minutes = settings.DANGAN_LOCKOUT_MINUTES
+    if minutes and row.locked_at < timezone.now() - datetime.timedelta(minutes=minutes):
+        return False
+    return True
+
+
+def record_login_failure(*, username: str) -> bool:
+    """Count one failed attempt for ``username``; True when the account is now locked."""
+    username = username[:150]
+    now = timezone.now()
+    with transaction.atomic():
+        row, _created = LoginFailures.objects.get_or_create(username=username)
+        LoginFailures.objects.filter(pk=row.pk).update(count=F("count") + 1, last_at=now)
+        row.refresh_from_db()
+        if row.locked_at is None and row.count >= settings.DANGAN_LOGIN_MAX_FAILURES:
+            row.locked_at = now
+            row.save(update_fields=["locked_at"])
+            user = User.objects.filter(username=username).first()
+            record_event(
+                actor=None,
+                action=AuditEvent.Action.UPDATE,
+                obj=user,
+                object_type="accounts.user",
+                object_repr=username,
+                after={"locked": True, "failures": row.count},
+            )
+    return row.locked_at is not None
+
+
+def clear_login_failures(*, username: str) -> None:
+    LoginFailures.objects.filter(username=username, locked_at__isnull=True).delete()
+
+
+def unlock_account(*, actor, user: User) -> None:
+    """Lift the lock-out of ``user`` (the security administrator's duty, never their own)."""
+    if actor is not None:
+        check_rights_change(actor, user)
+    with transaction.atomic():
+        removed, _detail = LoginFailures.objects.filter(username=user.username).delete()
+        record_event(
+            actor=actor,
+            action=AuditEvent.Action.UPDATE,
+            obj=user,
+            before={"locked": bool(removed)},
+            after={"locked": False},
+        )
+
+
+def two_factor_required(user) -> bool:
+    """Staff log in with a second factor (``DANGAN_REQUIRE_2FA``, on by default)."""
+    return settings.DANGAN_REQUIRE_2FA and user.role != Role.CITIZEN
+
+
+def start_enrolment(*, user: User) -> TwoFactorDevice:
+    """The user's unconfirmed device with a fresh secret (a confirmed one is never replaced)."""
+    device, created = TwoFactorDevice.objects.get_or_create(
+        user=user, defaults={"secret": twofactor.new_secret()}
+    )
+    if device.confirmed:
+        raise ValidationError(_("Two-factor log-in is already set up."), code="enrolled")
+    return device
+
+
+def verify_second_factor(*, user: User, code: str, enrolling: bool = False) -> bool:
+    """Whether ``code`` is the user's current one-time code; a used code never counts twice.
+    At enrolment a right code confirms the device."""
+    with transaction.atomic():
+        device = TwoFactorDevice.objects.select_for_update().filter(user=user).first()
+        if device is None or device.confirmed == enrolling:
+            return False
+        counter = twofactor.match(device.secret, code, after_counter=device.last_counter)
+        if counter is None:
+            return False
+        device.last_counter = counter
+        device.confirmed = True
+        device.save(update_fields=["last_counter", "confirmed"])
+        if enrolling:
+            record_event(
+                actor=user, action=AuditEvent.Action.UPDATE, obj=user, after={"two_factor": True}
+            )
+    return True
+
+
+def reset_second_factor(*, actor, user: User) -> None:
+    """A lost phone: the security administrator removes the device; the user enrols anew."""
+    if actor is not None:
+        check_rights_change(actor, user)
+    with transaction.atomic():
+        TwoFactorDevice.objects.filter(user=user).delete()
+        record_event(
+            actor=actor, action=AuditEvent.Action.UPDATE, obj=user, after={"two_factor": False}
+        )
+
+
+# --- the demo --------------------------------------------------------------------------------
+
+
+def ensure_demo_admin(password_file) -> tuple[str, str]:
+    """The demo's log-in, an archivist with rights on everything; (username, password).
+
+    Not a superuser and not staff: the three administrators (``dangan demo`` creates sysadmin,
+    secadmin and auditor) keep the administration. The password is made up once per
+    installation and kept in ``password_file`` (mode 600).
     """
     if password_file.exists():
         password = password_file.read_text().strip()
     else:
-        password = get_random_string(12)
+        password = get_random_string(16)
         password_file.write_text(password)
         password_file.chmod(0o600)
     user = User.objects.filter(username="admin").first()
@@ -64,11 +292,11 @@ def ensure_demo_admin(password_file) -> tuple[str, str]:
             role=Role.ARCHIVIST,
             unit=Unit.objects.filter(kind=Unit.Kind.BUREAU).first(),
             grants=[{"max_secrecy": Secrecy.CONFIDENTIAL}],
-            is_staff=True,
-            is_superuser=True,
             first_name="演示管理员",
         )
-    elif not user.check_password(password):
-        user.set_password(password)
-        user.save(update_fields=["password"])
+    else:
+        if not user.check_password(password):
+            user.set_password(password)
+        user.is_superuser = user.is_staff = False
+        user.save(update_fields=["password", "is_superuser", "is_staff"])
     return "admin", password

@@ -46,7 +46,7 @@ class RetentionRuleSerializer(serializers.ModelSerializer):
 class CategorySerializer(serializers.ModelSerializer):
     """A category with its metadata schema and its lines of the retention schedule."""
 
-    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    parent = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     metadata_fields = FieldDefinitionSerializer(
         source="fields",
         many=True,
@@ -152,7 +152,7 @@ class RecordSerializer(serializers.ModelSerializer):
 
     fonds = serializers.SlugRelatedField(slug_field="code", read_only=True)
     category = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    unit = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    unit = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     metadata = serializers.DictField(read_only=True, help_text=_("The category's own fields."))
     persons = PersonSerializer(many=True, read_only=True)
 

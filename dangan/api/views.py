@@ -121,14 +121,14 @@ class RecordViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             return s.RecordListItemSerializer
         return super().get_serializer_class()
 
-    def retrieve(self, request, pk):
+    def retrieve(self, request, pk, format=None):
         try:
             record = read_record(request.user, pk)
         except Record.DoesNotExist:
             raise NotFound() from None
         return Response(s.RecordSerializer(record).data)
 
-    def create(self, request):
+    def create(self, request, format=None):
         data = self._valid(s.RecordCreateSerializer(data=request.data))
         # One transaction: persons created for a record that is then refused must not remain.
         with transaction.atomic():
@@ -144,7 +144,7 @@ class RecordViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         record = self._as_seen(record)
         return Response(s.RecordSerializer(record).data, status=status.HTTP_201_CREATED)
 
-    def partial_update(self, request, pk):
+    def partial_update(self, request, pk, format=None):
         try:
             record = record_for_edit(request.user, pk)
         except Record.DoesNotExist:
@@ -181,10 +181,25 @@ class RecordViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         )
         return list(found.values())
 
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        q = request.query_params.get("q", "")
+        if q:  # searches by staff are audited like the catalogue page's, ID numbers masked
+            shown = mask(normalized_query(q)) if looks_like_id_number(q) else q
+            record_event(
+                actor=request.user,
+                action=AuditEvent.Action.SEARCH,
+                object_type=Record._meta.label_lower,
+                detail={"q": shown, "found": response.data["count"]},
+            )
+        return response
+
 
 @extend_schema_view(
     list=extend_schema(
-        summary="Persons of the records you may see", parameters=[s.PersonFilterSerializer]
+        summary="Persons of the records you may see",
+        parameters=[s.PersonFilterSerializer],
+        responses={200: s.PersonListItemSerializer(many=True), **INVALID},
     ),
     retrieve=extend_schema(
         summary="A person's file: the records about them you may see (the reading is audited)",
@@ -207,16 +222,17 @@ class PersonViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def list(self, request, *args, **kwargs):
         response = super().list(request, *args, **kwargs)
         q = request.query_params.get("q", "")
-        if looks_like_id_number(q):  # who is in the archive is personal data too
+        if q:  # who is in the archive is personal data too; an ID number is kept masked
+            shown = mask(normalized_query(q)) if looks_like_id_number(q) else q
             record_event(
                 actor=request.user,
                 action=AuditEvent.Action.SEARCH,
                 object_type=Person._meta.label_lower,
-                detail={"q": mask(normalized_query(q)), "found": response.data["count"]},
+                detail={"q": shown, "found": response.data["count"]},
             )
         return response
 
-    def retrieve(self, request, pk):
+    def retrieve(self, request, pk, format=None):
         try:
             person, records = person_file(request.user, pk)
         except Person.DoesNotExist:

@@ -7,6 +7,8 @@ from django.contrib import admin
 from django.db import transaction
 from django.forms.models import model_to_dict
 
+from dangan.accounts.duties import Duty, has_duty
+
 from .models import AuditEvent
 from .services import Event, record_event, record_events
 
@@ -29,7 +31,28 @@ def _changes(before: dict, after: dict) -> tuple[dict, dict]:
 
 class AuditedAdminMixin:
     """Writes an audit event for every create, change and delete made through the admin,
-    including the objects of inlines. Django runs these inside the request's transaction."""
+    including the objects of inlines. Django runs these inside the request's transaction.
+
+    Who may use the page is the administrator whose ``duty`` it is (三员分立; by default the
+    system administrator's configuration duty), never a "superuser".
+    """
+
+    duty = Duty.CONFIGURE
+
+    def has_module_permission(self, request):
+        return has_duty(request.user, self.duty)
+
+    def has_view_permission(self, request, obj=None):
+        return has_duty(request.user, self.duty)
+
+    def has_add_permission(self, request, *args):
+        return has_duty(request.user, self.duty)
+
+    def has_change_permission(self, request, obj=None):
+        return has_duty(request.user, self.duty)
+
+    def has_delete_permission(self, request, obj=None):
+        return has_duty(request.user, self.duty)
 
     def save_model(self, request, obj, form, change):
         before = admin_snapshot(type(obj).objects.filter(pk=obj.pk).first()) if change else {}
@@ -121,6 +144,24 @@ class AuditedModelAdmin(AuditedAdminMixin, admin.ModelAdmin):
     pass
 
 
+class DutyTabularInline(admin.TabularInline):
+    """An inline open to the administrator whose ``duty`` it is (its parent's, by default)."""
+
+    duty = Duty.CONFIGURE
+
+    def has_view_permission(self, request, obj=None):
+        return has_duty(request.user, self.duty)
+
+    def has_add_permission(self, request, obj=None):
+        return has_duty(request.user, self.duty)
+
+    def has_change_permission(self, request, obj=None):
+        return has_duty(request.user, self.duty)
+
+    def has_delete_permission(self, request, obj=None):
+        return has_duty(request.user, self.duty)
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
     """The trail can be read and searched here, never written, changed or deleted."""
@@ -132,6 +173,12 @@ class AuditEventAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in AuditEvent._meta.fields]
     list_per_page = 100
     show_full_result_count = False  # no COUNT(*) over a trail of millions of rows
+
+    def has_module_permission(self, request):
+        return has_duty(request.user, Duty.AUDIT)
+
+    def has_view_permission(self, request, obj=None):
+        return has_duty(request.user, Duty.AUDIT)
 
     def has_add_permission(self, request):
         return False

@@ -22,6 +22,7 @@ class AuditEvent(models.Model):
         LOGIN = "login", _("Logged in")
         LOGIN_FAILED = "login_failed", _("Failed log-in")
         LOGOUT = "logout", _("Logged out")
+        PRUNE = "prune", _("Pruned the trail")
 
     at = models.DateTimeField(_("time"), db_index=True)
     actor = models.ForeignKey(
@@ -61,3 +62,23 @@ class AuditHead(models.Model):
 
     def __str__(self):
         return self.digest
+
+
+class AuditAnchor(models.Model):
+    """Where the chain starts after old entries were pruned: the digest of the last entry
+    removed. ``verify_chain`` starts from the newest anchor instead of the empty digest; the
+    pruning itself is an entry of the chain that names the anchor, so the anchor cannot be
+    moved behind the chain's back without breaking it."""
+
+    at = models.DateTimeField(_("time"))
+    first_kept_id = models.BigIntegerField(_("first entry kept"))
+    digest = models.CharField(_("digest of the last entry removed"), max_length=64)
+    removed = models.PositiveIntegerField(_("entries removed"))
+
+    class Meta:
+        verbose_name = _("audit anchor")
+        verbose_name_plural = _("audit anchors")
+        ordering = ["-id"]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d} #{self.first_kept_id}"

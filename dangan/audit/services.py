@@ -8,8 +8,14 @@ from dataclasses import dataclass, field
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from .models import AuditEvent, AuditHead
+from dangan import bulk_insert
+
+from .models import AuditAnchor, AuditEvent, AuditHead
+
+#: The law asks for security events kept six months at least (等保三级); nothing younger is pruned.
+MIN_RETENTION_DAYS = 180
 
 #: The client address of the request being served, set by ``AuditContextMiddleware``.
 current_ip: contextvars.ContextVar[str | None] = contextvars.ContextVar("current_ip", default=None)
@@ -87,7 +93,7 @@ def record_events(*, actor, events: list[Event]) -> list[AuditEvent]:
             row.previous_digest = previous
             row.digest = previous = _digest(previous, row)
             rows.append(row)
-        AuditEvent.objects.bulk_create(rows, batch_size=500)
+        bulk_insert.insert(AuditEvent, rows)
         head.digest = previous
         head.save(update_fields=["digest"])
     return rows
@@ -99,10 +105,61 @@ def record_event(*, actor, action: str, obj=None, **kwargs) -> AuditEvent:
 
 
 def verify_chain() -> list[int]:
-    """The ids of entries whose digest no longer matches their content or predecessor."""
+    """The ids of entries whose digest no longer matches their content or predecessor.
+
+    After pruning, the chain starts at the newest anchor (the digest of the last entry removed);
+    an entry older than the anchor that is still there counts as broken too.
+    """
     broken, previous = [], ""
-    for row in AuditEvent.objects.order_by("id").iterator(chunk_size=2000):
+    anchor = AuditAnchor.objects.order_by("-id").first()
+    rows = AuditEvent.objects.order_by("id")
+    if anchor is not None:
+        previous = anchor.digest
+        broken += list(rows.filter(id__lt=anchor.first_kept_id).values_list("id", flat=True))
+        rows = rows.filter(id__gte=anchor.first_kept_id)
+    for row in rows.iterator(chunk_size=2000):
         if row.previous_digest != previous or _digest(previous, row) != row.digest:
             broken.append(row.id)
         previous = row.digest
     return broken
+
+
+def prune(*, actor, older_than_days: int) -> int:
+    """Remove entries older than ``older_than_days`` (never under ``MIN_RETENTION_DAYS``) and
+    anchor the chain at the last entry removed; the pruning is itself an entry. The number of
+    entries removed."""
+    import datetime
+
+    from django.core.exceptions import ValidationError
+
+    if older_than_days < MIN_RETENTION_DAYS:
+        raise ValidationError(
+            _("The audit trail is kept %(days)d days at least.") % {"days": MIN_RETENTION_DAYS},
+            code="too_young",
+        )
+    cutoff = timezone.now() - datetime.timedelta(days=older_than_days)
+    with transaction.atomic():
+        AuditHead.objects.select_for_update().get_or_create(pk=1)
+        last = AuditEvent.objects.filter(at__lt=cutoff).order_by("-id").first()
+        if last is None:
+            return 0
+        first_kept = AuditEvent.objects.filter(id__gt=last.id).order_by("id").first()
+        removed, _by_model = AuditEvent.objects.filter(id__lte=last.id).delete()
+        anchor = AuditAnchor.objects.create(
+            at=timezone.now(),
+            first_kept_id=first_kept.id if first_kept else last.id + 1,
+            digest=last.digest,
+            removed=removed,
+        )
+        record_event(
+            actor=actor,
+            action=AuditEvent.Action.PRUNE,
+            obj=anchor,
+            detail={
+                "older_than_days": older_than_days,
+                "removed": removed,
+                "anchor": last.digest,
+                "last_removed_id": last.id,
+            },
+        )
+    return removed

@@ -8,7 +8,7 @@ Every change here is audited (``AuditedModelAdmin``).
 
 from django.contrib import admin
 
-from dangan.audit.admin import AuditedModelAdmin
+from dangan.audit.admin import AuditedModelAdmin, DutyTabularInline
 
 from .models import Category, FieldDefinition, Fonds, RetentionRule
 
@@ -19,7 +19,7 @@ class FondsAdmin(AuditedModelAdmin):
     search_fields = ["code", "name"]
 
 
-class FieldDefinitionInline(admin.TabularInline):
+class FieldDefinitionInline(DutyTabularInline):
     model = FieldDefinition
     extra = 0
     fields = [
@@ -36,7 +36,7 @@ class FieldDefinitionInline(admin.TabularInline):
     ordering = ["position", "id"]
 
 
-class RetentionRuleInline(admin.TabularInline):
+class RetentionRuleInline(DutyTabularInline):
     model = RetentionRule
     extra = 0
     fields = ["record_type", "retention", "basis"]

@@ -5,6 +5,7 @@ An empty part is left out together with the separator before it, so a category w
 organisation codes gets ``Z109-WS·2011-Y-0001``.
 """
 
+import functools
 import re
 
 from django.db import IntegrityError, transaction
@@ -16,6 +17,7 @@ _TOKEN = re.compile(r"\{(fonds|category|class|year|retention|org|seq)(?::(\d+))?
 _SEQ_MARK = "#"
 
 
+@functools.lru_cache(maxsize=64)
 def _parts(template: str):
     """(literal before, token, width) for each token, and the literal after the last one."""
     parts, position = [], 0

@@ -11,13 +11,14 @@ from dataclasses import dataclass, field
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.forms.models import model_to_dict
 from django.utils.translation import gettext as _
 
+from dangan import bulk_insert
 from dangan.accounts.selectors import may_write_record
 from dangan.audit.models import AuditEvent
 from dangan.audit.services import Event, record_events
 from dangan.people.models import RecordPerson
+from dangan.search.services import reindex_records
 
 from . import archival_code
 from .models import Category, CodeCounter, Fonds, Record, Retention
@@ -62,11 +63,25 @@ class RecordDraft:
     file: bool = True
 
 
+_SNAPSHOT_FIELDS = [f for f in Record._meta.concrete_fields if f.editable]
+
+
 def snapshot(record: Record) -> dict:
-    """What the audit trail keeps of a record's state."""
-    data = model_to_dict(record, exclude=["persons"])
-    data["archival_code"] = record.archival_code
-    return data
+    """What the audit trail keeps of a record's state: every field a person can set."""
+    return {f.name: f.value_from_object(record) for f in _SNAPSHOT_FIELDS}
+
+
+#: Checked by ``_build`` only when given: what the service sets itself is right by construction.
+_ALL_FIELDS = {f.name for f in Record._meta.concrete_fields}
+_UNCHECKED = {
+    "archival_code",
+    "code_prefix",
+    "sequence",
+    "created_by",
+    "volume",
+    "fonds",
+    "category",
+}
 
 
 def _check_filing(record: Record) -> None:
@@ -115,19 +130,9 @@ def _build(draft: RecordDraft, fields_by_category: dict, actor) -> Record:
     )
     # fonds and category are saved objects the caller holds: checking that they exist would
     # cost two queries per record, which a 100,000-row register import cannot afford.
-    record.full_clean(
-        exclude=[
-            "archival_code",
-            "persons",
-            "code_prefix",
-            "sequence",
-            "created_by",
-            "volume",
-            "fonds",
-            "category",
-        ],
-        validate_unique=False,
-    )
+    # Field checks only: uniqueness is the database's (and the numbering's) job, and fonds and
+    # category are saved objects the caller holds.
+    record.clean_fields(exclude=_UNCHECKED | (_ALL_FIELDS - set(values)))
     if actor is not None and not may_write_record(actor, record):
         raise PermissionDenied(_("You may not file records in this fonds, category or level."))
     if draft.file:
@@ -172,8 +177,9 @@ def create_records(*, actor, drafts: list[RecordDraft]) -> list[Record]:
         for record, draft in zip(records, drafts, strict=True):
             record.state = Record.State.FILED if draft.file else Record.State.DRAFT
         _number(records)
-        Record.objects.bulk_create(records, batch_size=500)
-        RecordPerson.objects.bulk_create(
+        bulk_insert.insert(Record, records)
+        bulk_insert.insert(
+            RecordPerson,
             [
                 RecordPerson(record=r, person=p)
                 for r, d in zip(records, drafts, strict=True)
@@ -181,6 +187,7 @@ def create_records(*, actor, drafts: list[RecordDraft]) -> list[Record]:
             ],
             batch_size=500,
         )
+        reindex_records([r.pk for r in records])
         record_events(
             actor=actor,
             events=[
@@ -190,9 +197,12 @@ def create_records(*, actor, drafts: list[RecordDraft]) -> list[Record]:
     return records
 
 
-def check_draft(draft: RecordDraft, *, actor=None) -> None:
-    """Raise the ``ValidationError`` that ``create_records`` would raise for ``draft``."""
-    _build(draft, {}, actor)
+def check_draft(draft: RecordDraft, *, actor=None, schema_cache: dict | None = None) -> None:
+    """Raise the ``ValidationError`` that ``create_records`` would raise for ``draft``.
+
+    ``schema_cache``: one dict shared by the checks of many drafts, so that each category's
+    fields are read once (a hand-over package of a thousand items)."""
+    _build(draft, {} if schema_cache is None else schema_cache, actor)
 
 
 def create_record(*, actor, fonds, category, values, metadata=None, persons=(), file=True):
@@ -262,6 +272,7 @@ def update_record(*, actor, record: Record, values=None, metadata=None, persons=
                 RecordPerson.objects.get_or_create(record=record, person=person)
             before["persons"] = before_persons
             after["persons"] = sorted(p.pk for p in persons)
+        reindex_records([record.pk])
         changed = {k: v for k, v in after.items() if before.get(k) != v}
         if changed:
             record_events(
@@ -292,6 +303,7 @@ def file_record(*, actor, record: Record) -> Record:
         record.save(
             update_fields=["state", "archival_code", "code_prefix", "sequence", "updated_at"]
         )
+        reindex_records([record.pk])
         record_events(
             actor=actor,
             events=[

@@ -15,11 +15,26 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from dangan.api.errors import PROBLEM_CONTENT_TYPE
+from dangan.api.serializers import ProblemSerializer
 from dangan.catalogue.models import Record
 from dangan.catalogue.selectors import record_for_edit
 
 from . import selectors, services
 from .models import Page
+
+
+def _problem(status_code: int, description: str) -> dict:
+    return {
+        (status_code, PROBLEM_CONTENT_TYPE): OpenApiResponse(
+            ProblemSerializer, description=description
+        )
+    }
+
+
+NOT_FOUND = _problem(404, "Not found, or not visible to you.")
+INVALID = _problem(400, "Invalid input; `errors` says where and why.")
+REFUSED = _problem(403, "Outside your rights.")
 
 
 class PageSerializer(serializers.ModelSerializer):
@@ -66,14 +81,14 @@ class RecordPagesView(APIView):
 
     parser_classes = [MultiPartParser, FormParser]
 
-    @extend_schema(responses={200: PageSerializer(many=True)})
+    @extend_schema(responses={200: PageSerializer(many=True), **NOT_FOUND})
     def get(self, request, pk):
         pages = selectors.record_pages(request.user, _record(request, pk))
         return Response(PageSerializer(pages, many=True, context={"request": request}).data)
 
     @extend_schema(
         request={"multipart/form-data": UploadSerializer},
-        responses={201: PageSerializer(many=True)},
+        responses={201: PageSerializer(many=True), **INVALID, **REFUSED, **NOT_FOUND},
     )
     def post(self, request, pk):
         record = _record(request, pk)
@@ -90,7 +105,10 @@ class PageOrderView(APIView):
 
     parser_classes = [JSONParser]
 
-    @extend_schema(request=OrderSerializer, responses={200: PageSerializer(many=True)})
+    @extend_schema(
+        request=OrderSerializer,
+        responses={200: PageSerializer(many=True), **INVALID, **REFUSED, **NOT_FOUND},
+    )
     def put(self, request, pk):
         record = _record(request, pk)
         body = OrderSerializer(data=request.data)
@@ -105,7 +123,10 @@ class PageContentView(APIView):
     """The bytes of one page, streamed; the download is written to the audit trail."""
 
     @extend_schema(
-        responses={(200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY)}
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY),
+            **NOT_FOUND,
+        }
     )
     def get(self, request, pk):
         try:

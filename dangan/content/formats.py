@@ -46,6 +46,10 @@ REFUSALS = {
         "“%(name)s” is an encrypted PDF: the archive must be able to read it without a "
         "password. Remove the password and upload it again."
     ),
+    "active_pdf": _(
+        "“%(name)s” is a PDF with active content (%(kind)s): scripts, launched programs or "
+        "attached files are not kept. Print it to a new PDF (or PDF/A) and upload that."
+    ),
     "not_ofd": _("“%(name)s” is a ZIP archive, not an OFD document; upload the files it contains."),
     "unknown": _(
         "“%(name)s” is not in a format the archive keeps "
@@ -83,6 +87,11 @@ _PDF_HEADER = re.compile(rb"%PDF-(\d\.\d)")
 _PDFA_PART = re.compile(rb"pdfaid:part(?:\s*=\s*[\"']|>)\s*(\d)")
 _PDFA_CONFORMANCE = re.compile(rb"pdfaid:conformance(?:\s*=\s*[\"']|>)\s*([A-Za-z])")
 _SCAN_OVERLAP = 64
+#: PDF names that make a document act (run script, start a program, carry other files).
+#: /OpenAction alone only opens a page; an action it names is one of these.
+_PDF_ACTIVE = re.compile(
+    rb"/(JavaScript|JS|Launch|EmbeddedFiles?|RichMedia|XFA|GoToE|ImportData)(?![A-Za-z0-9])"
+)
 
 
 class Identifier:
@@ -99,6 +108,7 @@ class Identifier:
         self._carry = b""  # the end of the previous chunk, for patterns across a boundary
         self._size = 0
         self._pdf_encrypted = False
+        self._pdf_active = b""
         self._pdfa_part = self._pdfa_conformance = b""
         self._zip_tail = b""
 
@@ -114,6 +124,12 @@ class Identifier:
             self._scan_pdf(chunk)
         elif self._kind == "zip":
             self._zip_tail = (self._zip_tail + chunk)[-ZIP_TAIL_BYTES:]
+
+    @property
+    def needs_more(self) -> bool:
+        """Whether later bytes can still change the answer (the head is not full yet, or a PDF
+        or ZIP is read to its end); a caller that only identifies may stop feeding when not."""
+        return self._kind is None or self._kind in ("pdf", "zip")
 
     def finish(self) -> FileFormat:
         if self._kind is None:
@@ -161,6 +177,8 @@ class Identifier:
         window = self._carry + chunk
         if b"/Encrypt" in window:
             self._pdf_encrypted = True
+        if not self._pdf_active and (match := _PDF_ACTIVE.search(window)):
+            self._pdf_active = match.group(1)
         if not self._pdfa_part and (match := _PDFA_PART.search(window)):
             self._pdfa_part = match.group(1)
         if not self._pdfa_conformance and (match := _PDFA_CONFORMANCE.search(window)):
@@ -170,6 +188,8 @@ class Identifier:
     def _pdf_format(self) -> FileFormat:
         if self._pdf_encrypted:
             self._refuse("encrypted_pdf")
+        if self._pdf_active:
+            self._refuse("active_pdf", kind="/" + self._pdf_active.decode())
         if self._pdfa_part:
             version = (self._pdfa_part + self._pdfa_conformance).decode().lower()
             return FileFormat("PDF/A", "application/pdf", version)

@@ -21,7 +21,7 @@ def record_pages(user, record) -> QuerySet[Page]:
         Page.objects.filter(
             record__in=visible_records(user), record=record, role=Page.Role.ORIGINAL
         )
-        .select_related("blob")
+        .select_related("blob", "processing")
         .order_by("position")
     )
 

@@ -22,8 +22,9 @@ from dangan.audit.models import AuditEvent
 from dangan.audit.services import record_event
 from dangan.catalogue.models import Record
 
-from .formats import Identifier
+from .formats import FileFormat, Identifier
 from .models import Blob, Page
+from .signals import pages_added
 from .stores import CHUNK_BYTES, get_store
 
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]+')
@@ -52,7 +53,8 @@ def _chunks(stream) -> Iterable[bytes]:
 
 
 def _check_writable(actor, record):
-    if not may_write_record(actor, record):
+    """``actor`` None is the system itself (an operator's command), as in the catalogue."""
+    if actor is not None and not may_write_record(actor, record):
         raise PermissionDenied(_("You may not add or change the files of this record."))
 
 
@@ -119,6 +121,7 @@ def _record_pages(*, actor, record, stored) -> list[Page]:
                 )
             )
         Page.objects.bulk_create(pages)
+        pages_added.send(sender=Page, pages=pages, actor=actor)
         record_event(
             actor=actor,
             action=AuditEvent.Action.UPDATE,
@@ -190,3 +193,62 @@ def move_page(*, actor, record: Record, page_id: int, offset: int) -> list[Page]
     target = min(max(index + offset, 0), len(order) - 1)
     order.insert(target, order.pop(index))
     return reorder_pages(actor=actor, record=record, order=order)
+
+
+def keep_bytes(*, name: str, data: bytes) -> Blob:
+    """Store bytes the archive made itself (a searchable PDF, a thumbnail) and return their blob.
+
+    Identified and digested like any upload; no page is recorded: the caller links the blob.
+    """
+    identifier = Identifier(sanitize_filename(name))
+    identifier.feed(data)
+    file_format = identifier.finish()
+    with get_store().receive() as incoming:
+        incoming.write(data)
+        stored = incoming.commit()
+    blob, _created = Blob.objects.get_or_create(
+        sha256=stored.sha256,
+        defaults={
+            "sm3": stored.sm3,
+            "size": stored.size,
+            "mime": file_format.mime,
+            "format_name": file_format.name,
+            "format_version": file_format.version,
+        },
+    )
+    return blob
+
+
+def keep_file(*, name: str, stream) -> Blob:
+    """Stream one file into the store and return its blob, linked to no record yet (a file
+    staged for a hand-over, a completed resumable upload). Refused formats raise
+    ``ValidationError`` and leave nothing behind."""
+    identifier = Identifier(sanitize_filename(name))
+    with get_store().receive() as incoming:
+        for chunk in _chunks(stream):
+            identifier.feed(chunk)
+            incoming.write(chunk)
+        file_format = identifier.finish()
+        stored = incoming.commit()
+    blob, _created = Blob.objects.get_or_create(
+        sha256=stored.sha256,
+        defaults={
+            "sm3": stored.sm3,
+            "size": stored.size,
+            "mime": file_format.mime,
+            "format_name": file_format.name,
+            "format_version": file_format.version,
+        },
+    )
+    return blob
+
+
+def attach_blobs(*, actor, record: Record, files: list[tuple[str, Blob]]) -> list[Page]:
+    """Add blobs already in the store (``(file name, Blob)`` pairs, in page order) as pages of
+    ``record``, audited like an upload. Call it inside the transaction that needs it whole."""
+    _check_writable(actor, record)
+    stored = [
+        (name, FileFormat(blob.format_name, blob.mime, blob.format_version), blob)
+        for name, blob in files
+    ]
+    return _record_pages(actor=actor, record=record, stored=stored)

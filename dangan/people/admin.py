@@ -8,10 +8,14 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from dangan.audit.admin import AuditedModelAdmin
+from dangan.audit.models import AuditEvent
+from dangan.audit.services import record_event
+from dangan.search.services import reindex_records
 
 from .id_numbers import mask
 from .models import Person
 from .names import fold
+from .selectors import visible_persons
 
 
 @admin.register(Person)
@@ -27,6 +31,25 @@ class PersonAdmin(AuditedModelAdmin):
     def masked_id_number(self, person):
         return mask(person.id_number)
 
+    # Persons are personal data: only who may read their records, only those persons, audited.
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(pk__in=visible_persons(request.user))
+
+    def has_module_permission(self, request):
+        return request.user.may_read_records
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.may_read_records
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.may_edit_records
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        person = self.get_object(request, object_id)
+        if person is not None and request.method == "GET":
+            record_event(actor=request.user, action=AuditEvent.Action.READ, obj=person)
+        return super().change_view(request, object_id, form_url, extra_context)
+
     def has_add_permission(self, request):
         return False
 
@@ -36,3 +59,4 @@ class PersonAdmin(AuditedModelAdmin):
     def save_model(self, request, obj, form, change):
         obj.name_folded = fold(obj.name)
         super().save_model(request, obj, form, change)
+        reindex_records(obj.record_links.values_list("record_id", flat=True))

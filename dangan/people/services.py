@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from dangan import bulk_insert
 from dangan.audit.models import AuditEvent
 from dangan.audit.services import Event, record_events
 
@@ -63,7 +64,7 @@ def resolve_persons(*, actor, entries: list[tuple[id_numbers.IdNumber, str]]) ->
     ]
     if new:
         with transaction.atomic():
-            Person.objects.bulk_create(new, batch_size=500)
+            bulk_insert.insert(Person, new)
             record_events(
                 actor=actor,
                 events=[
@@ -75,10 +76,5 @@ def resolve_persons(*, actor, entries: list[tuple[id_numbers.IdNumber, str]]) ->
                     for p in new
                 ],
             )
-        found.update(
-            {
-                p.id_number: p
-                for p in Person.objects.filter(id_number__in=[p.id_number for p in new])
-            }
-        )
+        found.update({p.id_number: p for p in new})  # saved, with their keys
     return found

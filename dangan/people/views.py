@@ -51,14 +51,14 @@ def person_search(request):
         else:
             found = visible_persons(request.user).filter(match).order_by("name", "id_number")
             persons = [(p, id_numbers.mask(p.id_number)) for p in found[: RESULT_LIMIT + 1]]
-        if by_id:
-            text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", q)).upper()
-            record_event(
-                actor=request.user,
-                action=AuditEvent.Action.SEARCH,
-                object_type=Person._meta.label_lower,
-                detail={"q": id_numbers.mask(text), "found": len(persons)},
-            )
+        # Every search is audited (who looked up whom); an ID number is kept masked.
+        text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", q)).upper()
+        record_event(
+            actor=request.user,
+            action=AuditEvent.Action.SEARCH,
+            object_type=Person._meta.label_lower,
+            detail={"q": id_numbers.mask(text) if by_id else q, "found": len(persons)},
+        )
     return render(
         request,
         "people/person_search.html",

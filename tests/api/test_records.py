@@ -233,7 +233,7 @@ def test_a_search_by_id_number_is_audited_with_the_number_masked(api, archive, c
     }
 
 
-def test_basic_authentication_works_for_other_systems(archive, callers):
+def test_basic_authentication_works_for_other_systems(archive, callers, settings):
     import base64
 
     from rest_framework.test import APIClient
@@ -241,6 +241,7 @@ def test_basic_authentication_works_for_other_systems(archive, callers):
     from tests.conftest import PASSWORD
 
     user = callers["archivist"]
+    settings.DANGAN_API_BASIC_USERS = [user.username]  # a service account (one factor)
     token = base64.b64encode(f"{user.username}:{PASSWORD}".encode()).decode()
     answer = APIClient().get("/api/v1/records/", HTTP_AUTHORIZATION=f"Basic {token}")
     assert answer.status_code == 200 and answer.json()["count"] == 4

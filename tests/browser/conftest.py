@@ -5,7 +5,8 @@ Fixtures:
 * ``browser`` — one headless Chromium (``/usr/bin/chromium``) for the whole session.
 * ``page`` — a fresh browser context and page per test, with ``base_url`` set to the live server.
 * ``staff_page`` — ``page`` logged in as ``archivist`` through the real login form.
-* ``login(user)`` — log any user in through the form; returns a page.
+* ``login(user)`` — log any user in through the form, with the second factor (set up on the
+  first log-in, as a person would, from the key the page shows); returns a page.
 
 When a test fails, a screenshot of every page it opened is written to
 ``$DANGAN_DATA_DIR/screenshots/<test name>-<n>.png``.
@@ -36,6 +37,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 TIMEOUT_MS = 15_000
+_SHARED = {}
 
 
 def pytest_collection_modifyitems(config, items):
@@ -53,9 +55,9 @@ def pytest_runtest_makereport(item, call):
 
 
 @pytest.fixture(autouse=True)
-def _keep_migrated_data(django_db_serialized_rollback):
-    """Live-server tests run in a flushed transactional database; serialized rollback puts back
-    what the migrations installed (bureau unit, fonds A001, the categories) before each test."""
+def _keep_migrated_data(transactional_db, scheme):
+    """Live-server tests run in a transactional database that the previous test emptied; the
+    ``scheme`` fixture puts back what the migrations installed (bureau, fonds A001, categories)."""
 
 
 @pytest.fixture(scope="session")
@@ -64,14 +66,23 @@ def browser():
         if os.environ.get("CI"):
             pytest.fail(f"{CHROMIUM} is missing and CI is set")
         pytest.skip(f"{CHROMIUM} is missing")
+    if "browser" in _SHARED:
+        # This fixture imported by a test module elsewhere (tests/content): one Playwright per
+        # process, so hand out the Chromium already running.
+        yield _SHARED["browser"]
+        return
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
         )
-        yield chromium
-        chromium.close()
+        _SHARED["browser"] = chromium
+        try:
+            yield chromium
+        finally:
+            _SHARED.pop("browser", None)
+            chromium.close()
 
 
 @pytest.fixture
@@ -106,6 +117,19 @@ def page(new_page):
     return new_page()
 
 
+def second_factor_code(user, page) -> str:
+    """The code a person would read off their authenticator app: from the key shown on the
+    set-up page, or from the device already set up (the next step if this one was used)."""
+    from dangan.accounts import twofactor
+    from dangan.accounts.models import TwoFactorDevice
+
+    if "/login/enrol/" in page.url:
+        secret = page.inner_text("code.secret").replace(" ", "")
+        return twofactor.current_code(secret)
+    device = TwoFactorDevice.objects.get(user=user)
+    return twofactor.code_for(device.secret, max(twofactor.counter_at(), device.last_counter + 1))
+
+
 @pytest.fixture
 def login(new_page):
     """Log ``user`` in through the real login form on a new page and return the page."""
@@ -116,7 +140,13 @@ def login(new_page):
         page.fill("input[name=username]", user.username)
         page.fill("input[name=password]", password)
         page.click("form:has(input[name=password]) button[type=submit]")
-        page.wait_for_url(lambda url: "/login/" not in url)
+        page.wait_for_url(
+            lambda url: "/login/" not in url or "/login/verify/" in url or "/login/enrol/" in url
+        )
+        if "/login/" in page.url:  # staff: the second factor, set up on the first log-in
+            page.fill("input[name=code]", second_factor_code(user, page))
+            page.click("form:has(input[name=code]) button[type=submit]")
+            page.wait_for_url(lambda url: "/login/" not in url)
         return page
 
     return log_in

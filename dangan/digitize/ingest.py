@@ -1,0 +1,176 @@
+"""Batch scan ingest (批量挂接): a folder tree with one folder per record.
+
+A folder is named by the record's archival code or its legacy archive number; inside are the
+page images (``0001.jpg``, ``0002.tif`` …) or PDFs, in page order by their number. Matched
+folders are attached page by page, each page in its own transaction, so an interrupted batch
+simply continues when run again; a file already on the record (same SHA-256) is not added
+twice. Folders that match no record, files that cannot be kept, links and gaps in the page
+numbers are reported — never guessed.
+"""
+
+import hashlib
+import os
+import re
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from dangan.catalogue.models import Record
+from dangan.content import services as content_services
+from dangan.content.models import Page
+
+from .models import PageProcessing, ScanBatch
+from .services import queue_pages
+
+_NUMBER = re.compile(r"^(\d{1,6})(?:\D|$)")
+
+
+def start_batch(*, actor, folder) -> ScanBatch:
+    """Open a batch for ``folder`` (it must exist); the work is done by ``run_batch``.
+
+    A batch started from the web (``actor`` set) must lie inside ``DANGAN_SCAN_ROOT``: staff
+    choose among the scanning station's folders, not anywhere on the server.
+    """
+    path = Path(folder).resolve()
+    if not path.is_dir():
+        raise ValidationError(
+            _("There is no folder %(path)s.") % {"path": folder}, code="no_folder"
+        )
+    if actor is not None:
+        root = Path(settings.DANGAN_SCAN_ROOT).resolve()
+        if path != root and root not in path.parents:
+            raise PermissionDenied(_("Scans are taken only from the scanning folder."))
+    return ScanBatch.objects.create(
+        source=str(path), created_by=actor if getattr(actor, "pk", None) else None
+    )
+
+
+def _page_number(name: str) -> int | None:
+    match = _NUMBER.match(name)
+    return int(match.group(1)) if match else None
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while chunk := stream.read(1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _records_named(name: str):
+    return list(Record.objects.filter(Q(archival_code=name) | Q(legacy_number=name))[:2])
+
+
+def run_batch(batch_id) -> dict:
+    """Attach every folder of the batch; returns (and keeps on the batch) the report."""
+    batch = ScanBatch.objects.select_related("created_by").get(pk=batch_id)
+    actor = batch.created_by
+    report = {
+        "batch": batch.pk,
+        "records": 0,
+        "pages": 0,
+        "skipped": 0,
+        "unmatched": [],
+        "ambiguous": [],
+        "errors": [],
+        "gaps": [],
+    }
+    root = Path(batch.source)
+    for folder, subfolders, files in os.walk(root, followlinks=False):
+        subfolders.sort()
+        folder = Path(folder)
+        for name in subfolders:
+            if (folder / name).is_symlink():
+                report["errors"].append(
+                    {
+                        "folder": name,
+                        "file": "",
+                        "code": "link",
+                        "message": _("A link is not followed."),
+                    }
+                )
+        files = sorted(f for f in files if not f.startswith("."))
+        if not files or folder == root:
+            continue
+        _attach_folder(folder, files, actor=actor, batch=batch, report=report)
+    batch.report = report
+    batch.finished_at = timezone.now()
+    batch.save(update_fields=["report", "finished_at"])
+    return report
+
+
+def _attach_folder(folder: Path, files: list[str], *, actor, batch, report) -> None:
+    name = folder.name
+    records = _records_named(name)
+    if not records:
+        report["unmatched"].append(name)
+        return
+    if len(records) > 1:
+        report["ambiguous"].append(name)
+        return
+    record = records[0]
+    report["records"] += 1
+    numbered = sorted(files, key=lambda f: (_page_number(f) is None, _page_number(f) or 0, f))
+    numbers = [n for n in map(_page_number, numbered) if n is not None]
+    if numbers:
+        missing = sorted(set(range(1, max(numbers) + 1)) - set(numbers))
+        if missing:
+            report["gaps"].append({"folder": name, "missing": missing})
+    kept = {
+        page.blob.sha256: page
+        for page in Page.objects.filter(record=record, role=Page.Role.ORIGINAL).select_related(
+            "blob"
+        )
+    }
+    for file_name in numbered:
+        path = folder / file_name
+        if path.is_symlink() or not path.is_file():
+            report["errors"].append(
+                {
+                    "folder": name,
+                    "file": file_name,
+                    "code": "link",
+                    "message": _("A link is not followed."),
+                }
+            )
+            continue
+        digest = _sha256(path)
+        if digest in kept:  # there from an earlier run: make sure it is read, in this batch
+            report["skipped"] += 1
+            _resume(kept[digest], batch)
+            continue
+        try:
+            with transaction.atomic(), path.open("rb") as stream:
+                pages = content_services.add_files(
+                    actor=actor, record=record, files=[(file_name, stream)]
+                )
+                PageProcessing.objects.filter(page__in=pages).update(batch=batch)
+        except (ValidationError, PermissionDenied) as error:
+            message = "; ".join(getattr(error, "messages", [str(error)]))
+            code = getattr(error, "code", None) or (
+                error.error_list[0].code if hasattr(error, "error_list") else "refused"
+            )
+            report["errors"].append(
+                {"folder": name, "file": file_name, "code": code or "refused", "message": message}
+            )
+            continue
+        except OSError as error:
+            report["errors"].append(
+                {"folder": name, "file": file_name, "code": "unreadable", "message": str(error)}
+            )
+            continue
+        kept[pages[0].blob.sha256] = pages[0]
+        report["pages"] += 1
+
+
+def _resume(page: Page, batch: ScanBatch) -> None:
+    queue_pages([page], batch=batch)
+    PageProcessing.objects.filter(page=page).exclude(state=PageProcessing.State.DONE).update(
+        batch=batch
+    )

@@ -1,0 +1,246 @@
+"""The digitization pipeline: every original page walks the same steps, in the background.
+
+check the image → read it (OCR) → thumbnail and preview → searchable PDF/A → metadata
+suggestions → index. Each page's progress is a ``PageProcessing`` row. A worker *claims* a page
+with one UPDATE (pending → running), so two workers never read the same page; a page whose
+worker died stays ``running`` until its lease runs out and is then claimed again; a failure is
+retried up to ``MAX_ATTEMPTS`` times and then shown as failed with its reason.
+"""
+
+import datetime
+import logging
+import subprocess
+import tempfile
+from pathlib import Path
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from dangan.content import services as content_services
+from dangan.content.models import Page
+from dangan.content.selectors import open_blob
+
+from . import image_checks, searchable_pdf, suggestions, thumbnails
+from .models import PageProcessing
+from .ocr import get_engine
+
+log = logging.getLogger(__name__)
+
+#: How long a claimed page may take before another worker may take it over.
+LEASE = datetime.timedelta(minutes=15)
+MAX_ATTEMPTS = 3
+#: Rendering resolution for PDF pages that carry no text of their own.
+PDF_RENDER_DPI = 200
+IMAGE_FORMATS = {"TIFF", "JPEG", "JPEG 2000", "PNG"}
+
+State = PageProcessing.State
+
+
+def queue_pages(pages, *, batch=None) -> list[PageProcessing]:
+    """Put original ``pages`` into the pipeline (once each) and start their processing on commit."""
+    rows = []
+    for page in pages:
+        row, _created = PageProcessing.objects.get_or_create(page=page, defaults={"batch": batch})
+        rows.append(row)
+    ids = [row.pk for row in rows if row.state == State.PENDING]
+    if ids:
+        transaction.on_commit(lambda: _enqueue(ids))
+    return rows
+
+
+def _enqueue(ids):
+    from .tasks import process_page_task
+
+    for pk in ids:
+        process_page_task.enqueue(pk)
+
+
+def resume_unfinished() -> int:
+    """Enqueue every page still waiting, or held by a worker whose lease ran out (a crash)."""
+    ids = list(_claimable().values_list("pk", flat=True))
+    _enqueue(ids)
+    return len(ids)
+
+
+def retry_failed(*, pages=None) -> int:
+    """Give failed pages another round of attempts; returns how many were queued."""
+    failed = PageProcessing.objects.filter(state=State.FAILED)
+    if pages is not None:
+        failed = failed.filter(page__in=pages)
+    ids = list(failed.values_list("pk", flat=True))
+    failed.update(state=State.PENDING, attempts=0, error="")
+    transaction.on_commit(lambda: _enqueue(ids))
+    return len(ids)
+
+
+def _claimable():
+    stale = timezone.now() - LEASE
+    return PageProcessing.objects.filter(
+        Q(state=State.PENDING) | Q(state=State.RUNNING, claimed_at__lt=stale)
+    )
+
+
+def claim(pk) -> bool:
+    """Take page ``pk`` for this worker; False when another worker has it or it is finished."""
+    return bool(
+        _claimable()
+        .filter(pk=pk)
+        .update(state=State.RUNNING, claimed_at=timezone.now(), attempts=F("attempts") + 1)
+    )
+
+
+def process_page(pk) -> str | None:
+    """Run the pipeline on one claimed page; returns its new state (None if not claimed)."""
+    if not claim(pk):
+        return None
+    row = PageProcessing.objects.select_related("page__blob", "page__record").get(pk=pk)
+    try:
+        results = _read(row.page)
+        with transaction.atomic():
+            PageProcessing.objects.filter(pk=pk).update(state=State.DONE, error="", **results)
+            _reindex(row.page.record_id)
+    except Exception as error:  # a bad file or a broken engine: recorded on the page, retried
+        log.warning("page %s failed (attempt %s): %s", row.page_id, row.attempts, error)
+        state = State.FAILED if row.attempts >= MAX_ATTEMPTS else State.PENDING
+        PageProcessing.objects.filter(pk=pk).update(
+            state=state, error=f"{type(error).__name__}: {error}"[:2000]
+        )
+        if state == State.PENDING:
+            transaction.on_commit(lambda: _enqueue([pk]))
+        return state
+    return State.DONE
+
+
+def _read(page: Page) -> dict:
+    """Everything the pipeline makes of one page, ready to save on its ``PageProcessing``."""
+    blob = page.blob
+    with open_blob(blob) as stream:
+        data = stream.read()
+    if blob.format_name in IMAGE_FORMATS:
+        return _read_images([data], page=page, checks_of=data)
+    if blob.format_name == "PDF":
+        text = _pdf_text(data)
+        if text.strip():  # a born-digital PDF: its own text is better than any OCR
+            return {"text": text, "engine": "pdftotext", **_pdf_thumbnails(page, data)}
+        return _read_images(_render_pdf(data), page=page, checks_of=None)
+    return {"text": "", "engine": ""}  # sound, video, OFD: nothing to read here
+
+
+def _read_images(images: list[bytes], *, page: Page, checks_of: bytes | None) -> dict:
+    engine = get_engine()
+    read = [engine.recognize(image) for image in images]
+    text = "\n\f\n".join(result.text for result in read)
+    results = {
+        "engine": engine.name,
+        "text": text,
+        "lines": read[0].as_dict() if len(read) == 1 else {"pages": [r.as_dict() for r in read]},
+        "confidence": sum(r.confidence for r in read) / len(read) if read else None,
+        "suggestions": _suggestions(page, text),
+    }
+    if checks_of is not None:
+        check = image_checks.check_page(checks_of)
+        results["checks"] = {
+            "width": check.width,
+            "height": check.height,
+            "dpi": round(check.dpi),
+            "dpi_source": check.dpi_source,
+            "blank": check.blank,
+            "skew_degrees": round(check.skew_degrees, 2),
+            "warnings": [{"code": w.code, "message": w.message} for w in check.warnings],
+        }
+    pdf = searchable_pdf.build_searchable_pdf(
+        [
+            searchable_pdf.ScannedPage(image=image, text=r)
+            for image, r in zip(images, read, strict=True)
+        ],
+        title=page.record.title,
+    )
+    results["searchable_pdf"] = content_services.keep_bytes(name=f"{page.pk}.pdf", data=pdf)
+    results.update(_thumbnails(page, images[0]))
+    return results
+
+
+def _thumbnails(page: Page, image: bytes) -> dict:
+    made = thumbnails.make_thumbnails(image, format="JPEG")
+    return {
+        "thumbnail": content_services.keep_bytes(name=f"{page.pk}-s.jpg", data=made["small"]),
+        "preview": content_services.keep_bytes(name=f"{page.pk}-m.jpg", data=made["medium"]),
+    }
+
+
+def _suggestions(page: Page, text: str) -> dict:
+    found = suggestions.suggest_metadata(text)
+    comparison = suggestions.compare_with_record(record=page.record, id_numbers=found.id_numbers)
+    return {
+        "id_numbers": [n.number for n in found.id_numbers],
+        "names": found.names,
+        "dates": [{"date": d.date.iso, "label": d.label} for d in found.dates],
+        "id_mismatch": comparison.differs,
+        "messages": comparison.messages(),
+    }
+
+
+def _pdf_text(data: bytes) -> str:
+    with tempfile.NamedTemporaryFile(suffix=".pdf") as source:
+        source.write(data)
+        source.flush()
+        done = subprocess.run(
+            ["pdftotext", "-layout", "-enc", "UTF-8", source.name, "-"],
+            capture_output=True,
+            timeout=300,
+            check=False,
+        )
+    if done.returncode != 0:
+        raise ValueError(_("The PDF cannot be read: %(error)s") % {"error": done.stderr[:200]})
+    return done.stdout.decode("utf-8", "replace")
+
+
+def _render_pdf(data: bytes) -> list[bytes]:
+    """The PDF's pages as PNG images, for reading a scanned PDF without a text layer."""
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder) / "in.pdf"
+        source.write_bytes(data)
+        subprocess.run(
+            ["pdftoppm", "-r", str(PDF_RENDER_DPI), "-png", str(source), str(Path(folder) / "p")],
+            check=True,
+            capture_output=True,
+            timeout=600,
+        )
+        return [path.read_bytes() for path in sorted(Path(folder).glob("p*.png"))]
+
+
+def _pdf_thumbnails(page: Page, data: bytes) -> dict:
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder) / "in.pdf"
+        source.write_bytes(data)
+        subprocess.run(
+            [
+                "pdftoppm",
+                "-r",
+                "72",
+                "-png",
+                "-f",
+                "1",
+                "-l",
+                "1",
+                str(source),
+                str(Path(folder) / "t"),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+        first = next(Path(folder).glob("t*.png")).read_bytes()
+    return _thumbnails(page, first)
+
+
+def _reindex(record_id) -> None:
+    """Tell the search index the record's text changed (when the search app is installed)."""
+    from django.apps import apps
+
+    if apps.is_installed("dangan.search"):
+        from dangan.search.services import reindex_records
+
+        reindex_records([record_id])

@@ -1,0 +1,268 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ImportJob(models.Model):
+    """One import of an old register (台账) into the catalogue: the file, its mapping, its outcome.
+
+    A job is written for every import that changes the catalogue (command line or web) and for
+    every register uploaded on the web. Rows are committed in batches; ``rows_done`` says how far
+    a run got, and because re-importing a row that is already in changes nothing, running the
+    same file again after an interruption continues where it stopped.
+    """
+
+    class State(models.TextChoices):
+        UPLOADED = "uploaded", _("Uploaded")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Stopped")
+
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("changed"), auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    original_name = models.CharField(_("file name"), max_length=255)
+    stored_file = models.CharField(
+        _("stored file"),
+        max_length=500,
+        blank=True,
+        help_text=_("Path of the uploaded copy under DATA_DIR."),
+    )
+    fonds = models.ForeignKey("catalogue.Fonds", verbose_name=_("fonds"), on_delete=models.PROTECT)
+    category = models.ForeignKey(
+        "catalogue.Category", verbose_name=_("category"), on_delete=models.PROTECT
+    )
+    mapping = models.JSONField(_("column mapping"), default=dict, blank=True)
+    state = models.CharField(
+        _("state"), max_length=10, choices=State.choices, default=State.UPLOADED
+    )
+    rows_done = models.PositiveIntegerField(_("rows done"), default=0)
+    report = models.JSONField(
+        _("outcome"),
+        default=dict,
+        blank=True,
+        help_text=_("Summary of the last run (dry or real)."),
+    )
+
+    class Meta:
+        verbose_name = _("register import")
+        verbose_name_plural = _("register imports")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.original_name} → {self.category.code}"
+
+
+# --- Hand-over lists (移交清单) ---------------------------------------------------------------
+class HandoverList(models.Model):
+    """移交清单: what a business unit or town hands over to the archive, item by item.
+
+    A list is drafted by a clerk of its unit and sent; from then on it never changes. The
+    archive answers each item (accepted, or returned with a reason). Returned items are
+    corrected in a new version of the list (``previous`` points back), so the whole history
+    stays readable on both sides.
+    """
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SENT = "sent", _("Sent")
+        ANSWERED = "answered", _("Answered")
+
+    uid = models.UUIDField(_("identifier"), unique=True, editable=False)
+    unit = models.ForeignKey(
+        "accounts.Unit", verbose_name=_("unit"), on_delete=models.PROTECT, related_name="handovers"
+    )
+    fonds = models.ForeignKey("catalogue.Fonds", verbose_name=_("fonds"), on_delete=models.PROTECT)
+    category = models.ForeignKey(
+        "catalogue.Category", verbose_name=_("category"), on_delete=models.PROTECT
+    )
+    title = models.CharField(_("title"), max_length=200)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.DRAFT)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    previous = models.ForeignKey(
+        "self",
+        verbose_name=_("previous version"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="next_versions",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("drawn up by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("sent by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    #: What the sender declared: checked against what arrived (DA/T 70 integrity).
+    declared_items = models.PositiveIntegerField(_("items declared"), null=True, blank=True)
+    declared_bytes = models.PositiveBigIntegerField(_("bytes declared"), null=True, blank=True)
+    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("hand-over list")
+        verbose_name_plural = _("hand-over lists")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.title} (v{self.version})"
+
+
+class HandoverItem(models.Model):
+    """One item (件) of a hand-over list: its description, the persons it concerns, its files."""
+
+    handover = models.ForeignKey(
+        HandoverList,
+        verbose_name=_("hand-over list"),
+        on_delete=models.CASCADE,
+        related_name="items",
+    )
+    position = models.PositiveIntegerField(_("no."))
+    #: Core record fields as sent (title, date, responsible, legacy_number, …).
+    values = models.JSONField(_("description"), default=dict)
+    #: The category's own fields (``catalogue.FieldDefinition``).
+    metadata = models.JSONField(_("category fields"), default=dict, blank=True)
+    #: ``[{"id_number": …, "name": …}]``.
+    persons = models.JSONField(_("persons"), default=list, blank=True)
+    corrects = models.ForeignKey(
+        "self",
+        verbose_name=_("corrects"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="corrections",
+    )
+    record = models.ForeignKey(
+        "catalogue.Record",
+        verbose_name=_("filed as"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("hand-over item")
+        verbose_name_plural = _("hand-over items")
+        ordering = ["handover", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["handover", "position"], name="handover_item_position")
+        ]
+
+    def __str__(self):
+        return f"{self.position}. {self.values.get('title', '')}"
+
+    @property
+    def title(self):
+        return self.values.get("title", "")
+
+
+class ItemFile(models.Model):
+    """A file of an item, staged in the content store before the archive accepts the item.
+
+    ``declared_sha256`` is the digest the sender stated; the receipt check reads the stored
+    bytes again and compares.
+    """
+
+    item = models.ForeignKey(HandoverItem, on_delete=models.CASCADE, related_name="files")
+    position = models.PositiveIntegerField(_("page"))
+    filename = models.CharField(_("file name"), max_length=255)
+    blob = models.ForeignKey(
+        "content.Blob", verbose_name=_("content"), on_delete=models.PROTECT, related_name="+"
+    )
+    declared_sha256 = models.CharField(_("SHA-256 sent"), max_length=64)
+    declared_size = models.PositiveBigIntegerField(_("size sent"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("item file")
+        verbose_name_plural = _("item files")
+        ordering = ["item", "position"]
+
+    def __str__(self):
+        return self.filename
+
+
+class ItemDecision(models.Model):
+    """The archive's answer to one item: accepted (filed), or returned with a reason."""
+
+    class Verdict(models.TextChoices):
+        ACCEPTED = "accepted", _("Accepted")
+        RETURNED = "returned", _("Returned")
+
+    item = models.OneToOneField(HandoverItem, on_delete=models.CASCADE, related_name="decision")
+    verdict = models.CharField(_("answer"), max_length=10, choices=Verdict.choices)
+    reason = models.TextField(_("reason"), blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, on_delete=models.SET_NULL
+    )
+    decided_at = models.DateTimeField(_("when"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("answer to an item")
+        verbose_name_plural = _("answers to items")
+
+    def __str__(self):
+        return self.get_verdict_display()
+
+
+class SigningKey(models.Model):
+    """A unit's public key (Ed25519) that signs its offline packages; the archive keeps it."""
+
+    unit = models.ForeignKey(
+        "accounts.Unit", verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+"
+    )
+    algorithm = models.CharField(_("algorithm"), max_length=16, default="ed25519")
+    public_key = models.CharField(_("public key"), max_length=200)
+    fingerprint = models.CharField(_("fingerprint"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("registered"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("signing key")
+        verbose_name_plural = _("signing keys")
+
+    def __str__(self):
+        return f"{self.unit} {self.fingerprint[:16]}"
+
+
+class Upload(models.Model):
+    """A resumable upload (tus 1.0 core): bytes arrive in chunks, each checked, and a broken
+    line resumes at ``offset``. Complete, the file is streamed into the content store."""
+
+    uid = models.UUIDField(unique=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    filename = models.CharField(_("file name"), max_length=255)
+    length = models.PositiveBigIntegerField(_("length"))
+    offset = models.PositiveBigIntegerField(_("received"), default=0)
+    sha256 = models.CharField(_("SHA-256 sent"), max_length=64)
+    blob = models.ForeignKey(
+        "content.Blob", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("resumable upload")
+        verbose_name_plural = _("resumable uploads")
+
+    def __str__(self):
+        return f"{self.filename} {self.offset}/{self.length}"

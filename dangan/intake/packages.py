@@ -1,0 +1,614 @@
+"""Offline hand-over packages: a list written as a signed BagIt bag (RFC 8493) in one tar file.
+
+A town on a poor line (or none) writes its list with ``dangan package create`` and carries or
+sends the file later; the archive receives it with ``dangan package receive`` or the web form.
+
+Layout (one top-level directory, as RFC 8493 asks of a serialised bag)::
+
+    handover-<uuid>/bagit.txt
+    handover-<uuid>/bag-info.txt              Source-Organization, Payload-Oxum, …
+    handover-<uuid>/manifest-sha256.txt       every payload file
+    handover-<uuid>/manifest-sm3.txt          the same files, SM3 (GB/T 32905)
+    handover-<uuid>/tagmanifest-sha256.txt    the four files above
+    handover-<uuid>/signature-ed25519.txt     Ed25519 signature of tagmanifest-sha256.txt (base64)
+    handover-<uuid>/data/metadata/handover.json   the list: items, values, persons, files
+    handover-<uuid>/data/metadata/handover.xml    the same as XML (catalogue file)
+    handover-<uuid>/data/items/0001/0001.jpg  the scans, item by item, page by page
+
+The signature covers the tag manifest, which covers the manifests, which cover every file, so
+one changed byte anywhere is found and named: a payload file fails its digest (YJ-1-1), a
+changed manifest or bag-info fails the tag manifest (YJ-1-4), a changed tag manifest or another
+key fails the signature (YJ-1-3); a missing file fails YJ-2-5, an added one YJ-4-2.
+Signatures are Ed25519 (``cryptography``); SM2 is not implemented yet.
+"""
+
+import base64
+import datetime
+import hashlib
+import io
+import json
+import os
+import tarfile
+import time
+import uuid
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from dangan.accounts.models import Unit
+from dangan.audit.models import AuditEvent
+from dangan.audit.services import record_event
+from dangan.catalogue.models import Category, Fonds
+from dangan.content.stores import get_store
+from dangan.integrity import checks as integrity
+from dangan.integrity.models import CheckReport
+from dangan.integrity.services import keep_report
+
+from . import handover as handover_services
+from . import selectors
+from .models import HandoverItem, HandoverList, SigningKey
+
+TAG_FILES = ("bagit.txt", "bag-info.txt", "manifest-sha256.txt", "manifest-sm3.txt")
+SIGNATURE_FILE = "signature-ed25519.txt"
+JSON_PATH = "data/metadata/handover.json"
+XML_PATH = "data/metadata/handover.xml"
+#: Tag files are read into memory: none of ours is anywhere near this.
+MAX_TAG_BYTES = 64 * 1024 * 1024
+PACKAGE_SUBJECT = "intake.package"
+
+
+# --- Keys ----------------------------------------------------------------------------------------
+def fingerprint(public_key: Ed25519PublicKey) -> str:
+    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return hashlib.sha256(raw).hexdigest()
+
+
+def create_key(*, actor, unit: Unit, path) -> SigningKey:
+    """A new Ed25519 key for ``unit``: the private key to ``path`` (PEM, mode 600), the public
+    key registered with the archive, which will accept the unit's packages signed by it."""
+    private = Ed25519PrivateKey.generate()
+    pem = private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    path = Path(path)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as out:
+        out.write(pem)
+    public = private.public_key()
+    with transaction.atomic():
+        key = SigningKey.objects.create(
+            unit=unit,
+            public_key=base64.b64encode(
+                public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+            ).decode(),
+            fingerprint=fingerprint(public),
+        )
+        record_event(actor=actor, action=AuditEvent.Action.CREATE, obj=key)
+    return key
+
+
+def load_private_key(path) -> Ed25519PrivateKey:
+    key = serialization.load_pem_private_key(Path(path).read_bytes(), password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ValidationError(_("The key is not an Ed25519 private key."), code="key_kind")
+    return key
+
+
+# --- Writing a package ---------------------------------------------------------------------------
+def _metadata(handover: HandoverList, layout: list) -> dict:
+    items = []
+    for item, files in layout:
+        items.append(
+            {
+                "position": item.position,
+                "values": item.values,
+                "metadata": item.metadata,
+                "persons": item.persons,
+                "files": [
+                    {
+                        "path": path,
+                        "filename": f.filename,
+                        "page": f.position,
+                        "size": f.blob.size,
+                        "sha256": f.blob.sha256,
+                        "sm3": f.blob.sm3,
+                        "format": f.blob.format_label,
+                    }
+                    for f, path in files
+                ],
+            }
+        )
+    return {
+        "format": "dangan-handover/1",
+        "identifier": str(handover.uid),
+        "title": handover.title,
+        "version": handover.version,
+        "unit": {"code": handover.unit.code, "name": handover.unit.name},
+        "fonds": handover.fonds.code,
+        "category": handover.category.code,
+        "items": items,
+        "item_count": len(items),
+        "bytes": sum(f.blob.size for _item, files in layout for f, _path in files),
+    }
+
+
+def _xml(meta: dict) -> bytes:
+    root = ET.Element(
+        "handover", {"identifier": meta["identifier"], "version": str(meta["version"])}
+    )
+    for key in ("title", "fonds", "category"):
+        ET.SubElement(root, key).text = str(meta[key])
+    ET.SubElement(root, "unit", {"code": meta["unit"]["code"]}).text = meta["unit"]["name"]
+    items = ET.SubElement(root, "items", {"count": str(meta["item_count"])})
+    for item in meta["items"]:
+        node = ET.SubElement(items, "item", {"position": str(item["position"])})
+        for key, value in sorted(item["values"].items()):
+            ET.SubElement(node, "field", {"name": key}).text = str(value)
+        for key, value in sorted(item["metadata"].items()):
+            ET.SubElement(node, "field", {"name": key, "schema": "category"}).text = str(value)
+        for person in item["persons"]:
+            ET.SubElement(node, "person", {"id_number": person["id_number"]}).text = person["name"]
+        for f in item["files"]:
+            ET.SubElement(
+                node,
+                "file",
+                {
+                    "path": f["path"],
+                    "page": str(f["page"]),
+                    "size": str(f["size"]),
+                    "sha256": f["sha256"],
+                    "sm3": f["sm3"],
+                },
+            ).text = f["filename"]
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
+    info = tarfile.TarInfo(name)
+    info.size, info.mtime, info.mode = len(data), int(time.time()), 0o644
+    tar.addfile(info, io.BytesIO(data))
+
+
+def create_package(*, actor, handover: HandoverList, key: Ed25519PrivateKey, destination) -> dict:
+    """Write ``handover`` as a signed bag to ``destination`` (a path); returns bag-info."""
+    store = get_store()
+    layout = []
+    for item in selectors.items_with_files(handover):
+        files = []
+        for f in item.staged:
+            extension = os.path.splitext(f.filename)[1].lower()[:10]
+            files.append((f, f"data/items/{item.position:04d}/{f.position:04d}{extension}"))
+        layout.append((item, files))
+    meta = _metadata(handover, layout)
+    json_bytes = json.dumps(meta, ensure_ascii=False, indent=1).encode()
+    xml_bytes = _xml(meta)
+    sha_lines = [
+        f"{hashlib.sha256(json_bytes).hexdigest()}  {JSON_PATH}",
+        f"{hashlib.sha256(xml_bytes).hexdigest()}  {XML_PATH}",
+    ]
+    from dangan.content.digests import sm3
+
+    def sm3_of(data):
+        digest = sm3()
+        digest.update(data)
+        return digest.hexdigest()
+
+    sm3_lines = [f"{sm3_of(json_bytes)}  {JSON_PATH}", f"{sm3_of(xml_bytes)}  {XML_PATH}"]
+    for _item, files in layout:
+        for f, path in files:
+            sha_lines.append(f"{f.blob.sha256}  {path}")
+            sm3_lines.append(f"{f.blob.sm3}  {path}")
+    payload_bytes = meta["bytes"] + len(json_bytes) + len(xml_bytes)
+    payload_files = len(sha_lines)
+    public = key.public_key()
+    info = {
+        "Source-Organization": handover.unit.name,
+        "Bagging-Date": datetime.date.today().isoformat(),
+        "External-Identifier": str(handover.uid),
+        "External-Description": handover.title,
+        "Payload-Oxum": f"{payload_bytes}.{payload_files}",
+        "Dangan-Unit": handover.unit.code,
+        "Dangan-List-Version": str(handover.version),
+        "Dangan-Items": str(meta["item_count"]),
+        "Dangan-Signature-Algorithm": "Ed25519",
+        "Dangan-Key-Fingerprint": fingerprint(public),
+    }
+    tags = {
+        "bagit.txt": b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n",
+        "bag-info.txt": "".join(f"{k}: {v}\n" for k, v in info.items()).encode(),
+        "manifest-sha256.txt": ("\n".join(sha_lines) + "\n").encode(),
+        "manifest-sm3.txt": ("\n".join(sm3_lines) + "\n").encode(),
+    }
+    tagmanifest = "".join(
+        f"{hashlib.sha256(tags[name]).hexdigest()}  {name}\n" for name in TAG_FILES
+    ).encode()
+    signature = base64.b64encode(key.sign(tagmanifest)) + b"\n"
+    root = f"handover-{handover.uid}"
+    with tarfile.open(destination, "w", format=tarfile.PAX_FORMAT) as tar:
+        for name in TAG_FILES:
+            _add_bytes(tar, f"{root}/{name}", tags[name])
+        _add_bytes(tar, f"{root}/tagmanifest-sha256.txt", tagmanifest)
+        _add_bytes(tar, f"{root}/{SIGNATURE_FILE}", signature)
+        _add_bytes(tar, f"{root}/{JSON_PATH}", json_bytes)
+        _add_bytes(tar, f"{root}/{XML_PATH}", xml_bytes)
+        for _item, files in layout:
+            for f, path in files:
+                member = tarfile.TarInfo(f"{root}/{path}")
+                member.size, member.mtime, member.mode = f.blob.size, int(time.time()), 0o644
+                with store.open(f.blob.key) as stream:
+                    tar.addfile(member, stream)
+    record_event(
+        actor=actor,
+        action=AuditEvent.Action.EXPORT,
+        obj=handover,
+        detail={
+            "package": str(handover.uid),
+            "key": info["Dangan-Key-Fingerprint"],
+            "bytes": payload_bytes,
+        },
+    )
+    return info
+
+
+# --- Reading and checking a package --------------------------------------------------------------
+@dataclass
+class Received:
+    """What ``receive_package`` found: the check run, the kept report, the list filed (if any)."""
+
+    run: integrity.Run
+    report: CheckReport | None
+    info: dict
+    handover: HandoverList | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.run.passed
+
+    def as_dict(self) -> dict:
+        return {
+            "passed": self.run.passed,
+            "failed": self.run.failed(),
+            "identifier": self.info.get("External-Identifier", ""),
+            "unit": self.info.get("Dangan-Unit", ""),
+            "items": self.run.items,
+            "files": self.run.files,
+            "bytes": self.run.bytes,
+            "seconds": round(self.run.seconds, 3),
+            "report": self.report.pk if self.report else None,
+            "handover": self.handover.pk if self.handover else None,
+            "checks": [
+                {
+                    "id": o.check_id,
+                    "property": o.property,
+                    "name": o.name,
+                    "verdict": o.verdict,
+                    "summary": o.summary,
+                    "evidence": o.evidence,
+                }
+                for o in self.run.outcomes
+            ],
+        }
+
+
+def _manifest(data: bytes | None) -> dict:
+    entries = {}
+    for line in (data or b"").decode("utf-8", "replace").splitlines():
+        digest, _sep, path = line.strip().partition(" ")
+        if digest and path.strip():
+            entries[path.strip()] = digest.lower()
+    return entries
+
+
+def _bag_info(data: bytes | None) -> dict:
+    info = {}
+    for line in (data or b"").decode("utf-8", "replace").splitlines():
+        key, sep, value = line.partition(":")
+        if sep:
+            info[key.strip()] = value.strip()
+    return info
+
+
+class _Member:
+    """One payload file inside the tar, read in place (a seek, then ``size`` bytes)."""
+
+    def __init__(self, path, offset, size):
+        self.path, self.offset, self.size = path, offset, size
+
+    def open(self):
+        stream = open(self.path, "rb")  # noqa: SIM115 - the check engine closes it
+        stream.seek(self.offset)
+        return stream
+
+
+def _verify_signature(info: dict, tagmanifest: bytes | None, signature: bytes | None) -> tuple:
+    algorithm = info.get("Dangan-Signature-Algorithm", "")
+    print_ = info.get("Dangan-Key-Fingerprint", "")
+    if signature is None:
+        return False, [_("%(file)s is missing.") % {"file": SIGNATURE_FILE}]
+    if algorithm != "Ed25519":
+        return False, [_("Unknown signature algorithm “%(name)s”.") % {"name": algorithm}]
+    key = (
+        SigningKey.objects.filter(fingerprint=print_, revoked_at__isnull=True)
+        .select_related("unit")
+        .first()
+    )
+    if key is None:
+        return False, [
+            _("The key %(key)s is not registered with the archive (or was revoked).")
+            % {"key": print_[:16]}
+        ]
+    if key.unit.code != info.get("Dangan-Unit"):
+        return False, [
+            _("The key belongs to %(unit)s, not to the unit named in the package.")
+            % {"unit": key.unit.code}
+        ]
+    public = Ed25519PublicKey.from_public_bytes(base64.b64decode(key.public_key))
+    try:
+        public.verify(base64.b64decode(signature.strip()), tagmanifest or b"")
+    except (InvalidSignature, ValueError):
+        return False, [
+            _("%(file)s does not verify tagmanifest-sha256.txt with the key of %(unit)s (%(key)s).")
+            % {"file": SIGNATURE_FILE, "unit": key.unit.code, "key": print_[:16]}
+        ]
+    return True, [
+        _("Signed by %(unit)s, key %(key)s.") % {"unit": key.unit.name, "key": print_[:16]}
+    ]
+
+
+def read_package(path, *, verify_sm3=False) -> tuple:
+    """The package at ``path`` as a check ``Submission`` (nothing is written), with its
+    bag-info and its metadata."""
+    path = str(path)
+    tags, members, foreign = {}, {}, []
+    with tarfile.open(path, "r:") as tar:
+        roots = set()
+        for member in tar:
+            name = member.name
+            root, _sep, inner = name.partition("/")
+            roots.add(root)
+            if member.isdir():
+                continue
+            if not member.isfile() or ".." in inner.split("/") or name.startswith("/") or not inner:
+                foreign.append(name)
+                continue
+            if inner.startswith("data/"):
+                members[inner] = _Member(path, member.offset_data, member.size)
+            elif inner in TAG_FILES or inner in ("tagmanifest-sha256.txt", SIGNATURE_FILE):
+                if member.size > MAX_TAG_BYTES:
+                    foreign.append(name)
+                    continue
+                tags[inner] = tar.extractfile(member).read()
+            else:
+                foreign.append(name)
+        if len(roots) > 1:
+            foreign += sorted(roots)[1:]
+    info = _bag_info(tags.get("bag-info.txt"))
+    sha = _manifest(tags.get("manifest-sha256.txt"))
+    sm3 = _manifest(tags.get("manifest-sm3.txt"))
+    listed = _manifest(tags.get("tagmanifest-sha256.txt"))
+    tag_changes = []
+    for name in TAG_FILES:
+        if name not in tags:
+            tag_changes.append(_("%(file)s is missing.") % {"file": name})
+        elif listed.get(name) != hashlib.sha256(tags[name]).hexdigest():
+            tag_changes.append(
+                _("%(file)s: SHA-256 in the tag manifest %(sent)s, received %(got)s")
+                % {
+                    "file": name,
+                    "sent": listed.get(name, "—"),
+                    "got": hashlib.sha256(tags[name]).hexdigest(),
+                }
+            )
+    meta = {}
+    if JSON_PATH in members:
+        member = members[JSON_PATH]
+        with member.open() as stream:
+            try:
+                meta = json.loads(stream.read(member.size))
+            except ValueError:
+                meta = {}
+    sizes, pages = {}, {}
+    for item in meta.get("items", []):
+        for f in item.get("files", []):
+            sizes[f["path"]] = f.get("size")
+            pages[f["path"]] = (item.get("position"), f.get("page"))
+
+    def describe():
+        """The items with what is wrong in their metadata (run while the files are read)."""
+        category = Category.objects.filter(code=meta.get("category")).first()
+        fonds = Fonds.objects.filter(code=meta.get("fonds")).first()
+        unit = Unit.objects.filter(code=info.get("Dangan-Unit")).first()
+        probe = HandoverList(category=category, fonds=fonds, unit=unit)
+        known = category is not None and fonds is not None and unit is not None
+        cache, items = {}, []
+        for item in meta.get("items", []):
+            values, metadata = item.get("values", {}), item.get("metadata", {})
+            errors = (
+                handover_services.item_errors(
+                    probe, values, metadata, item.get("persons", []), schema_cache=cache
+                )
+                if known
+                else [_("The package names an unknown category, fonds or unit.")]
+            )
+            items.append(
+                integrity.ItemEntry(
+                    position=item.get("position"),
+                    label=values.get("title", ""),
+                    metadata_errors=errors,
+                )
+            )
+        return items
+
+    files = []
+    for name, digest in sha.items():
+        member = members.get(name)
+        if member is None:
+            continue
+        item, page = pages.get(name, (None, None))
+        files.append(
+            integrity.FileEntry(
+                name=name,
+                declared_sha256=digest,
+                declared_sm3=sm3.get(name, ""),
+                declared_size=sizes.get(name),
+                open=member.open,
+                size=member.size,
+                item=item,
+                page=page,
+                format_name="metadata" if name.startswith("data/metadata/") else "",
+                content=not name.startswith("data/metadata/"),
+            )
+        )
+    missing = sorted(name for name in sha if name not in members)
+    missing += sorted(f"{name} (manifest-sm3.txt)" for name in sm3 if name not in sha)
+    extra = sorted(foreign + [name for name in members if name not in sha])
+    oxum = info.get("Payload-Oxum", "")
+    declared_bytes = int(oxum.split(".")[0]) if oxum.split(".")[0].isdigit() else None
+    submission = integrity.Submission(
+        label=info.get("External-Description", os.path.basename(path)),
+        items=describe,
+        files=files,
+        declared_items=int(info["Dangan-Items"])
+        if info.get("Dangan-Items", "").isdigit()
+        else None,
+        declared_bytes=declared_bytes,
+        missing=missing,
+        extra=extra,
+        signature=_verify_signature(
+            info, tags.get("tagmanifest-sha256.txt"), tags.get(SIGNATURE_FILE)
+        ),
+        tag_changes=tag_changes,
+        verify_sm3=verify_sm3,
+        scan_paths=[path],
+    )
+    return submission, info, meta, members
+
+
+def check_package(path, *, verify_sm3=False, workers=None) -> tuple:
+    """Run the receipt checks over a package without keeping anything: ``(run, info)``."""
+    submission, info, _meta, _members = read_package(path, verify_sm3=verify_sm3)
+    return integrity.run_checks(submission, workers=workers), info
+
+
+def receive_package(*, actor, source, verify_sm3=False, file_it=True) -> Received:
+    """Check a package and keep the report; when it passes and ``file_it``, the list is
+    received as a sent hand-over list (its files staged in the content store) for the archive
+    to answer. ``source``: a path, or an uploaded file (copied to a temporary file first)."""
+    import tempfile
+
+    temporary = None
+    if not isinstance(source, str | Path):
+        temporary = tempfile.NamedTemporaryFile(suffix=".tar", delete=False)  # noqa: SIM115
+        for chunk in (
+            source.chunks()
+            if hasattr(source, "chunks")
+            else iter(lambda: source.read(1 << 20), b"")
+        ):
+            temporary.write(chunk)
+        temporary.close()
+        source = temporary.name
+    try:
+        try:
+            submission, info, meta, members = read_package(source, verify_sm3=verify_sm3)
+        except tarfile.TarError as error:
+            raise ValidationError(
+                _("This is not a package (a tar file): %(error)s") % {"error": error},
+                code="not_a_package",
+            ) from None
+        run = integrity.run_checks(submission)
+        uid = info.get("External-Identifier", "")
+        handover = None
+        existing = HandoverList.objects.filter(uid=uid).first() if _is_uuid(uid) else None
+        if run.passed and file_it and existing is None:
+            handover = _file_package(actor=actor, info=info, meta=meta, members=members)
+        report = keep_report(
+            actor=actor,
+            stage=CheckReport.Stage.HANDOVER,
+            subject_type=handover_services.SUBJECT_TYPE if handover else PACKAGE_SUBJECT,
+            subject_id=handover.pk if handover else (uid or os.path.basename(str(source)))[:64],
+            subject_repr=_("Package %(name)s from %(unit)s")
+            % {
+                "name": info.get("External-Description", ""),
+                "unit": info.get("Source-Organization", "?"),
+            },
+            run=run,
+        )
+        return Received(run=run, report=report, info=info, handover=handover)
+    finally:
+        if temporary is not None:
+            os.unlink(temporary.name)
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _file_package(*, actor, info, meta, members) -> HandoverList:
+    from dangan.content.services import keep_file
+
+    unit = Unit.objects.get(code=info["Dangan-Unit"])
+    with transaction.atomic():
+        handover = HandoverList.objects.create(
+            uid=info["External-Identifier"],
+            unit=unit,
+            fonds=Fonds.objects.get(code=meta["fonds"]),
+            category=Category.objects.get(code=meta["category"]),
+            title=meta.get("title", "")[:200],
+            version=int(meta.get("version") or 1),
+            state=HandoverList.State.SENT,
+            sent_at=timezone.now(),
+            declared_items=int(info["Dangan-Items"]),
+            declared_bytes=int(meta.get("bytes") or 0),
+        )
+        for item in meta["items"]:
+            row = HandoverItem.objects.create(
+                handover=handover,
+                position=item["position"],
+                values=item.get("values", {}),
+                metadata=item.get("metadata", {}),
+                persons=item.get("persons", []),
+            )
+            blobs = []
+            for f in item["files"]:
+                with members[f["path"]].open() as stream:
+                    blob = keep_file(
+                        name=f["filename"], stream=_Limited(stream, members[f["path"]].size)
+                    )
+                blobs.append((f["filename"], blob, f["sha256"]))
+            handover_services.stage_blobs(row, blobs)
+        record_event(
+            actor=actor,
+            action=AuditEvent.Action.IMPORT,
+            obj=handover,
+            detail={
+                "package": str(handover.uid),
+                "unit": unit.code,
+                "key": info.get("Dangan-Key-Fingerprint", ""),
+            },
+        )
+    return handover
+
+
+class _Limited:
+    """``size`` bytes of a stream, read in chunks."""
+
+    def __init__(self, stream, size):
+        self.stream, self.left = stream, size
+
+    def read(self, n=-1):
+        n = self.left if n is None or n < 0 else min(n, self.left)
+        data = self.stream.read(n) if n else b""
+        self.left -= len(data)
+        return data

@@ -1,0 +1,116 @@
+"""Reads for the register import: its jobs, and the records a register's rows already match."""
+
+from collections import defaultdict
+
+from django.db.models import QuerySet
+
+from dangan.catalogue.models import Category, Record
+from dangan.people.models import RecordPerson
+
+from .models import ImportJob
+
+
+def jobs_for(user) -> QuerySet[ImportJob]:
+    """The imports ``user`` started (an archivist sees their own uploads only)."""
+    if user is None or not user.is_authenticated:
+        return ImportJob.objects.none()
+    return ImportJob.objects.filter(created_by=user).select_related("category", "fonds")
+
+
+def records_by_key(*, category: Category, numbers=(), id_numbers=()) -> dict[tuple, Record]:
+    """Records of ``category`` already on file for rows' natural keys.
+
+    Keys are ``("n", legacy number)`` and ``("p", 18-digit ID number of the subject)``; each
+    record comes with ``subject_numbers``, the ID numbers of its persons. Not permission-filtered:
+    an import must recognise a record it may not change (and then report that it may not),
+    never file it a second time.
+    """
+    found: dict[tuple, Record] = {}
+    records: dict[int, Record] = {}
+    if numbers:
+        for record in Record.objects.filter(
+            category=category, legacy_number__in=list(numbers)
+        ).order_by("id"):
+            found.setdefault(("n", record.legacy_number), record)
+            records[record.pk] = record
+    if id_numbers:
+        links = (
+            RecordPerson.objects.filter(
+                record__category=category,
+                person__id_number__in=list(id_numbers),
+                role=RecordPerson.Role.SUBJECT,
+            )
+            .order_by("record_id")
+            .values_list("record_id", "person__id_number")
+        )
+        wanted = defaultdict(list)
+        for record_id, number in links:
+            wanted[record_id].append(number)
+        missing = [pk for pk in wanted if pk not in records]
+        records.update({r.pk: r for r in Record.objects.filter(pk__in=missing)})
+        for record_id, numbers_of in wanted.items():
+            for number in numbers_of:
+                found.setdefault(("p", number), records[record_id])
+    subjects = defaultdict(set)
+    for record_id, number in RecordPerson.objects.filter(record_id__in=list(records)).values_list(
+        "record_id", "person__id_number"
+    ):
+        subjects[record_id].add(number)
+    for record in records.values():
+        record.subject_numbers = subjects[record.pk]
+    return found
+
+
+# --- Hand-over lists -----------------------------------------------------------------------------
+def handover_lists_for(user) -> QuerySet:
+    """The hand-over lists ``user`` may see: a clerk, their own unit's (drafts included); an
+    archivist, every list sent to the archive (never a draft); anyone else, none."""
+    from .handover import is_clerk
+    from .models import HandoverList
+
+    lists = HandoverList.objects.select_related("unit", "category", "fonds", "sent_by")
+    if user is None or not user.is_authenticated or not user.is_active:
+        return lists.none()
+    if is_clerk(user):
+        return lists.filter(unit_id=user.unit_id)
+    if user.may_edit_records:
+        return lists.exclude(state=HandoverList.State.DRAFT)
+    return lists.none()
+
+
+def handover_history(handover) -> list:
+    """Every version of the list ``handover`` belongs to, oldest first."""
+    first = handover
+    while first.previous_id:
+        first = first.previous
+    versions, current = [], first
+    while current is not None:
+        versions.append(current)
+        current = current.next_versions.first()
+    return versions
+
+
+def items_with_files(handover, *, items=None) -> list:
+    """The list's items in order, each with ``staged``: its files in page order, read in one
+    query whatever the length of the list (a package of a thousand items)."""
+    from .models import ItemFile
+
+    items = list((handover.items.all() if items is None else items).order_by("position"))
+    by_item = defaultdict(list)
+    for staged in (
+        ItemFile.objects.filter(item__handover=handover)
+        .select_related("blob")
+        .order_by("item_id", "position")
+    ):
+        by_item[staged.item_id].append(staged)
+    for item in items:
+        item.staged = by_item[item.pk]
+    return items
+
+
+def handover_items(handover) -> list:
+    """The items as the list's page shows them: files, answers, records, corrected items."""
+    return items_with_files(
+        handover,
+        items=handover.items.select_related("decision__decided_by", "record", "corrects__decision"),
+    )

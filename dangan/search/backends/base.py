@@ -1,0 +1,144 @@
+"""The interface every search engine implements, and what all SQL engines share."""
+
+from ..analyzer import AllOf, AnyOf, Document, Phrase, Term
+
+
+class SearchBackend:
+    """A full-text index of records, one entry (``analyzer.Document``) per record.
+
+    The backend stores the analyzer's terms and answers parsed queries; it knows nothing of
+    users. The selector passes the user's rights as a filter of facet terms (``within``) so
+    that ranking happens among visible records, and then checks every hit again against
+    ``visible_records``: the index narrows, the catalogue decides.
+    """
+
+    name = "base"
+
+    def __init__(self, connection):
+        self.connection = connection
+
+    def ensure_schema(self) -> None:
+        """Create the index's tables if they are missing (called by the migration)."""
+        raise NotImplementedError
+
+    def write(self, documents: list[Document]) -> None:
+        """Replace the entries of these records, inside the caller's transaction."""
+        raise NotImplementedError
+
+    def remove(self, record_ids: list[int]) -> None:
+        raise NotImplementedError
+
+    def search(self, node, *, within=None, limit: int) -> list[tuple[int, float]]:
+        """(record id, score) of the best ``limit`` matches of ``node``, best first (higher is
+        better). ``within`` (the user's rights and the filters, as facet terms) narrows a broad
+        query inside the index; a query with at most ``limit`` matches may be answered without
+        it, as the caller checks every hit against the catalogue anyway."""
+        raise NotImplementedError
+
+    def start_rebuild(self) -> None:
+        """Empty the index before ``write_bulk`` calls; searches find nothing until
+        ``finish_rebuild``."""
+        raise NotImplementedError
+
+    def write_bulk(self, documents: list[Document]) -> None:
+        self.write(documents)
+
+    def finish_rebuild(self) -> None:
+        raise NotImplementedError
+
+    def stale_record_ids(self, *, limit: int) -> list[int]:
+        """Records with no entry, or an entry older than the record's last change."""
+        raise NotImplementedError
+
+    def orphan_ids(self) -> list[int]:
+        """Entries of records that no longer exist."""
+        raise NotImplementedError
+
+    def size_bytes(self) -> int | None:
+        return None
+
+
+#: Up to this many matches a query is ranked whole. A broader query (a common phrase on every
+#: form) is ranked by its matches in the description only, and the other matches follow newest
+#: first: ranking tens of thousands of matches costs more than the clerk would wait.
+RANK_LIMIT = 2000
+
+
+class SqlBackend(SearchBackend):
+    """What the SQLite and PostgreSQL backends share: the ``search_document`` table keyed by
+    record id, with ``stamp`` (a copy of the record's ``updated_at`` when it was indexed)."""
+
+    table = "search_document"
+
+    def _cursor(self):
+        return self.connection.cursor()
+
+    def stale_record_ids(self, *, limit: int) -> list[int]:
+        with self._cursor() as cursor:
+            cursor.execute(
+                f"SELECT r.id FROM catalogue_record r LEFT JOIN {self.table} d "
+                "ON d.record_id = r.id WHERE d.record_id IS NULL OR d.stamp IS NULL "
+                "OR d.stamp <> r.updated_at ORDER BY r.id LIMIT %s",
+                [limit],
+            )
+            return [row[0] for row in cursor.fetchall()]
+
+    def orphan_ids(self) -> list[int]:
+        with self._cursor() as cursor:
+            cursor.execute(
+                f"SELECT d.record_id FROM {self.table} d LEFT JOIN catalogue_record r "
+                "ON r.id = d.record_id WHERE r.id IS NULL"
+            )
+            return [row[0] for row in cursor.fetchall()]
+
+    def search(self, node, *, within=None, limit: int) -> list[tuple[int, float]]:
+        with self._cursor() as cursor:
+            # A narrow query (a name, an ID number): rank every match and let the caller drop
+            # the ones the user may not see. Filtering inside the index costs more than that.
+            everything = self._query(node, None)
+            if not self._more_than(cursor, everything, limit):
+                return self._ranked(cursor, everything, limit)
+            full = everything if within is None else self._query(node, within)
+            if within is not None and not self._more_than(cursor, full, limit):
+                return self._ranked(cursor, full, limit)
+            described = self._query(node, within, description_only=True)
+            best = []
+            if not self._more_than(cursor, described, RANK_LIMIT):
+                best = self._ranked(cursor, described, limit)
+            seen = {pk for pk, _score in best}
+            rest = [(pk, 0.0) for pk in self._newest(cursor, full, limit) if pk not in seen]
+            return (best + rest)[:limit]
+
+    def _query(self, node, within, *, description_only=False) -> str:
+        raise NotImplementedError
+
+    def _more_than(self, cursor, query, n) -> bool:
+        raise NotImplementedError
+
+    def _ranked(self, cursor, query, limit) -> list[tuple[int, float]]:
+        raise NotImplementedError
+
+    def _newest(self, cursor, query, limit) -> list[int]:
+        raise NotImplementedError
+
+    def count(self) -> int:
+        with self._cursor() as cursor:
+            cursor.execute(f"SELECT count(*) FROM {self.table}")
+            return cursor.fetchone()[0]
+
+
+def render(node, *, term, phrase, all_sep, any_sep) -> str:
+    """A query tree as an engine's query string, given how the engine writes each piece."""
+
+    def walk(n):
+        if isinstance(n, Term):
+            return term(n)
+        if isinstance(n, Phrase):
+            return phrase(n)
+        if isinstance(n, AllOf):
+            return "(" + all_sep.join(walk(p) for p in n.parts) + ")"
+        if isinstance(n, AnyOf):
+            return "(" + any_sep.join(walk(p) for p in n.parts) + ")"
+        raise TypeError(f"not a query node: {n!r}")
+
+    return walk(node)

@@ -1,0 +1,209 @@
+"""Keeping the search index current.
+
+Every change of a record reaches the index **in the same transaction** as the change: the
+catalogue's services (create, change, file), the people admin (a corrected name) and the
+digitization pipeline (a page's OCR text) call ``reindex_records``. The entry commits or rolls
+back with the change it reflects, so a crash cannot leave the index silently behind. What
+bypasses the services (a bulk SQL fix, an older database) is found by ``index_pending``: a
+record whose ``updated_at`` differs from the copy its entry keeps, or that has no entry.
+"""
+
+import re
+import time
+from collections import defaultdict
+
+from django.db import transaction
+
+from dangan.accounts.models import Secrecy
+from dangan.catalogue.models import Record
+from dangan.content.models import Page
+from dangan.digitize.models import PageProcessing
+from dangan.people import id_numbers
+from dangan.people.models import RecordPerson
+
+from .analyzer import Document, code_term, facet_term, id_terms, name_term
+from .backends import get_backend
+
+BATCH = 500
+#: Up to this many records, ``reindex_records`` locks them first, so that two pages of one
+#: record read at the same moment cannot overwrite each other's text in the index. Larger
+#: batches come from the creation of new records, which no one else can touch yet.
+LOCK_LIMIT = 1000
+_ID_VALUE = re.compile(r"^\s*(\d{17}[\dXx]|\d{15})\s*$")
+_RECORD_FIELDS = (
+    "pk",
+    "fonds_id",
+    "category_id",
+    "unit_id",
+    "secrecy",
+    "year",
+    "retention",
+    "openness",
+    "archival_code",
+    "legacy_number",
+    "title",
+    "responsible",
+    "doc_number",
+    "remarks",
+    "org_code",
+    "box_number",
+    "metadata",
+)
+
+
+def reindex_records(record_ids) -> None:
+    """Bring the index entries of ``record_ids`` up to date, inside the caller's transaction.
+
+    Records that no longer exist lose their entries. Safe to call inside ``atomic()``: it
+    writes only with the caller's connection and commits nothing itself.
+    """
+    ids = sorted({int(pk) for pk in record_ids})
+    if not ids:
+        return
+    backend = get_backend()
+    with transaction.atomic():
+        for start in range(0, len(ids), BATCH):
+            chunk = ids[start : start + BATCH]
+            records = Record.objects.filter(pk__in=chunk)
+            if len(ids) <= LOCK_LIMIT:
+                records = records.select_for_update().order_by("pk")
+            documents = build_documents(records)
+            backend.write(documents)
+            gone = set(chunk) - {d.record_id for d in documents}
+            if gone:
+                backend.remove(sorted(gone))
+
+
+def forget_deleted_record(sender, instance, **kwargs) -> None:
+    """``post_delete`` of a record: its entry goes in the same transaction."""
+    get_backend().remove([instance.pk])
+
+
+def build_documents(records) -> list[Document]:
+    """The analyzer's documents of ``records`` (a queryset): description, persons, page text."""
+    rows = list(records.values_list(*_RECORD_FIELDS))
+    if not rows:
+        return []
+    ids = [row[0] for row in rows]
+    low, high = min(ids), max(ids)
+    dense = len(ids) > 50 and high - low < 2 * len(ids)
+    by_record = {"record_id__gte": low, "record_id__lte": high} if dense else {"record_id__in": ids}
+    persons = defaultdict(list)
+    for record_id, name, number in RecordPerson.objects.filter(**by_record).values_list(
+        "record_id", "person__name", "person__id_number"
+    ):
+        persons[record_id].append((name, number))
+    pages = defaultdict(list)
+    scanned = Page.objects.filter(role=Page.Role.ORIGINAL, **by_record).values("pk")
+    for record_id, state, text in (
+        # Through the records' pages: a filter on the state would lead the database through
+        # every finished page of the archive instead.
+        PageProcessing.objects.filter(page__in=scanned)
+        .order_by("page__record_id", "page__position")
+        .values_list("page__record_id", "state", "text")
+    ):
+        if state == PageProcessing.State.DONE and text:
+            pages[record_id].append(text)
+    return [_document(row, persons.get(row[0], ()), pages.get(row[0], ())) for row in rows]
+
+
+def _document(row, persons, pages) -> Document:
+    (pk, fonds, category, unit, secrecy, year, retention, openness, code, legacy) = row[:10]
+    doc = Document(record_id=pk)
+    # One fold and one cut per record: the fields joined by line breaks, which end every run.
+    described = [text for text in row[10:16] if text]
+    described.append(f"{code or ''} {legacy} {year}")
+    for value in (row[16] or {}).values():
+        if isinstance(value, str | int | float) and not isinstance(value, bool):
+            text = str(value)
+            described.append(text)
+            if _ID_VALUE.match(text):
+                doc.exact.extend(_id_terms_of(text))
+    for name, number in persons:
+        described.append(name)
+        doc.exact.append(name_term(name))
+        doc.exact.extend(id_terms(number))
+    doc.add_meta("\n".join(described))
+    if pages:
+        doc.add_page("\n".join(pages))
+    if code:
+        doc.exact.append(code_term(code))
+    if legacy:
+        doc.exact.append(code_term(legacy))
+    doc.facets = [
+        facet_term("f", fonds),
+        facet_term("c", category),
+        facet_term("u", unit or 0),
+        # "secrecy at most k" for every k the record satisfies: a grant is then one term.
+        *(facet_term("s", f"le{level}") for level in range(secrecy, max(Secrecy.values) + 1)),
+        facet_term("y", year),
+        facet_term("r", retention),
+        facet_term("o", openness),
+    ]
+    return doc
+
+
+def _id_terms_of(text: str) -> list[str]:
+    try:
+        return id_terms(id_numbers.normalize(text).number)
+    except Exception:  # a mistyped number in a register: still findable as typed
+        return id_terms(text.strip())
+
+
+def rebuild_index(*, chunk: int = 2000, progress=None) -> dict:
+    """Build the whole index again from the catalogue; returns counts and timings.
+
+    Runs in chunks, each its own transaction, so that clerks can keep working; a record they
+    change meanwhile is written by its service and picked up by the final step.
+    """
+    backend = get_backend()
+    started = time.monotonic()
+    backend.start_rebuild()
+    ids = Record.objects.order_by("pk").values_list("pk", flat=True)
+    total = ids.count()
+    done = 0
+    last = 0
+    while True:
+        bounds = list(ids.filter(pk__gt=last)[:chunk])
+        if not bounds:
+            break
+        with transaction.atomic():
+            documents = build_documents(
+                Record.objects.filter(pk__gte=bounds[0], pk__lte=bounds[-1])
+            )
+            backend.write_bulk(documents)
+        done += len(documents)
+        last = bounds[-1]
+        if progress:
+            progress(done, total)
+    loaded = time.monotonic()
+    backend.finish_rebuild()
+    finished = time.monotonic()
+    return {
+        "records": done,
+        "seconds": round(finished - started, 2),
+        "analyze_and_load_seconds": round(loaded - started, 2),
+        "index_seconds": round(finished - loaded, 2),
+        "records_per_second": round(done / max(finished - started, 1e-9)),
+        "size_bytes": backend.size_bytes(),
+        "backend": backend.name,
+    }
+
+
+def index_pending(*, limit: int | None = None) -> dict:
+    """Index what the index lacks: records without an entry or changed behind its back, and
+    drop the entries of records that are gone. Returns the counts."""
+    backend = get_backend()
+    orphans = backend.orphan_ids()
+    if orphans:
+        with transaction.atomic():
+            backend.remove(orphans)
+    indexed, seen = 0, set()
+    while limit is None or indexed < limit:
+        stale = [pk for pk in backend.stale_record_ids(limit=BATCH) if pk not in seen]
+        if not stale:  # none left, or only ones whose stamp cannot match (changing right now)
+            break
+        seen.update(stale)
+        reindex_records(stale)
+        indexed += len(stale)
+    return {"indexed": indexed, "removed": len(orphans), "backend": backend.name}

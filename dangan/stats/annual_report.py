@@ -1,0 +1,79 @@
+"""档案工作基本情况统计年报: the yearly statistics of the archive, in the layout of the standard
+form (approximated: holdings by category and retention period, additions of the year,
+digitised records and pages, and use), over the records the user may see.
+
+Holdings are what the catalogue holds when the report is made (made in January for the year
+before, that is the holdings at the year's end); "added" counts the records entered in the
+year. The column heads are the form's own words (data, like the 归档文件目录's), not interface
+text.
+"""
+
+from dataclasses import dataclass
+
+from dangan.catalogue.models import Retention
+
+from . import selectors
+
+TITLE = "档案工作基本情况统计年报"
+#: (key, column head) in the order of the form.
+COLUMNS = [
+    ("category", "门类"),
+    ("total", "馆(室)藏合计(件/卷)"),
+    ("volumes", "其中:卷"),
+    ("items", "其中:件"),
+    ("Y", "永久"),
+    ("D100", "100年"),
+    ("D50", "50年"),
+    ("D30", "30年"),
+    ("D10", "10年"),
+    ("added", "本年新增"),
+    ("digitised", "已数字化(件/卷)"),
+    ("pages", "数字化页数"),
+    ("pages_ocr", "已识别(OCR)页数"),
+    ("use", "本年利用(件次)"),
+]
+NUMBERS = [key for key, _head in COLUMNS if key != "category"]
+
+
+@dataclass
+class AnnualReport:
+    year: int
+    rows: list[dict]
+    totals: dict
+
+    @property
+    def heads(self):
+        return [head for _key, head in COLUMNS]
+
+    def table(self) -> list[list]:
+        """The report as rows of cells, totals last (for Excel and PDF)."""
+        keys = [key for key, _head in COLUMNS]
+        return [[row[k] for k in keys] for row in self.rows] + [[self.totals[k] for k in keys]]
+
+
+def annual_report(user, *, year: int) -> AnnualReport:
+    held = selectors.holdings(user)
+    by_retention = held.by(0, 3)
+    by_level = held.by(0, 4)
+    added = selectors.entered_in(user, year=year)
+    digital = {d["id"]: d for d in selectors.digitization(user, held)}
+    use = selectors.use_by_category(user, year=year)
+    rows = []
+    for c in selectors.by_category(held):
+        pk = c["id"]
+        rows.append(
+            {
+                "category": f"{c['code']} {c['name']}",
+                "total": c["count"],
+                "volumes": by_level.get((pk, "volume"), 0),
+                "items": by_level.get((pk, "item"), 0),
+                **{r.value: by_retention.get((pk, r.value), 0) for r in Retention},
+                "added": added.get(pk, 0),
+                "digitised": digital[pk]["records_scanned"],
+                "pages": digital[pk]["pages"],
+                "pages_ocr": digital[pk]["pages_ocr"],
+                "use": use.get(pk, 0),
+            }
+        )
+    totals = {"category": "合计", **{k: sum(r[k] for r in rows) for k in NUMBERS}}
+    return AnnualReport(year=year, rows=rows, totals=totals)

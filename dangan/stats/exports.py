@@ -1,0 +1,114 @@
+"""The dashboard's tables and the annual report as Excel (openpyxl) and PDF (WeasyPrint)."""
+
+import io
+from pathlib import Path
+
+from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+
+from .annual_report import TITLE, AnnualReport
+
+REPORT_STYLESHEET = Path(__file__).with_name("report.css")
+
+
+def dashboard_tables(data: dict) -> dict[str, dict]:
+    """Each table of the dashboard: its title, column heads and rows, from ``dashboard()``."""
+    return {
+        "category": {
+            "title": _("Holdings by category"),
+            "heads": [_("Code"), _("Category"), _("Records")],
+            "rows": [[r["code"], r["name"], r["count"]] for r in data["by_category"]],
+        },
+        "year": {
+            "title": _("Holdings by year"),
+            "heads": [_("Year"), _("Records")],
+            "rows": [[r["year"], r["count"]] for r in data["by_year"]],
+        },
+        "unit": {
+            "title": _("Holdings by unit"),
+            "heads": [_("Unit"), _("Records")],
+            "rows": [[r["name"], r["count"]] for r in data["by_unit"]],
+        },
+        "growth": {
+            "title": _("Growth per year"),
+            "heads": [_("Year"), _("Records of the year"), _("Holdings up to the year")],
+            "rows": [[r["year"], r["added"], r["total"]] for r in data["growth"]],
+        },
+        "digitization": {
+            "title": _("Digitization"),
+            "heads": [
+                _("Category"),
+                _("Records"),
+                _("Records scanned"),
+                _("Pages scanned"),
+                _("Pages read by OCR"),
+            ],
+            "rows": [
+                [r["name"], r["count"], r["records_scanned"], r["pages"], r["pages_ocr"]]
+                for r in data["digitization"]
+            ],
+        },
+        "use": {
+            "title": _("Use by month"),
+            "heads": [_("Month"), _("Readings"), _("Downloads"), _("Records used")],
+            "rows": [[r["month"], r["reads"], r["downloads"], r["records"]] for r in data["use"]],
+        },
+        "alerts": {
+            "title": _("Open alerts of the stacks"),
+            "heads": [_("Room"), _("Kind"), _("Started"), _("Worst value"), _("Readings")],
+            "rows": [
+                [
+                    f"{a['room']} {a['room_name']}",
+                    a["kind"],
+                    a["started"],
+                    a["worst"],
+                    a["readings"],
+                ]
+                for a in data["alerts"]
+            ],
+        },
+    }
+
+
+def table_xlsx(*, title: str, heads: list, rows: list, note: str = "") -> bytes:
+    """One sheet: a title line, an optional note, the column heads in bold, the rows."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = title[:31]
+    sheet.append([title])
+    sheet["A1"].font = Font(bold=True, size=14)
+    if note:
+        sheet.append([note])
+    sheet.append(heads)
+    for cell in sheet[sheet.max_row]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(horizontal="center", wrap_text=True)
+    for row in rows:
+        sheet.append(row)
+    for index, _head in enumerate(heads):
+        sheet.column_dimensions[chr(ord("A") + index)].width = 14 if index else 24
+    output = io.BytesIO()
+    workbook.save(output)
+    return output.getvalue()
+
+
+def report_xlsx(report: AnnualReport, *, unit_name: str) -> bytes:
+    rows = report.table()
+    return table_xlsx(
+        title=f"{TITLE}({report.year}年度)",
+        note=f"填报单位:{unit_name}",
+        heads=report.heads,
+        rows=rows,
+    )
+
+
+def report_pdf(report: AnnualReport, *, unit_name: str) -> bytes:
+    from weasyprint import CSS, HTML
+
+    html = render_to_string(
+        "stats/report_pdf.html",
+        {"title": TITLE, "report": report, "unit_name": unit_name, "rows": report.table()},
+    )
+    return HTML(string=html).write_pdf(stylesheets=[CSS(filename=str(REPORT_STYLESHEET))])

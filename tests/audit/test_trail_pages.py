@@ -1,0 +1,81 @@
+"""The security auditor's pages: everyone's trail (the other administrators' too), filters,
+export; nobody else may read them."""
+
+import csv
+import datetime
+import io
+
+import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from dangan.accounts import services
+from dangan.accounts.models import Role
+from dangan.audit.models import AuditEvent
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def auditor(make_user):
+    return make_user(role=Role.AUDITOR, grants=())
+
+
+@pytest.fixture
+def trail(make_user, make_record, archivist):
+    """Some history: a security administrator gives a role; an archivist files a record."""
+    security = make_user(role=Role.SECURITY_ADMIN, grants=())
+    clerk = make_user(role=Role.READING_CLERK, grants=())
+    services.set_role(actor=security, user=clerk, role=Role.LEADER)
+    make_record(actor=archivist, title="[审计测试档案]")
+    return {"security": security, "archivist": archivist}
+
+
+def test_the_auditor_reads_everyones_entries_with_filters(client, auditor, trail):
+    client.force_login(auditor)
+    page = client.get(reverse("audit:trail")).content.decode()
+    assert trail["security"].username in page and trail["archivist"].username in page
+
+    only = client.get(reverse("audit:trail"), {"who": trail["security"].username})
+    assert {e.actor_name for e in only.context["events"]} == {trail["security"].username}
+    created = client.get(reverse("audit:trail"), {"action": "create", "obj": "审计测试"})
+    assert [e.object_repr for e in created.context["events"]][0].endswith("[审计测试档案]")
+    today = datetime.date.today()
+    tomorrow = today + datetime.timedelta(days=2)
+    later = client.get(reverse("audit:trail"), {"since": tomorrow.isoformat()})
+    assert list(later.context["events"]) == []
+    # searching the trail is itself on the trail
+    assert AuditEvent.objects.filter(actor=auditor, action="search").exists()
+
+
+@pytest.mark.parametrize(
+    "role", [Role.ARCHIVIST, Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.LEADER]
+)
+def test_nobody_but_the_auditor_reads_the_trail(client, make_user, trail, role):
+    client.force_login(make_user(role=role))
+    for name in ("audit:trail", "audit:export-csv", "audit:export-xlsx", "audit:verify"):
+        assert client.get(reverse(name)).status_code == 403
+    assert client.get(reverse("admin:audit_auditevent_changelist")).status_code in (302, 403)
+
+
+def test_anonymous_visitors_are_sent_to_log_in(client):
+    assert client.get(reverse("audit:trail"))["Location"].startswith("/login/")
+
+
+def test_the_trail_exports_as_csv_and_excel_and_the_export_is_audited(client, auditor, trail):
+    client.force_login(auditor)
+    answer = client.get(reverse("audit:export-csv"), {"action": "update"})
+    rows = list(csv.reader(io.StringIO(answer.content.decode("utf-8-sig"))))
+    assert len(rows) >= 2 and all(row[3] == "update" for row in rows[1:])
+    answer = client.get(reverse("audit:export-xlsx"))
+    sheet = load_workbook(io.BytesIO(b"".join(answer.streaming_content))).active
+    assert sheet.max_row >= 3
+    exports = AuditEvent.objects.filter(actor=auditor, action="export")
+    assert {e.detail["format"] for e in exports} == {"csv", "xlsx"}
+
+
+def test_the_verify_page_says_whether_the_chain_holds(client, auditor, trail):
+    client.force_login(auditor)
+    assert client.get(reverse("audit:verify")).context["count"] == 0
+    AuditEvent.objects.filter(action="create").update(object_repr="changed behind our back")
+    assert client.get(reverse("audit:verify")).context["count"] >= 1

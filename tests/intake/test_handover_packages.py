@@ -1,0 +1,175 @@
+"""Offline packages: a town writes a signed BagIt package; the archive refuses any change to it
+and names what changed — a changed byte, a missing file, an extra file, a wrong signature."""
+
+import io
+import json
+import tarfile
+
+import pytest
+from django.core.management import call_command
+
+from dangan.intake import handover as services
+from dangan.intake import packages
+from dangan.intake.models import HandoverList
+
+pytestmark = pytest.mark.usefixtures("content_dir")
+
+
+@pytest.fixture
+def town_key(town, tmp_path):
+    path = tmp_path / "town.key"
+    packages.create_key(actor=None, unit=town, path=path)
+    return path
+
+
+@pytest.fixture
+def package(town_clerk, fonds, category, scan, id_number, town_key, tmp_path):
+    handover = services.create_list(
+        actor=town_clerk, fonds=fonds, category=category, title="离线移交"
+    )
+    for n in (1, 2, 3):
+        services.add_item(
+            actor=town_clerk,
+            handover=handover,
+            values={
+                "date": f"2023-0{n}-15",
+                "responsible": "城关镇社保所",
+                "legacy_number": f"P-{n}",
+            },
+            persons=[{"id_number": id_number(), "name": f"测试{n}"}],
+            files=[
+                (f"scan{n}.jpg", io.BytesIO(scan(n))),
+                (f"scan{n}b.jpg", io.BytesIO(scan(n + 9))),
+            ],
+        )
+    path = tmp_path / "handover.tar"
+    packages.create_package(
+        actor=town_clerk,
+        handover=handover,
+        key=packages.load_private_key(town_key),
+        destination=path,
+    )
+    return path
+
+
+def _rewrite(path, *, drop=None, add=None, change=None):
+    """Write the tar again: without member ``drop``, with ``add`` = (name, bytes), or with
+    ``change`` = (name, function of its bytes)."""
+    with tarfile.open(path) as tar:
+        members = [(m, tar.extractfile(m).read() if m.isfile() else None) for m in tar]
+    root = members[0][0].name.split("/")[0]
+    with tarfile.open(path, "w", format=tarfile.PAX_FORMAT) as tar:
+        for member, data in members:
+            inner = member.name.split("/", 1)[1]
+            if inner == drop:
+                continue
+            if change and inner == change[0]:
+                data = change[1](data)
+                member.size = len(data)
+            tar.addfile(member, io.BytesIO(data) if data is not None else None)
+        if add:
+            info = tarfile.TarInfo(f"{root}/{add[0]}")
+            info.size = len(add[1])
+            tar.addfile(info, io.BytesIO(add[1]))
+
+
+def _failed(path):
+    run, _info = packages.check_package(path)
+    return {o.check_id: o for o in run.outcomes if o.verdict == "fail"}
+
+
+def test_untouched_package_passes_and_is_received_as_a_sent_list(package, town, archivist):
+    run, info = packages.check_package(package, verify_sm3=True)
+    assert run.passed, [(o.check_id, o.evidence) for o in run.outcomes if o.verdict == "fail"]
+    assert {o.check_id: o.verdict for o in run.outcomes}["YJ-1-2"] == "pass"
+    assert (run.items, run.files) == (3, 8)  # six scans and the metadata as JSON and XML
+    HandoverList.objects.filter(uid=info["External-Identifier"]).delete()  # as at the archive
+    received = packages.receive_package(actor=archivist, source=package)
+    handover = received.handover
+    assert handover.state == HandoverList.State.SENT and handover.unit == town
+    assert [i.files.count() for i in handover.items.all()] == [2, 2, 2]
+    assert received.report.subject_id == str(handover.pk) and received.report.passed
+
+
+def test_one_changed_byte_fails_that_files_digest(package):
+    name = "data/items/0002/0001.jpg"
+    with tarfile.open(package) as tar:
+        member = tar.getmember(f"{tar.getnames()[0].split('/')[0]}/{name}")
+    with open(package, "r+b") as raw:
+        raw.seek(member.offset_data + 100)
+        byte = raw.read(1)
+        raw.seek(member.offset_data + 100)
+        raw.write(bytes([byte[0] ^ 1]))
+    failed = _failed(package)
+    assert set(failed) == {"YJ-1-1"}
+    assert len(failed["YJ-1-1"].evidence) == 1 and failed["YJ-1-1"].evidence[0].startswith(name)
+
+
+def test_a_missing_file_is_named(package):
+    _rewrite(package, drop="data/items/0003/0002.jpg")
+    failed = _failed(package)
+    assert "YJ-2-5" in failed
+    assert failed["YJ-2-5"].evidence == ["data/items/0003/0002.jpg"]
+    assert "YJ-1-1" not in failed
+
+
+def test_an_extra_file_is_named(package, scan):
+    _rewrite(package, add=("data/items/0001/0003.jpg", scan(77)))
+    failed = _failed(package)
+    assert set(failed) == {"YJ-4-2"}
+    assert failed["YJ-4-2"].evidence == ["data/items/0001/0003.jpg"]
+
+
+def test_a_wrong_signature_is_refused(package, town, tmp_path):
+    """Signed with a key that is registered, but to another unit."""
+    import base64
+
+    other = packages.load_private_key(_other_key(town, tmp_path))
+    with tarfile.open(package) as tar:
+        root = tar.getnames()[0].split("/")[0]
+        tagmanifest = tar.extractfile(f"{root}/tagmanifest-sha256.txt").read()
+    signature = base64.b64encode(other.sign(tagmanifest)) + b"\n"
+    _rewrite(package, change=(packages.SIGNATURE_FILE, lambda _old: signature))
+    failed = _failed(package)
+    assert set(failed) == {"YJ-1-3"}
+
+
+def test_a_signature_that_does_not_verify_is_refused(package):
+    _rewrite(
+        package,
+        change=(
+            packages.SIGNATURE_FILE,
+            lambda old: old[:10] + (b"B" if old[10:11] == b"A" else b"A") + old[11:],
+        ),
+    )
+    failed = _failed(package)
+    assert set(failed) == {"YJ-1-3"}
+    assert "does not verify" in failed["YJ-1-3"].evidence[0]
+
+
+def test_a_changed_manifest_breaks_tag_fixity(package):
+    _rewrite(
+        package,
+        change=("bag-info.txt", lambda data: data.replace(b"Dangan-Items: 3", b"Dangan-Items: 2")),
+    )
+    failed = _failed(package)
+    assert "YJ-1-4" in failed and "bag-info.txt" in failed["YJ-1-4"].evidence[0]
+
+
+def test_receive_command_refuses_and_reports_json(package, capsys):
+    _rewrite(package, drop="data/items/0001/0001.jpg")
+    with pytest.raises(SystemExit) as exit:
+        call_command("package", "receive", str(package), "--json", "--check-only")
+    assert exit.value.code == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["passed"] is False and "YJ-2-5" in report["failed"]
+
+
+def _other_key(town, tmp_path):
+    """A key that is not the town's: made for another unit."""
+    from dangan.accounts.models import Unit
+
+    other = Unit.objects.create(code="T09", name="别的镇", kind=Unit.Kind.TOWN)
+    path = tmp_path / "other.key"
+    packages.create_key(actor=None, unit=other, path=path)
+    return path
