@@ -66,6 +66,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "dangan.security.headers.SecurityHeadersMiddleware",
     "dangan.security.uploads.UploadSizeMiddleware",
+    "dangan.security.inputs.NulCharacterMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

@@ -148,6 +148,12 @@ _CJK_DATE_FORMATS = set(range(27, 37)) | set(range(50, 59))
 
 
 def _xlsx_sheets(path: Path):
+    from dangan.security.archives import check_zip
+
+    try:
+        check_zip(path, name=path.name)  # a zip bomb is refused before anything is inflated
+    except ValidationError as exc:
+        raise RegisterUnreadable(" ".join(exc.messages), code="file_unreadable") from exc
     try:
         book = _Workbook(path)
     except (KeyError, ValueError, zipfile.BadZipFile, ExpatError, OSError) as exc:

@@ -108,3 +108,9 @@ def test_an_unknown_api_address_answers_problem_json(client, archivist):
     assert answer.status_code == 404
     assert answer["Content-Type"] == "application/problem+json"
     assert answer.json()["code"] == "not_found"
+
+
+def test_a_nul_character_in_the_query_is_a_bad_request(client, archivist):
+    client.force_login(archivist)
+    assert client.get("/api/v1/records/?fonds=A%00B").status_code == 400
+    assert client.get("/catalogue/?q=%00").status_code == 400
