@@ -6,6 +6,7 @@ committed and the pages recorded, in one transaction with the audit event. A ref
 any failure leaves no page and no temporary file behind.
 """
 
+import io
 import os
 import re
 import unicodedata
@@ -196,27 +197,8 @@ def move_page(*, actor, record: Record, page_id: int, offset: int) -> list[Page]
 
 
 def keep_bytes(*, name: str, data: bytes) -> Blob:
-    """Store bytes the archive made itself (a searchable PDF, a thumbnail) and return their blob.
-
-    Identified and digested like any upload; no page is recorded: the caller links the blob.
-    """
-    identifier = Identifier(sanitize_filename(name))
-    identifier.feed(data)
-    file_format = identifier.finish()
-    with get_store().receive() as incoming:
-        incoming.write(data)
-        stored = incoming.commit()
-    blob, _created = Blob.objects.get_or_create(
-        sha256=stored.sha256,
-        defaults={
-            "sm3": stored.sm3,
-            "size": stored.size,
-            "mime": file_format.mime,
-            "format_name": file_format.name,
-            "format_version": file_format.version,
-        },
-    )
-    return blob
+    """Store bytes the archive made itself (a searchable PDF, a thumbnail); see ``keep_file``."""
+    return keep_file(name=name, stream=io.BytesIO(data))
 
 
 def keep_file(*, name: str, stream) -> Blob:
