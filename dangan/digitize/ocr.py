@@ -162,7 +162,7 @@ class RapidOcrEngine:
 
     name = "rapidocr"
 
-    def __init__(self, *, threads: int = 0, detection_side: int = 960):
+    def __init__(self, *, threads: int = 0, detection_side: int = 736):
         from rapidocr import RapidOCR  # imported here: loading onnxruntime takes a moment
 
         threads = threads if threads > 0 else -1
