@@ -116,30 +116,15 @@ class PersonEntrySerializer(serializers.Serializer):
 
 # --- Records ------------------------------------------------------------------------------------
 
+#: The record as the API shows it: identity and state, the fields a clerk sets (the catalogue's
+#: own list, so the two cannot drift apart), then metadata, persons and times.
 RECORD_FIELDS = [
     "id",
     "fonds",
     "category",
     "state",
     "archival_code",
-    "level",
-    "year",
-    "retention",
-    "org_code",
-    "title",
-    "date",
-    "responsible",
-    "doc_number",
-    "secrecy",
-    "secrecy_term",
-    "openness",
-    "public_attribute",
-    "page_count",
-    "carrier",
-    "legacy_number",
-    "box_number",
-    "remarks",
-    "unit",
+    *CORE_FIELDS,
     "metadata",
     "persons",
     "created_at",
