@@ -152,7 +152,7 @@ def main(argv=None):
         import pstats
 
         profile.disable()
-        pstats.Stats(profile).sort_stats("cumulative").print_stats(40)
+        pstats.Stats(profile).sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(40)
     print(
         f"first import: {report.rows} rows in {seconds:.1f} s = {report.rows / seconds:,.0f} "
         f"rows/s; created {report.created}, errors {report.error_rows}, duplicates "

@@ -5,9 +5,12 @@ work when a register import writes five rows for each line of a sheet. On SQLite
 sends one prepared INSERT through ``executemany`` instead and derives the new primary keys from
 the last one: the writing transaction holds SQLite's write lock (``BEGIN IMMEDIATE``), so the keys
 of one statement are consecutive. Other databases use ``bulk_create``, which returns the keys.
+``insert_rows`` skips the model instances altogether, for rows nobody reads back (audit events,
+links between records and persons).
 """
 
 from django.db import connections, models, router, transaction
+from django.utils import timezone
 
 #: Fields whose Python value is not what the database stores: converted by Django itself.
 _CONVERTED = (
@@ -21,9 +24,17 @@ _CONVERTED = (
 )
 
 
-def _reader(field, connection):
+def _reader(field, connection, now):
     if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-        return lambda obj: field.get_db_prep_save(field.pre_save(obj, True), connection)
+        # One moment for the whole insert, converted once, as Django's pre_save would set it.
+        value = now if isinstance(field, models.DateTimeField) else now.date()
+        stored = field.get_db_prep_save(value, connection)
+
+        def read(obj):
+            setattr(obj, field.attname, value)
+            return stored
+
+        return read
     if isinstance(field, _CONVERTED):
         return lambda obj: field.get_db_prep_save(getattr(obj, field.attname), connection)
     attname = field.attname
@@ -41,7 +52,8 @@ def insert(model: type[models.Model], objects: list[models.Model], *, batch_size
         return
     meta = model._meta
     fields = [f for f in meta.concrete_fields if not f.primary_key]
-    readers = [_reader(f, connection) for f in fields]
+    now = timezone.now()
+    readers = [_reader(f, connection, now) for f in fields]
     columns = ", ".join(f'"{f.column}"' for f in fields)
     placeholders = ", ".join(["?"] * len(fields))
     sql = f'INSERT INTO "{meta.db_table}" ({columns}) VALUES ({placeholders})'
@@ -56,3 +68,44 @@ def insert(model: type[models.Model], objects: list[models.Model], *, batch_size
                 obj.pk = last - len(chunk) + 1 + offset
                 obj._state.adding = False
                 obj._state.db = alias
+
+
+def insert_rows(model: type[models.Model], names: list[str], rows: list[tuple], *, batch_size=1000):
+    """Insert plain ``rows`` (values in the order of the field ``names``) of ``model``, for rows
+    nobody needs back as objects: no model instance is built. JSON fields take JSON text (or
+    None), date-times aware date-times."""
+    if not rows:
+        return
+    alias = router.db_for_write(model)
+    connection = connections[alias]
+    fields = [model._meta.get_field(name) for name in names]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    table = connection.ops.quote_name(model._meta.db_table)
+    with transaction.atomic(using=alias):
+        if connection.vendor == "sqlite":
+            timed = [i for i, f in enumerate(fields) if isinstance(f, models.DateTimeField)]
+            adapted = {}  # a batch's rows mostly share one moment: convert each once
+            if timed:
+                rows = [list(row) for row in rows]
+                for row in rows:
+                    for i in timed:
+                        value = row[i]
+                        if value not in adapted:
+                            adapted[value] = connection.ops.adapt_datetimefield_value(value)
+                        row[i] = adapted[value]
+            marks = ", ".join(["?"] * len(fields))
+            connection.ensure_connection()
+            raw = connection.connection.cursor()
+            for start in range(0, len(rows), batch_size):
+                raw.executemany(
+                    f"INSERT INTO {table} ({columns}) VALUES ({marks})",
+                    rows[start : start + batch_size],
+                )
+            return
+        marks = ", ".join("%s::jsonb" if isinstance(f, models.JSONField) else "%s" for f in fields)
+        with connection.cursor() as cursor:
+            for start in range(0, len(rows), batch_size):
+                cursor.executemany(
+                    f"INSERT INTO {table} ({columns}) VALUES ({marks})",
+                    rows[start : start + batch_size],
+                )
