@@ -101,15 +101,28 @@ def _insert(model, rows, columns, defaults, batch=20_000):
     names = ", ".join(connection.ops.quote_name(c) for c in columns)
     marks = ", ".join(["%s"] * len(columns))
     sql = f"INSERT INTO {table} ({names}) VALUES ({marks})"
+    many_rows = connection.vendor == "postgresql"  # one statement per 1,000 rows, as bulk_create
+
+    def write(cursor, buffer):
+        if not many_rows:
+            cursor.executemany(sql, buffer)
+            return
+        for start in range(0, len(buffer), 1000):
+            part = buffer[start : start + 1000]
+            values = ", ".join([f"({marks})"] * len(part))
+            cursor.execute(
+                f"INSERT INTO {table} ({names}) VALUES {values}", [v for r in part for v in r]
+            )
+
     buffer = []
     with transaction.atomic(), connection.cursor() as cursor:
         for row in rows:
             buffer.append([row.get(c, defaults.get(c)) for c in columns])
             if len(buffer) >= batch:
-                cursor.executemany(sql, buffer)
+                write(cursor, buffer)
                 buffer = []
         if buffer:
-            cursor.executemany(sql, buffer)
+            write(cursor, buffer)
 
 
 def fill(records: int, persons: int, seed: int) -> None:

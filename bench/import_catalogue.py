@@ -152,7 +152,8 @@ def main(argv=None):
         import pstats
 
         profile.disable()
-        pstats.Stats(profile).sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(40)
+        order = os.environ.get("PROFILE_SORT", "cumulative")  # or tottime
+        pstats.Stats(profile).sort_stats(order).print_stats(40)
     print(
         f"first import: {report.rows} rows in {seconds:.1f} s = {report.rows / seconds:,.0f} "
         f"rows/s; created {report.created}, errors {report.error_rows}, duplicates "

@@ -29,6 +29,9 @@ if not SECRET_KEY:
         _key_file.chmod(0o600)
     SECRET_KEY = _key_file.read_text().strip()
 
+#: Former keys, still accepted for what they signed or sealed (sessions, two-factor secrets).
+SECRET_KEY_FALLBACKS = env.list("DANGAN_SECRET_KEY_FALLBACKS", default=[])
+
 ALLOWED_HOSTS = env.list("DANGAN_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DANGAN_CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -60,6 +63,10 @@ INSTALLED_APPS = [
     "dangan.security",
     "dangan.stacks",
     "dangan.stats",
+    "dangan.appraisal",
+    "dangan.oversight",
+    "dangan.access",
+    "dangan.portal",
 ]
 
 MIDDLEWARE = [
@@ -211,6 +218,10 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+#: Oversight of units: a hand-over list not sent this many days after it was begun counts as
+#: overdue; a record still a draft this many days after it was entered, as filed late.
+DANGAN_OVERSIGHT_HANDOVER_DAYS = env.int("DANGAN_OVERSIGHT_HANDOVER_DAYS", default=30)
+DANGAN_OVERSIGHT_FILING_DAYS = env.int("DANGAN_OVERSIGHT_FILING_DAYS", default=90)
 #: No request body larger than this (scans, PDFs, video arrive in one upload at most this big).
 DANGAN_MAX_UPLOAD_BYTES = env.int("DANGAN_MAX_UPLOAD_BYTES", default=1024 * 1024 * 1024)
 #: Pillow refuses images with more pixels (decompression bombs); an A0 scan at 600 dpi is 0.6 G.
@@ -235,6 +246,15 @@ CONTENT_S3 = {
     "region": env.str("DANGAN_S3_REGION", default="us-east-1"),
     "prefix": env.str("DANGAN_S3_PREFIX", default=""),
 }
+# Encryption at rest of the content store (docs/security.md): "sm4-gcm", "aes-256-gcm" or off.
+DANGAN_CONTENT_ENCRYPTION = env.str("DANGAN_CONTENT_ENCRYPTION", default="off")
+#: Key-encryption keys, base64, comma separated, the current one first (else the key file).
+DANGAN_CONTENT_KEK = env.str("DANGAN_CONTENT_KEK", default="")
+#: A file of keys, one a line, the current one first; default $DANGAN_DATA_DIR/content-kek.
+DANGAN_CONTENT_KEK_FILE = env.str("DANGAN_CONTENT_KEK_FILE", default="")
+#: ClamAV: clamd's unix socket (or host:port) to scan every upload; empty = no scan.
+DANGAN_CLAMAV_SOCKET = env.str("DANGAN_CLAMAV_SOCKET", default="")
+DANGAN_CLAMAV_TIMEOUT = env.int("DANGAN_CLAMAV_TIMEOUT", default=120)
 #: Where the scanning station drops its folders; web users choose batches only from here.
 DANGAN_SCAN_ROOT = Path(env.str("DANGAN_SCAN_ROOT", default=str(DATA_DIR / "scans")))
 DANGAN_MAX_REGISTER_BYTES = env.int("DANGAN_MAX_REGISTER_BYTES", default=50 * 1024 * 1024)
@@ -303,3 +323,114 @@ LOGGING = {
         "fontTools": {"level": "WARNING"},
     },
 }
+
+# --- Use of records (access app: docs/access.md) -------------------------------------------------
+#: Hours a delivery link stays valid after it was made.
+DANGAN_DELIVERY_LINK_HOURS = env.int("DANGAN_DELIVERY_LINK_HOURS", default=72)
+#: Days a paper file is lent for unless the clerk sets another due date.
+DANGAN_LOAN_DAYS = env.int("DANGAN_LOAN_DAYS", default=14)
+#: (requests, seconds) per client address on the public /verify/ pages (look-ups and uploads).
+DANGAN_VERIFY_RATE = (env.int("DANGAN_VERIFY_RATE", default=60), 60)
+#: Name printed on certificates as their issuer.
+DANGAN_ISSUER_NAME = env.str("DANGAN_ISSUER_NAME", default="县人力资源和社会保障局档案室")
+#: The address citizens reach this archive at: the QR code of a certificate points there.
+DANGAN_PUBLIC_URL = env.str("DANGAN_PUBLIC_URL", default="http://localhost:8000")
+#: Mail for loan reminders: smtp://user:password@host:587 (default: printed on the console).
+EMAIL_CONFIG = env.email_url("DANGAN_EMAIL_URL", default="consolemail://")
+vars().update(EMAIL_CONFIG)
+DEFAULT_FROM_EMAIL = env.str("DANGAN_EMAIL_FROM", default="dangan@localhost")
+
+# --- Citizen portal (portal app: docs/portal.md) ------------------------------------------------
+#: The provincial single sign-on (OpenID Connect); empty issuer: local accounts only.
+DANGAN_OIDC_ISSUER = env.str("DANGAN_OIDC_ISSUER", default="")
+DANGAN_OIDC_CLIENT_ID = env.str("DANGAN_OIDC_CLIENT_ID", default="")
+DANGAN_OIDC_CLIENT_SECRET = env.str("DANGAN_OIDC_CLIENT_SECRET", default="")
+DANGAN_OIDC_SCOPES = env.str("DANGAN_OIDC_SCOPES", default="openid profile")
+#: How the client proves itself at the token endpoint: client_secret_basic or client_secret_post.
+DANGAN_OIDC_TOKEN_AUTH = env.str("DANGAN_OIDC_TOKEN_AUTH", default="client_secret_basic")
+#: The ID-token claims holding the verified national ID number and the person's name.
+DANGAN_OIDC_ID_NUMBER_CLAIM = env.str("DANGAN_OIDC_ID_NUMBER_CLAIM", default="id_number")
+DANGAN_OIDC_NAME_CLAIM = env.str("DANGAN_OIDC_NAME_CLAIM", default="name")
+#: The callback address registered with the provider (empty: derived from the request).
+DANGAN_OIDC_REDIRECT_URI = env.str("DANGAN_OIDC_REDIRECT_URI", default="")
+#: The sign-on's name on the log-in button, e.g. 浙里办 or 闽政通.
+DANGAN_OIDC_PROVIDER_NAME = env.str("DANGAN_OIDC_PROVIDER_NAME", default="")
+#: Local accounts (user name or phone + password) for counties without the single sign-on.
+DANGAN_PORTAL_LOCAL_ACCOUNTS = env.bool("DANGAN_PORTAL_LOCAL_ACCOUNTS", default=True)
+#: Highest secrecy level (0 公开, 1 内部) of own records a citizen sees; 秘密 and above never.
+DANGAN_PORTAL_MAX_SECRECY = min(env.int("DANGAN_PORTAL_MAX_SECRECY", default=1), 1)
+#: (requests, seconds) per client address: log-in attempts, sign-ups, public searches.
+DANGAN_PORTAL_RATE_LIMITS = {
+    "login": (env.int("DANGAN_PORTAL_LOGIN_RATE", default=10), 60),
+    "signup": (env.int("DANGAN_PORTAL_SIGNUP_RATE", default=5), 3600),
+    "search": (env.int("DANGAN_PORTAL_SEARCH_RATE", default=30), 60),
+}
+
+# --- Fixity audits, storage monitoring, backups (integrity app: docs/integrity.md) -------------
+#: Every blob is read back and re-hashed at least once in this many days.
+DANGAN_FIXITY_PERIOD_DAYS = env.int("DANGAN_FIXITY_PERIOD_DAYS", default=90)
+#: The audit reads at most this many MB per second (0: no cap), so it never starves the users.
+DANGAN_FIXITY_MB_PER_S = env.float("DANGAN_FIXITY_MB_PER_S", default=20.0)
+#: The worker runs one round of the audit this often.
+DANGAN_FIXITY_ROUND_MINUTES = env.int("DANGAN_FIXITY_ROUND_MINUTES", default=60)
+#: false: the worker runs no rounds (run `dangan fixity` from cron instead).
+DANGAN_FIXITY_SCHEDULE = env.bool("DANGAN_FIXITY_SCHEDULE", default=True)
+#: A storage place with less free space than either of these raises an alert.
+DANGAN_STORAGE_MIN_FREE_PERCENT = env.float("DANGAN_STORAGE_MIN_FREE_PERCENT", default=10.0)
+DANGAN_STORAGE_MIN_FREE_GB = env.float("DANGAN_STORAGE_MIN_FREE_GB", default=2.0)
+#: Who is mailed a new storage alert (empty: nobody; alerts still go to the log and dashboard).
+DANGAN_ALERT_EMAILS = env.list("DANGAN_ALERT_EMAILS", default=[])
+
+# --- Ledger (integrity app: docs/integrity.md) --------------------------------------------------
+#: A folder outside this server (a mounted share of another office, write-once media) where each
+#: sealed day's root is copied; ``dangan verify`` compares against it. Empty: no witness.
+DANGAN_LEDGER_WITNESS_DIR = env.str("DANGAN_LEDGER_WITNESS_DIR", default="")
+
+# --- Scale-out: read replica, Redis, workers elsewhere, health and metrics (docs/deploy.md) ------
+INSTALLED_APPS += ["dangan.ops"]
+#: A PostgreSQL streaming standby: search and statistics pages read from it (dangan.ops.routers).
+if env.str("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = env.db_url("DATABASE_REPLICA_URL")
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["dangan.ops.routers.ReplicaRouter"]
+#: The URL namespaces whose GET requests read records from the replica.
+DANGAN_REPLICA_NAMESPACES = env.list("DANGAN_REPLICA_NAMESPACES", default=["search", "stats"])
+#: One Redis for every web server: cache (rate limits), sessions, and (DANGAN_TASKS=rq) the queue.
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    if not env.str("DANGAN_CACHE_URL", default=""):
+        CACHES["default"] = {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "dangan",
+        }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+#: "db": the queue in the database (one county); "rq": in Redis, run by `dangan worker` anywhere.
+DANGAN_TASKS = env.str("DANGAN_TASKS", default="db")
+if DANGAN_TASKS == "rq":
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
+    TASKS["default"] = {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}
+    RQ_QUEUES = {
+        "default": {
+            "URL": env.str("DANGAN_RQ_URL", default=REDIS_URL or "redis://127.0.0.1:6379/0"),
+            "DEFAULT_TIMEOUT": 3600,
+        }
+    }
+#: A page a worker took is taken over by another worker when not finished within this time.
+DANGAN_WORK_LEASE_SECONDS = env.int("DANGAN_WORK_LEASE_SECONDS", default=900)
+#: /metrics answers a request with this bearer token, or from one of these addresses.
+DANGAN_METRICS_TOKEN = env.str("DANGAN_METRICS_TOKEN", default="")
+#: (Empty by default: behind nginx on the same machine every request comes from 127.0.0.1.)
+DANGAN_METRICS_ALLOW = env.list("DANGAN_METRICS_ALLOW", default=[])
+if SESSION_COOKIE_SECURE:
+    SECURE_REDIRECT_EXEMPT += [r"^readyz"]  # load balancers probe over plain HTTP
+MIDDLEWARE.insert(0, "dangan.ops.metrics.RequestMetricsMiddleware")
+MIDDLEWARE.append("dangan.ops.routers.ReplicaReadsMiddleware")
+#: "json": one JSON object a line (for Loki, Elasticsearch …); ID numbers are masked either way.
+if env.str("DANGAN_LOG_FORMAT", default="plain") == "json":
+    LOGGING["formatters"]["json"] = {"()": "dangan.ops.logformat.JsonFormatter"}
+    LOGGING["handlers"]["console"]["formatter"] = "json"
+#: Seconds a web process keeps its database connection between requests (0: close after each,
+#: Django's default). Opening SQLite with its PRAGMAs costs more than a whole /verify/ page.
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DANGAN_DB_CONN_MAX_AGE", default=60))
+DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)

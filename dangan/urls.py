@@ -16,6 +16,14 @@ urlpatterns = [
     path("digitize/", include("dangan.digitize.urls")),
     path("stacks/", include("dangan.stacks.urls")),
     path("stats/", include("dangan.stats.urls")),
+    path("appraisal/", include("dangan.appraisal.urls")),
+    path("storage/", include("dangan.integrity.storage_urls")),
+    path("integrity/", include("dangan.integrity.urls")),
+    path("oversight/", include("dangan.oversight.urls")),
+    path("portal/", include("dangan.portal.urls")),
+    path("access/", include("dangan.access.urls")),
+    path("verify/", include("dangan.access.verify_urls")),
+    path("", include("dangan.ops.urls")),
     path("", RedirectView.as_view(pattern_name="catalogue:record-list", permanent=False)),
 ]
 

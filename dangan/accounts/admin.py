@@ -4,15 +4,17 @@
 * users: the system administrator creates accounts and keeps their names, unit, active state and
   password; the security administrator gives roles and grants, unlocks locked accounts and resets
   a lost second factor; nobody changes their own account here (there is no superuser);
-* the admin's own log-in page is replaced by Dangan's, so that it asks for the second factor.
+* the admin's own log-in page is replaced by Dangan's, so that it asks for the second factor;
+* the admin's own "Change password" page goes through ``services.change_own_password``.
 
 Every change is audited (``AuditedAdminMixin``).
 """
 
 from django.contrib import admin, messages
+from django.contrib.admin.forms import AdminPasswordChangeForm
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -30,6 +32,41 @@ def _login(request, extra_context=None):
 
 
 admin.site.login = _login
+
+
+class AuditedPasswordChangeForm(AdminPasswordChangeForm):
+    """The admin's own "Change password" page, through the audited service: the change and
+    every wrong current password are in the audit trail."""
+
+    def clean_old_password(self):
+        try:
+            return super().clean_old_password()
+        except ValidationError:
+            services.refuse_own_password_change(user=self.user)
+            raise
+
+    def save(self, commit=True):
+        services.change_own_password(user=self.user, password=self.cleaned_data["new_password1"])
+        return self.user
+
+
+def _password_change(request, extra_context=None):
+    """The admin's "Change password" page with the audited form (else as Django's own)."""
+    from django.contrib.auth.views import PasswordChangeView
+
+    site = admin.site
+    request.current_app = site.name
+    options = {
+        "form_class": AuditedPasswordChangeForm,
+        "success_url": reverse("admin:password_change_done", current_app=site.name),
+        "extra_context": {**site.each_context(request), **(extra_context or {})},
+    }
+    if site.password_change_template is not None:
+        options["template_name"] = site.password_change_template
+    return PasswordChangeView.as_view(**options)(request)
+
+
+admin.site.password_change = _password_change
 
 
 @admin.register(Unit)

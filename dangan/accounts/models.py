@@ -2,11 +2,19 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .twofactor import SecretField
+
 
 class Unit(models.Model):
-    """单位: the county bureau, one of its business units, a town or a village service point."""
+    """单位: the county bureau, one of its business units, a town or a village service point.
+
+    In a province's installation each county (县) is a top-level unit of kind ``county`` with its
+    bureau, business units and towns under it; its staff see only its records (see
+    ``selectors.record_scope``).
+    """
 
     class Kind(models.TextChoices):
+        COUNTY = "county", _("County")
         BUREAU = "bureau", _("County bureau")
         BUSINESS = "business", _("Business unit")
         TOWN = "town", _("Town service platform")
@@ -136,7 +144,7 @@ class TwoFactorDevice(models.Model):
     """
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="two_factor")
-    secret = models.CharField(max_length=64)
+    secret = SecretField(max_length=255)
     confirmed = models.BooleanField(default=False)
     last_counter = models.BigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -1,21 +1,94 @@
 """Reads about users and their rights. The record selector builds on ``record_scope``."""
 
+from django.core.cache import cache
 from django.db.models import Q
 
-from .models import Grant
+from .models import Grant, Unit
+
+UNIT_TREE_KEY = "dangan:unit-tree"
+
+
+def unit_tree() -> dict[int, tuple[int | None, str]]:
+    """unit id -> (parent id, kind) of every unit, from the shared cache (a province has some
+    thousands of units; they change rarely, and a change drops the cached tree)."""
+    tree = cache.get(UNIT_TREE_KEY)
+    if tree is None:
+        tree = {
+            pk: (parent, kind)
+            for pk, parent, kind in Unit.objects.values_list("pk", "parent_id", "kind")
+        }
+        cache.set(UNIT_TREE_KEY, tree, timeout=300)
+    return tree
+
+
+def forget_unit_tree(**kwargs) -> None:
+    """Drop the cached tree now and again at commit (a reader in between cached the old one)."""
+    from django.db import transaction
+
+    cache.delete(UNIT_TREE_KEY)
+    transaction.on_commit(lambda: cache.delete(UNIT_TREE_KEY))
+
+
+def county_of(unit_id) -> int | None:
+    """The county (县) a unit lies in: itself or its nearest ancestor of kind ``county``."""
+    tree = unit_tree()
+    seen = set()
+    while unit_id is not None and unit_id in tree and unit_id not in seen:
+        seen.add(unit_id)
+        parent, kind = tree[unit_id]
+        if kind == Unit.Kind.COUNTY:
+            return unit_id
+        unit_id = parent
+    return None
+
+
+def units_within(county_id) -> set[int]:
+    """The county and every unit under it, however deep."""
+    children = {}
+    for pk, (parent, _kind) in unit_tree().items():
+        children.setdefault(parent, []).append(pk)
+    found, todo = set(), [county_id]
+    while todo:
+        pk = todo.pop()
+        if pk not in found:
+            found.add(pk)
+            todo.extend(children.get(pk, []))
+    return found
+
+
+def _unit_rule(grant: Grant, home: set[int] | None):
+    """The units a grant covers: None for any; otherwise a set of unit ids.
+
+    A grant naming a county covers the whole county; naming another unit, that unit alone.
+    A grant for "any unit" held by the staff of a county covers that county only ("unless
+    granted more": a grant naming another county). Staff outside every county (a provincial
+    office, or a one-county installation with no county units) keep "any".
+    """
+    if grant.unit_id:
+        if unit_tree().get(grant.unit_id, (None, None))[1] == Unit.Kind.COUNTY:
+            return units_within(grant.unit_id)
+        return {grant.unit_id}
+    return home
+
+
+def _home_units(user) -> set[int] | None:
+    county = county_of(getattr(user, "unit_id", None))
+    return None if county is None else units_within(county)
 
 
 def record_scope(user) -> Q | None:
     """The filter of records ``user`` may read, or None when they may read none.
 
     One Q per grant, OR-ed: ``fonds``, ``category`` and ``unit`` narrow when set, and the
-    record's secrecy must not exceed the grant's level.
+    record's secrecy must not exceed the grant's level. The staff of a county see only their
+    county's records unless a grant names more (``_unit_rule``).
     """
     if user is None or not user.is_authenticated or not user.is_active:
         return None
     if not user.may_read_records:
         return None
     scope = None
+    home = _home_units(user)
     for grant in Grant.objects.filter(user=user).only(
         "fonds_id", "category_id", "unit_id", "max_secrecy"
     ):
@@ -24,19 +97,26 @@ def record_scope(user) -> Q | None:
             q &= Q(fonds_id=grant.fonds_id)
         if grant.category_id:
             q &= Q(category_id=grant.category_id)
-        if grant.unit_id:
-            q &= Q(unit_id=grant.unit_id)
+        units = _unit_rule(grant, home)
+        if units is not None and len(units) == 1:
+            q &= Q(unit_id=next(iter(units)))
+        elif units is not None:
+            q &= Q(unit_id__in=sorted(units))
         scope = q if scope is None else scope | q
     return scope
 
 
-def grant_covers(grant: Grant, record) -> bool:
-    """Whether one grant covers one record (used to check a write target before saving)."""
+def grant_covers(grant: Grant, record, *, home: set[int] | None = None) -> bool:
+    """Whether one grant covers one record (used to check a write target before saving).
+
+    ``home``: the units of the grant holder's county (``_home_units``), None outside counties.
+    """
+    units = _unit_rule(grant, home)
     return (
         record.secrecy <= grant.max_secrecy
         and (grant.fonds_id is None or grant.fonds_id == record.fonds_id)
         and (grant.category_id is None or grant.category_id == record.category_id)
-        and (grant.unit_id is None or grant.unit_id == record.unit_id)
+        and (units is None or record.unit_id in units)
     )
 
 
@@ -44,4 +124,7 @@ def may_write_record(user, record) -> bool:
     """An archivist may file or change a record that one of their grants covers."""
     if not (user and user.is_authenticated and user.is_active and user.may_edit_records):
         return False
-    return any(grant_covers(g, record) for g in Grant.objects.filter(user=user))
+    if getattr(record, "state", None) == "purged":  # a tombstone (dangan.appraisal) is final
+        return False
+    home = _home_units(user)
+    return any(grant_covers(g, record, home=home) for g in Grant.objects.filter(user=user))

@@ -124,6 +124,31 @@ def set_password(*, actor, user: User, password: str) -> None:
         )
 
 
+def change_own_password(*, user: User, password: str) -> None:
+    """A user's new password chosen by themselves (the admin's "Change password" page), after
+    the page has checked the current one and the policy. Audited like any account change."""
+    with transaction.atomic():
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        record_event(
+            actor=user,
+            action=AuditEvent.Action.UPDATE,
+            obj=user,
+            after={"password": "changed"},
+            detail={"change": "own_password"},
+        )
+
+
+def refuse_own_password_change(*, user: User) -> None:
+    """A wrong current password on the change page: audited (someone else at the keyboard)."""
+    record_event(
+        actor=user,
+        action=AuditEvent.Action.LOGIN_FAILED,
+        obj=user,
+        detail={"step": "password change", "reason": "wrong current password"},
+    )
+
+
 def set_role(*, actor, user: User, role: str) -> User:
     """Give ``user`` a role; only the three administrators are staff (use the admin)."""
     if actor is not None:

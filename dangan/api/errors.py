@@ -75,3 +75,27 @@ def _flatten(detail, pointer):
 
 def _escape(key) -> str:
     return str(key).replace("~", "~0").replace("/", "~1")
+
+
+#: What each error answer of the API means, for the OpenAPI description.
+PROBLEM_DESCRIPTIONS = {
+    400: "Invalid input; `errors` says where and why.",
+    403: "Outside your rights.",
+    404: "Not found, or not visible to you.",
+    409: "In conflict with the current state.",
+}
+
+
+def problem_responses(*codes: int) -> dict:
+    """The OpenAPI answers (drf-spectacular ``extend_schema(responses=…)``) of the problem-detail
+    errors an endpoint gives, so that schemathesis can hold every answer to the schema."""
+    from drf_spectacular.utils import OpenApiResponse
+
+    from dangan.api.serializers import ProblemSerializer
+
+    return {
+        (code, PROBLEM_CONTENT_TYPE): OpenApiResponse(
+            ProblemSerializer, description=PROBLEM_DESCRIPTIONS[code]
+        )
+        for code in codes
+    }

@@ -17,6 +17,7 @@ from dangan import bulk_insert
 from dangan.accounts.selectors import may_write_record
 from dangan.audit.models import AuditEvent
 from dangan.audit.services import Event, record_events
+from dangan.integrity import ledger
 from dangan.people.models import RecordPerson
 from dangan.search.services import reindex_records
 
@@ -61,6 +62,9 @@ class RecordDraft:
     metadata: dict = field(default_factory=dict)
     persons: list = field(default_factory=list)  # Person objects, saved
     file: bool = True
+    #: ``(archival code, item number)`` a record already carries when it is received from
+    #: another archive's transfer package (dangan.appraisal): kept as it is, not numbered anew.
+    received_code: tuple | None = None
 
 
 _SNAPSHOT_FIELDS = [f for f in Record._meta.concrete_fields if f.editable]
@@ -69,6 +73,25 @@ _SNAPSHOT_FIELDS = [f for f in Record._meta.concrete_fields if f.editable]
 def snapshot(record: Record) -> dict:
     """What the audit trail keeps of a record's state: every field a person can set."""
     return {f.name: f.value_from_object(record) for f in _SNAPSHOT_FIELDS}
+
+
+#: Left out of the ledger's digest: ``created_by`` goes blank when a user account is deleted.
+_DIGEST_FIELDS = [f for f in _SNAPSHOT_FIELDS if f.name != "created_by"]
+
+
+def metadata_digest(record: Record) -> str:
+    """元数据摘要: the canonical digest of the record's metadata that the ledger keeps and
+    ``dangan verify`` recomputes; a row edited behind the application's back no longer matches."""
+    return ledger.sha256_of({f.name: f.value_from_object(record) for f in _DIGEST_FIELDS})
+
+
+def _ledger_entry(record: Record, kind: str) -> ledger.Pending:
+    return ledger.Pending(
+        kind=kind,
+        subject=f"record:{record.pk}",
+        digest=metadata_digest(record),
+        details={"archival_code": record.archival_code, "state": record.state},
+    )
 
 
 #: Checked by ``_build`` only when given: what the service sets itself is right by construction.
@@ -143,8 +166,14 @@ def _build(draft: RecordDraft, fields_by_category: dict, actor) -> Record:
 def _number(records: list[Record]) -> None:
     """Give filed records their archival codes, one counter update per code prefix."""
     by_key = defaultdict(list)
+    received: dict = {}
     for record in records:
-        if record.state == Record.State.FILED:
+        if record.state == Record.State.FILED and record.archival_code:  # received as it is
+            record.code_prefix = archival_code.render(
+                record.category.code_template, archival_code.values_for(record), None
+            )
+            received[record.code_prefix] = max(received.get(record.code_prefix, 0), record.sequence)
+        elif record.state == Record.State.FILED:
             values = archival_code.values_for(record)
             key = archival_code.render(record.category.code_template, values, None)
             by_key[key].append((record, values))
@@ -162,6 +191,9 @@ def _number(records: list[Record]) -> None:
             record.archival_code = archival_code.render(
                 record.category.code_template, values, record.sequence
             )
+    for key, last in received.items():  # later filings number after the received records
+        CodeCounter.objects.get_or_create(prefix=key)
+        CodeCounter.objects.filter(prefix=key, last__lt=last).update(last=last)
 
 
 def create_records(*, actor, drafts: list[RecordDraft]) -> list[Record]:
@@ -176,22 +208,34 @@ def create_records(*, actor, drafts: list[RecordDraft]) -> list[Record]:
     with transaction.atomic():
         for record, draft in zip(records, drafts, strict=True):
             record.state = Record.State.FILED if draft.file else Record.State.DRAFT
+            if draft.received_code and draft.file:
+                record.archival_code, record.sequence = draft.received_code
         _number(records)
         bulk_insert.insert(Record, records)
-        bulk_insert.insert(
+        bulk_insert.insert_rows(
             RecordPerson,
+            ["record", "person", "role"],
             [
-                RecordPerson(record=r, person=p)
+                (r.pk, p.pk, RecordPerson.Role.SUBJECT.value)
                 for r, d in zip(records, drafts, strict=True)
                 for p in d.persons
             ],
-            batch_size=500,
         )
         reindex_records([r.pk for r in records])
         record_events(
             actor=actor,
             events=[
                 Event(action=AuditEvent.Action.CREATE, obj=r, after=snapshot(r)) for r in records
+            ],
+        )
+        ledger.append_many(
+            actor=actor,
+            entries=[
+                _ledger_entry(
+                    r,
+                    ledger.RECORD_FILED if r.state == Record.State.FILED else ledger.RECORD_CHANGED,
+                )
+                for r in records
             ],
         )
     return records
@@ -227,6 +271,7 @@ def update_record(*, actor, record: Record, values=None, metadata=None, persons=
     The parts of a filed record's archival code cannot change here: re-filing is its own act.
     """
     values = dict(values or {})
+    _refuse_tombstone(record)
     if actor is not None and not may_write_record(actor, record):
         raise PermissionDenied(_("You may not change this record."))
     unknown = set(values) - set(CORE_FIELDS)
@@ -253,6 +298,7 @@ def update_record(*, actor, record: Record, values=None, metadata=None, persons=
     with transaction.atomic():
         record = Record.objects.select_for_update().get(pk=record.pk)
         before = snapshot(record)
+        before_digest = metadata_digest(record)
         before_persons = sorted(record.persons.values_list("pk", flat=True))
         for name, value in values.items():
             setattr(record, name, value)
@@ -273,6 +319,8 @@ def update_record(*, actor, record: Record, values=None, metadata=None, persons=
             before["persons"] = before_persons
             after["persons"] = sorted(p.pk for p in persons)
         reindex_records([record.pk])
+        if metadata_digest(record) != before_digest:
+            ledger.append_many(actor=actor, entries=[_ledger_entry(record, ledger.RECORD_CHANGED)])
         changed = {k: v for k, v in after.items() if before.get(k) != v}
         if changed:
             record_events(
@@ -289,10 +337,20 @@ def update_record(*, actor, record: Record, values=None, metadata=None, persons=
     return record
 
 
+def _refuse_tombstone(record: Record) -> None:
+    """A destroyed record (a tombstone, see dangan.appraisal) is never changed again."""
+    if record.state == Record.State.DESTROYED:
+        raise ValidationError(
+            _("This record was destroyed; its tombstone cannot be changed."),
+            code="record_destroyed",
+        )
+
+
 def file_record(*, actor, record: Record) -> Record:
     """File a draft: check the DA/T 18 elements and give it its archival code."""
     with transaction.atomic():
         record = Record.objects.select_for_update().get(pk=record.pk)
+        _refuse_tombstone(record)
         if record.state == Record.State.FILED:
             return record
         if actor is not None and not may_write_record(actor, record):
@@ -315,6 +373,7 @@ def file_record(*, actor, record: Record) -> Record:
                 )
             ],
         )
+        ledger.append_many(actor=actor, entries=[_ledger_entry(record, ledger.RECORD_FILED)])
     return record
 
 

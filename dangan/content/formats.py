@@ -6,11 +6,17 @@ and MP3; video in MP4. Everything else is refused with a message that names the 
 why: a program, a script, a web page, an encrypted PDF or a ZIP archive is never kept.
 
 ``Identifier`` is fed the bytes as they stream past (the same pass that digests and stores
-them), so a 1 GB PDF is identified without being read twice or held in memory.
+them), so a 1 GB PDF is identified without being held in memory. A PDF is also spooled to a
+temporary file and opened with pikepdf (qpdf) at the end: active content — scripts, launched
+programs, attached files, rich media, XFA forms — hides in compressed object streams and in
+escaped names (``/J#61vaScript``) that no scan of the raw bytes sees, while a raw scan of a
+large scan's compressed images finds "/JS" by chance. The raw scan decides only for a file
+qpdf cannot parse at all.
 """
 
 import re
 import struct
+import tempfile
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -92,6 +98,84 @@ _SCAN_OVERLAP = 64
 _PDF_ACTIVE = re.compile(
     rb"/(JavaScript|JS|Launch|EmbeddedFiles?|RichMedia|XFA|GoToE|ImportData)(?![A-Za-z0-9])"
 )
+#: Keys that carry active content wherever they appear (pikepdf's check).
+_ACTIVE_KEYS = {"/JS", "/JavaScript", "/EmbeddedFiles", "/EmbeddedFile", "/RichMedia", "/XFA"}
+#: Actions (``/S``) that act: run script, start a program, open an attached or other file,
+#: send or import form data, play rich media. /GoTo, /URI, /Named and the like only move.
+_ACTIVE_ACTIONS = {
+    "/JavaScript",
+    "/Launch",
+    "/GoToE",
+    "/GoToR",
+    "/ImportData",
+    "/SubmitForm",
+    "/RichMediaExecute",
+    "/Rendition",
+    "/Movie",
+    "/Sound",
+}
+#: Object types and annotation subtypes that are active content in themselves.
+_ACTIVE_TYPES = {"/EmbeddedFile", "/RichMedia", "/FileAttachment", "/3D"}
+#: A PDF up to this size is spooled in memory, a larger one in a temporary file.
+PDF_SPOOL_MEMORY = 8 * 1024 * 1024
+
+
+def pdf_active_content(source) -> str | None:
+    """The first active content pikepdf finds in a PDF (a path or a binary file), e.g.
+    "/JavaScript", or None. Every object is looked at, those in object streams included;
+    qpdf decodes escaped names. ``pikepdf.PdfError`` when the file cannot be parsed."""
+    import pikepdf
+
+    with pikepdf.open(source) as pdf:
+        root = pdf.Root
+        if "/AcroForm" in root and "/XFA" in root.AcroForm:
+            return "/XFA"
+        seen = set()
+        for obj in pdf.objects:
+            found = _active_in(obj, seen, depth=0)
+            if found:
+                return found
+    return None
+
+
+def _active_in(obj, seen, depth) -> str | None:
+    import pikepdf
+
+    if depth > 50:
+        return None
+    if obj.is_indirect:
+        ident = obj.objgen
+        if ident in seen:
+            return None
+        seen.add(ident)
+    if isinstance(obj, pikepdf.Array):
+        for item in obj:
+            if isinstance(item, pikepdf.Dictionary | pikepdf.Array) and not item.is_indirect:
+                found = _active_in(item, seen, depth + 1)
+                if found:
+                    return found
+        return None
+    if not isinstance(obj, pikepdf.Dictionary | pikepdf.Stream):
+        return None
+    keys = set(obj.keys())
+    for key in keys & _ACTIVE_KEYS:
+        return key
+    for key in ("/Type", "/Subtype"):
+        value = obj.get(key)
+        if isinstance(value, pikepdf.Name) and str(value) in _ACTIVE_TYPES:
+            return str(value)
+    action = obj.get("/S")
+    if isinstance(action, pikepdf.Name) and str(action) in _ACTIVE_ACTIONS:
+        return str(action)
+    if "/EF" in keys:  # a file specification with the file inside
+        return "/EmbeddedFile"
+    for key in keys:
+        value = obj.get(key)
+        if isinstance(value, pikepdf.Dictionary | pikepdf.Array) and not value.is_indirect:
+            found = _active_in(value, seen, depth + 1)
+            if found:
+                return found
+    return None
 
 
 class Identifier:
@@ -110,6 +194,7 @@ class Identifier:
         self._pdf_encrypted = False
         self._pdf_active = b""
         self._pdfa_part = self._pdfa_conformance = b""
+        self._pdf_spool = None
         self._zip_tail = b""
 
     def feed(self, chunk: bytes) -> None:
@@ -174,6 +259,9 @@ class Identifier:
 
     # --- PDF ------------------------------------------------------------------------------------
     def _scan_pdf(self, chunk):
+        if self._pdf_spool is None:
+            self._pdf_spool = tempfile.SpooledTemporaryFile(max_size=PDF_SPOOL_MEMORY)
+        self._pdf_spool.write(chunk)
         window = self._carry + chunk
         if b"/Encrypt" in window:
             self._pdf_encrypted = True
@@ -187,14 +275,34 @@ class Identifier:
 
     def _pdf_format(self) -> FileFormat:
         if self._pdf_encrypted:
+            self._close_spool()
             self._refuse("encrypted_pdf")
-        if self._pdf_active:
-            self._refuse("active_pdf", kind="/" + self._pdf_active.decode())
+        active = self._pdf_active_content()
+        if active:
+            self._refuse("active_pdf", kind=active)
         if self._pdfa_part:
             version = (self._pdfa_part + self._pdfa_conformance).decode().lower()
             return FileFormat("PDF/A", "application/pdf", version)
         match = _PDF_HEADER.search(self._head[:1024])
         return FileFormat("PDF", "application/pdf", match.group(1).decode())
+
+    def _pdf_active_content(self) -> str | None:
+        """What pikepdf finds in the spooled file; the raw scan's finding if qpdf cannot
+        parse it (a damaged or truncated file)."""
+        import pikepdf
+
+        try:
+            self._pdf_spool.seek(0)
+            return pdf_active_content(self._pdf_spool)
+        except (pikepdf.PdfError, ValueError, RecursionError):
+            return "/" + self._pdf_active.decode() if self._pdf_active else None
+        finally:
+            self._close_spool()
+
+    def _close_spool(self):
+        if self._pdf_spool is not None:
+            self._pdf_spool.close()
+            self._pdf_spool = None
 
     # --- OFD: a ZIP whose root holds OFD.xml -----------------------------------------------------
     def _ofd_format(self) -> FileFormat:

@@ -1,9 +1,10 @@
 """Writing content: adding files to a record and changing their order, with the audit trail.
 
-``add_files`` walks each file through one pass — identify by content, digest (SHA-256 and SM3)
-and write into the store — and only when every file of the upload is acceptable are the blobs
-committed and the pages recorded, in one transaction with the audit event. A refused file or
-any failure leaves no page and no temporary file behind.
+``add_files`` walks each file through one pass — identify by content, digest (SHA-256 and SM3),
+write into the store, and scan with ClamAV when it is configured (``security.antivirus``) — and
+only when every file of the upload is acceptable are the blobs committed and the pages recorded,
+in one transaction with the audit event. A refused file or any failure leaves no page and no
+temporary file behind.
 """
 
 import io
@@ -22,11 +23,13 @@ from dangan.accounts.selectors import may_write_record
 from dangan.audit.models import AuditEvent
 from dangan.audit.services import record_event
 from dangan.catalogue.models import Record
+from dangan.integrity import ledger
+from dangan.security.antivirus import UploadScan
 
 from .formats import FileFormat, Identifier
 from .models import Blob, Page
 from .signals import pages_added
-from .stores import CHUNK_BYTES, get_store
+from .stores import CHUNK_BYTES, blob_key, get_store
 
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]+')
 MAX_FILENAME = 200
@@ -53,6 +56,17 @@ def _chunks(stream) -> Iterable[bytes]:
         yield chunk
 
 
+def _ledger_blob(blob: Blob, **details) -> ledger.Pending:
+    """The ledger entry of bytes new to the store: both digests, as ``dangan verify`` checks.
+    No file name: the ledger is kept for good, and a name can be personal data."""
+    return ledger.Pending(
+        kind=ledger.CONTENT_ADDED,
+        subject=f"blob:{blob.sha256}",
+        digest=f"sha256:{blob.sha256} sm3:{blob.sm3}",
+        details={"size": blob.size, **details},
+    )
+
+
 def _check_writable(actor, record):
     """``actor`` None is the system itself (an operator's command), as in the catalogue."""
     if actor is not None and not may_write_record(actor, record):
@@ -74,15 +88,23 @@ def add_files(*, actor, record: Record, files: list[tuple[str, object]]) -> list
             # After a refusal nothing more is stored: the rest are only identified, so that
             # the message names every file that cannot be kept.
             incoming = None if errors else stack.enter_context(store.receive())
+            scan = None if errors else UploadScan.start(name)
             try:
                 for chunk in _chunks(stream):
                     identifier.feed(chunk)
                     if incoming is not None:
                         incoming.write(chunk)
+                    if scan is not None:
+                        scan.feed(chunk)
                 file_format = identifier.finish()
+                if scan is not None:
+                    scan.finish()
             except ValidationError as error:
                 errors.append(error)
                 continue
+            finally:
+                if scan is not None:
+                    scan.close()
             staged.append((name, file_format, incoming))
         if errors:
             raise ValidationError(errors)
@@ -100,9 +122,9 @@ def _record_pages(*, actor, record, stored) -> list[Page]:
             )["last"]
             or 0
         )
-        pages = []
+        pages, new_blobs = [], []
         for offset, (name, file_format, blob) in enumerate(stored, start=1):
-            row, _created = Blob.objects.get_or_create(
+            row, created = Blob.objects.get_or_create(
                 sha256=blob.sha256,
                 defaults={
                     "sm3": blob.sm3,
@@ -112,6 +134,8 @@ def _record_pages(*, actor, record, stored) -> list[Page]:
                     "format_version": file_format.version,
                 },
             )
+            if created:
+                new_blobs.append(_ledger_blob(row, record=record.pk))
             pages.append(
                 Page(
                     record=record,
@@ -122,6 +146,7 @@ def _record_pages(*, actor, record, stored) -> list[Page]:
                 )
             )
         Page.objects.bulk_create(pages)
+        ledger.append_many(actor=actor, entries=new_blobs)
         pages_added.send(sender=Page, pages=pages, actor=actor)
         record_event(
             actor=actor,
@@ -197,31 +222,44 @@ def move_page(*, actor, record: Record, page_id: int, offset: int) -> list[Page]
 
 
 def keep_bytes(*, name: str, data: bytes) -> Blob:
-    """Store bytes the archive made itself (a searchable PDF, a thumbnail); see ``keep_file``."""
-    return keep_file(name=name, stream=io.BytesIO(data))
+    """Store bytes the archive made itself (a searchable PDF, a thumbnail); see ``keep_file``.
+    They come from files that were scanned on their way in, so they are not scanned again."""
+    return keep_file(name=name, stream=io.BytesIO(data), scan=False)
 
 
-def keep_file(*, name: str, stream) -> Blob:
+def keep_file(*, name: str, stream, scan: bool = True) -> Blob:
     """Stream one file into the store and return its blob, linked to no record yet (a file
-    staged for a hand-over, a completed resumable upload). Refused formats raise
-    ``ValidationError`` and leave nothing behind."""
+    staged for a hand-over, a completed resumable upload). Refused formats and, when ClamAV
+    is configured, malicious files raise ``ValidationError`` and leave nothing behind."""
     identifier = Identifier(sanitize_filename(name))
-    with get_store().receive() as incoming:
-        for chunk in _chunks(stream):
-            identifier.feed(chunk)
-            incoming.write(chunk)
-        file_format = identifier.finish()
-        stored = incoming.commit()
-    blob, _created = Blob.objects.get_or_create(
-        sha256=stored.sha256,
-        defaults={
-            "sm3": stored.sm3,
-            "size": stored.size,
-            "mime": file_format.mime,
-            "format_name": file_format.name,
-            "format_version": file_format.version,
-        },
-    )
+    scan = UploadScan.start(sanitize_filename(name)) if scan else None
+    try:
+        with get_store().receive() as incoming:
+            for chunk in _chunks(stream):
+                identifier.feed(chunk)
+                incoming.write(chunk)
+                if scan is not None:
+                    scan.feed(chunk)
+            file_format = identifier.finish()
+            if scan is not None:
+                scan.finish()
+            stored = incoming.commit()
+    finally:
+        if scan is not None:
+            scan.close()
+    with transaction.atomic():
+        blob, created = Blob.objects.get_or_create(
+            sha256=stored.sha256,
+            defaults={
+                "sm3": stored.sm3,
+                "size": stored.size,
+                "mime": file_format.mime,
+                "format_name": file_format.name,
+                "format_version": file_format.version,
+            },
+        )
+        if created:
+            ledger.append_many(actor=None, entries=[_ledger_blob(blob)])
     return blob
 
 
@@ -234,3 +272,61 @@ def attach_blobs(*, actor, record: Record, files: list[tuple[str, Blob]]) -> lis
         for name, blob in files
     ]
     return _record_pages(actor=actor, record=record, stored=stored)
+
+
+def rekey_store(*, progress=None, drop_old: bool = False) -> dict:
+    """重新封装密钥 (key rotation): wrap every blob's data key with the current key-encryption
+    key. Only headers are rewritten — the chunks are copied, never decrypted — and blobs
+    stored before encryption was turned on are encrypted. Audited as one event of the system.
+
+    With ``drop_old``, when no blob failed, the retired keys leave the key file."""
+    from .encryption import ContentIntegrityError, drop_old_keks
+    from .stores import EncryptingStore
+
+    store = get_store()
+    if not isinstance(store, EncryptingStore):
+        raise ValidationError(
+            _("Encryption at rest is off (DANGAN_CONTENT_ENCRYPTION): there is nothing to rekey."),
+            code="encryption_off",
+        )
+    counts = {"current": 0, "rewrapped": 0, "encrypted": 0, "missing": 0, "failed": 0}
+    problems = []
+    keys = list(Blob.objects.order_by("pk").values_list("sha256", flat=True))
+    for n, sha256 in enumerate(keys, start=1):
+        key = blob_key(sha256)
+        try:
+            counts[store.rekey(key)] += 1
+        except FileNotFoundError:
+            counts["missing"] += 1
+        except (ContentIntegrityError, OSError) as error:
+            counts["failed"] += 1
+            problems.append({"blob": sha256, "problem": str(error)[:300]})
+        except Exception as error:  # an S3 error: NoSuchKey is a missing blob, others fail
+            if "NoSuchKey" in type(error).__name__ or "404" in str(error):
+                counts["missing"] += 1
+            else:
+                counts["failed"] += 1
+                problems.append({"blob": sha256, "problem": f"{type(error).__name__}: {error}"})
+        if progress is not None:
+            progress(n, len(keys))
+    dropped = False
+    if drop_old and not counts["failed"] and not counts["missing"]:
+        drop_old_keks()
+        get_store.cache_clear()
+        dropped = True
+    summary = {
+        "algorithm": store.algorithm,
+        "kek": store.keks[0].id.hex(),
+        "blobs": len(keys),
+        **counts,
+        "old_keys_dropped": dropped,
+        "problems": problems,
+    }
+    record_event(
+        actor=None,
+        action=AuditEvent.Action.UPDATE,
+        object_type="content.store",
+        object_repr=str(store),
+        detail={"change": "rekey", **{k: v for k, v in summary.items() if k != "problems"}},
+    )
+    return summary

@@ -12,6 +12,9 @@ in memory.
   to a temporary key, copied to its content key inside the object store when it is complete.
 
 Which store serves is configuration (``CONTENT_STORE`` in settings); ``get_store()`` returns it.
+With ``DANGAN_CONTENT_ENCRYPTION`` on it is the encrypting kind of either store
+(``EncryptedLocalStore``, ``EncryptedS3Store``, see ``content.encryption``): the same API, the
+digests still on the plain bytes, the bytes at rest encrypted.
 """
 
 import functools
@@ -22,9 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
+from . import encryption
 from .digests import Digester
 
 #: Bytes read or written at a time when streaming.
@@ -107,15 +112,23 @@ class LocalStore:
     def receive(self) -> "LocalIncoming":
         return LocalIncoming(self)
 
-    def path(self, key: str) -> Path:
+    def blob_file(self, key: str) -> Path:
         return self.root / key
+
+    def path(self, key: str) -> Path:
+        """The blob's file, for tools that read files (a virus scanner)."""
+        return self.blob_file(key)
 
     def open(self, key: str):
         """The blob as a binary file object, for reading in chunks."""
-        return open(self.path(key), "rb")  # noqa: SIM115 - the caller closes it
+        return open(self.blob_file(key), "rb")  # noqa: SIM115 - the caller closes it
 
     def exists(self, key: str) -> bool:
-        return self.path(key).is_file()
+        return self.blob_file(key).is_file()
+
+    def delete(self, key: str) -> None:
+        """Remove a blob for good: only lawful destruction (dangan.appraisal) calls this."""
+        self.blob_file(key).unlink(missing_ok=True)
 
 
 class LocalIncoming(Incoming):
@@ -136,7 +149,7 @@ class LocalIncoming(Incoming):
             os.fsync(self.file.fileno())
         self.file.close()
         self.temp.chmod(0o444)
-        final = self.store.path(key)
+        final = self.store.blob_file(key)
         new_directory = not final.parent.exists()
         final.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -151,6 +164,18 @@ class LocalIncoming(Incoming):
             if new_directory:
                 _fsync_directory(final.parent.parent)
         return existed
+
+    def _replace(self, key) -> None:
+        """Put the bytes written in place of the blob ``key`` (a rekey; nothing else
+        overwrites a blob)."""
+        if self.store.fsync:
+            os.fsync(self.file.fileno())
+        self.file.close()
+        self.temp.chmod(0o444)
+        final = self.store.blob_file(key)
+        os.replace(self.temp, final)
+        if self.store.fsync:
+            _fsync_directory(final.parent)
 
     def abort(self):
         if not self.file.closed:
@@ -213,6 +238,10 @@ class S3Store:
                 return False
             raise
         return True
+
+    def delete(self, key: str) -> None:
+        """Remove a blob for good: only lawful destruction (dangan.appraisal) calls this."""
+        self.client.delete_object(Bucket=self.bucket, Key=self.object_key(key))
 
     def ensure_bucket(self) -> None:
         """Create the bucket if it is not there (set-up and tests)."""
@@ -279,6 +308,28 @@ class S3Incoming(Incoming):
         client.delete_object(Bucket=bucket, Key=self.temp_key)
         return False
 
+    def _replace(self, key) -> None:
+        """Put the bytes written in place of the blob ``key`` (a rekey; nothing else
+        overwrites a blob)."""
+        client, bucket = self.store.client, self.store.bucket
+        final = self.store.object_key(key)
+        if self.upload_id is None:
+            client.put_object(Bucket=bucket, Key=final, Body=bytes(self.buffer))
+            self.buffer = bytearray()
+            return
+        if self.buffer:
+            self._upload_part()
+        client.complete_multipart_upload(
+            Bucket=bucket,
+            Key=self.temp_key,
+            UploadId=self.upload_id,
+            MultipartUpload={"Parts": self.parts},
+        )
+        self.upload_id, self.completed = None, True
+        client.copy({"Bucket": bucket, "Key": self.temp_key}, bucket, final)
+        client.delete_object(Bucket=bucket, Key=self.temp_key)
+        self.completed = False
+
     def abort(self):
         client, bucket = self.store.client, self.store.bucket
         self.buffer = bytearray()
@@ -290,16 +341,130 @@ class S3Incoming(Incoming):
         self.completed = False
 
 
+# --- Encryption at rest ---------------------------------------------------------------------------
+class SealingIncoming:
+    """Bytes on their way into an encrypting store: the digests see the plain bytes, the store
+    underneath receives the header and the sealed chunks (``content.encryption``)."""
+
+    def __init__(self, inner: Incoming, sealer: "encryption.Sealer"):
+        self.inner = inner
+        self.sealer = sealer
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        return self.inner.__exit__(exc_type, exc, tb)
+
+    @property
+    def size(self) -> int:
+        return self.inner.size
+
+    @property
+    def stored(self) -> StoredBlob | None:
+        return self.inner.stored
+
+    def write(self, chunk: bytes) -> None:
+        chunk = bytes(chunk)
+        self.inner.digester.update(chunk)
+        for sealed in self.sealer.feed(chunk):
+            self.inner._write(sealed)
+
+    def commit(self) -> StoredBlob:
+        for sealed in self.sealer.finish():
+            self.inner._write(sealed)
+        return self.inner.commit()
+
+    def abort(self) -> None:
+        self.inner.abort()
+
+
+class EncryptingStore:
+    """What makes a store encrypt (a mixin before ``LocalStore`` or ``S3Store``): ``receive``
+    seals, ``open`` decrypts; everything else — keys, existence, deletion — is the store's own.
+    Blobs stored before encryption was turned on are read as they are (``rekey`` encrypts them).
+    """
+
+    def __init__(self, *args, algorithm: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.algorithm = algorithm
+        self.keks = encryption.load_keks(create=True)
+
+    def __str__(self):
+        return f"{super().__str__()} ({self.algorithm})"
+
+    def receive(self) -> SealingIncoming:
+        return SealingIncoming(super().receive(), encryption.Sealer(self.algorithm, self.keks[0]))
+
+    def open(self, key: str):
+        """The blob's plain bytes as a stream (``read(n)``, ``close()``), decrypted chunk by
+        chunk; ``encryption.ContentIntegrityError`` when the stored bytes were tampered with."""
+        return encryption.open_sealed(super().open(key), self.keks, name=key)
+
+    def rekey(self, key: str) -> str:
+        """Wrap the blob's data key with the current KEK: "current" (already), "rewrapped"
+        (header rewritten, chunks copied as they are) or "encrypted" (a blob stored plain)."""
+        current = self.keks[0]
+        raw = super().open(key)
+        try:
+            header, head = encryption.read_header(raw)
+            if header is not None and header.kek_id == current.id:
+                return "current"
+            with super().receive() as incoming:
+                if header is None:
+                    sealer = encryption.Sealer(self.algorithm, current)
+                    for sealed in sealer.feed(head):
+                        incoming._write(sealed)
+                    while chunk := raw.read(CHUNK_BYTES):
+                        for sealed in sealer.feed(chunk):
+                            incoming._write(sealed)
+                    for sealed in sealer.finish():
+                        incoming._write(sealed)
+                    status = "encrypted"
+                else:
+                    data_key = header.data_key(self.keks)
+                    incoming._write(header.rewrapped(data_key, current).to_bytes())
+                    while chunk := raw.read(CHUNK_BYTES):
+                        incoming._write(chunk)
+                    status = "rewrapped"
+                incoming._replace(key)
+        finally:
+            raw.close()
+        return status
+
+
+class EncryptedLocalStore(EncryptingStore, LocalStore):
+    @property
+    def path(self):
+        """No plain file to hand out: a tool that reads files would see only ciphertext."""
+        raise AttributeError("an encrypted store has no plain files; use open()")
+
+
+class EncryptedS3Store(EncryptingStore, S3Store):
+    pass
+
+
 # --- The configured store ------------------------------------------------------------------------
 @functools.cache
 def get_store():
     """The store that settings name: ``CONTENT_STORE`` is "local" (default) or "s3"."""
+    algorithm = (settings.DANGAN_CONTENT_ENCRYPTION or "off").lower()
+    if algorithm in ("", "off", "false", "no", "0"):
+        if settings.CONTENT_STORE == "s3":
+            return S3Store(**settings.CONTENT_S3)
+        return LocalStore(settings.CONTENT_DIR, fsync=settings.CONTENT_FSYNC)
+    if algorithm not in encryption.ALGORITHMS:
+        raise ImproperlyConfigured(
+            f"DANGAN_CONTENT_ENCRYPTION={algorithm!r}: use sm4-gcm, aes-256-gcm or off."
+        )
     if settings.CONTENT_STORE == "s3":
-        return S3Store(**settings.CONTENT_S3)
-    return LocalStore(settings.CONTENT_DIR, fsync=settings.CONTENT_FSYNC)
+        return EncryptedS3Store(**settings.CONTENT_S3, algorithm=algorithm)
+    return EncryptedLocalStore(
+        settings.CONTENT_DIR, fsync=settings.CONTENT_FSYNC, algorithm=algorithm
+    )
 
 
 @receiver(setting_changed)
 def _forget_store(*, setting, **kwargs):
-    if setting.startswith("CONTENT_"):
+    if setting.startswith(("CONTENT_", "DANGAN_CONTENT_")):
         get_store.cache_clear()

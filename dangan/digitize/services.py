@@ -13,6 +13,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -28,7 +29,8 @@ from .ocr import get_engine
 
 log = logging.getLogger(__name__)
 
-#: How long a claimed page may take before another worker may take it over.
+#: How long a claimed page may take before another worker may take it over (the default of
+#: ``DANGAN_WORK_LEASE_SECONDS``).
 LEASE = datetime.timedelta(minutes=15)
 MAX_ATTEMPTS = 3
 #: Rendering resolution for PDF pages that carry no text of their own.
@@ -75,8 +77,36 @@ def retry_failed(*, pages=None) -> int:
     return len(ids)
 
 
+def _lease() -> datetime.timedelta:
+    return datetime.timedelta(seconds=settings.DANGAN_WORK_LEASE_SECONDS)
+
+
+def release_expired(*, limit: int = 1000) -> int:
+    """Give back the pages of workers that died (their lease ran out): queued again, or failed
+    when they have had ``MAX_ATTEMPTS`` tries (a page that kills its worker must not loop).
+
+    Each page is released by one conditional UPDATE, so when every worker sweeps at once a page
+    is still queued once. ``dangan worker`` calls this every minute. Returns how many.
+    """
+    stale = timezone.now() - _lease()
+    expired = PageProcessing.objects.filter(state=State.RUNNING, claimed_at__lt=stale)
+    queued = []
+    for pk, attempts in expired.values_list("pk", "attempts")[:limit]:
+        gave_up = attempts >= MAX_ATTEMPTS
+        released = expired.filter(pk=pk).update(
+            state=State.FAILED if gave_up else State.PENDING,
+            error=_("The worker reading this page stopped.") if gave_up else "",
+        )
+        if released and not gave_up:
+            queued.append(pk)
+    if queued:
+        log.info("released %s pages of stopped workers", len(queued))
+        _enqueue(queued)
+    return len(queued)
+
+
 def _claimable():
-    stale = timezone.now() - LEASE
+    stale = timezone.now() - _lease()
     return PageProcessing.objects.filter(
         Q(state=State.PENDING) | Q(state=State.RUNNING, claimed_at__lt=stale)
     )
@@ -84,29 +114,45 @@ def _claimable():
 
 def claim(pk) -> bool:
     """Take page ``pk`` for this worker; False when another worker has it or it is finished."""
-    return bool(
+    return _claim(pk) is not None
+
+
+def _claim(pk):
+    """Claim page ``pk``; the claim's time, which only this claim holds, or None."""
+    now = timezone.now()
+    taken = (
         _claimable()
         .filter(pk=pk)
-        .update(state=State.RUNNING, claimed_at=timezone.now(), attempts=F("attempts") + 1)
+        .update(state=State.RUNNING, claimed_at=now, attempts=F("attempts") + 1)
     )
+    return now if taken else None
 
 
 def process_page(pk) -> str | None:
-    """Run the pipeline on one claimed page; returns its new state (None if not claimed)."""
-    if not claim(pk):
+    """Run the pipeline on one claimed page; returns its new state (None if not claimed).
+
+    The result is saved only while this worker still holds its claim: a worker that outlived
+    its lease finds the page taken over and leaves the other worker's result alone, so a page
+    is done once whatever happens to the workers.
+    """
+    claimed_at = _claim(pk)
+    if claimed_at is None:
         return None
+    held = PageProcessing.objects.filter(pk=pk, state=State.RUNNING, claimed_at=claimed_at)
     row = PageProcessing.objects.select_related("page__blob", "page__record").get(pk=pk)
     try:
         results = _read(row.page)
         with transaction.atomic():
-            PageProcessing.objects.filter(pk=pk).update(state=State.DONE, error="", **results)
+            done = {"state": State.DONE, "error": "", "updated_at": timezone.now()}
+            if not held.update(**done, **results):
+                log.warning("page %s was taken over by another worker", row.page_id)
+                return None
             _reindex(row.page.record_id)
     except Exception as error:  # a bad file or a broken engine: recorded on the page, retried
         log.warning("page %s failed (attempt %s): %s", row.page_id, row.attempts, error)
         state = State.FAILED if row.attempts >= MAX_ATTEMPTS else State.PENDING
-        PageProcessing.objects.filter(pk=pk).update(
-            state=state, error=f"{type(error).__name__}: {error}"[:2000]
-        )
+        if not held.update(state=state, error=f"{type(error).__name__}: {error}"[:2000]):
+            return None
         if state == State.PENDING:
             transaction.on_commit(lambda: _enqueue([pk]))
         return state

@@ -18,6 +18,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpResponse
 from django.urls import path, reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.exceptions import ValidationError as ApiValidationError
@@ -25,6 +27,7 @@ from rest_framework.parsers import BaseParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from dangan.api.errors import problem_responses
 from dangan.catalogue.models import Category, Fonds
 from dangan.integrity.selectors import latest_report
 
@@ -114,9 +117,18 @@ def _list_data(handover: HandoverList, request) -> dict:
     }
 
 
+class HandoverSummarySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    unit = serializers.CharField()
+    version = serializers.IntegerField()
+    state = serializers.CharField()
+
+
 class HandoverListView(APIView):
     parser_classes = [JSONParser, MultiPartParser]
 
+    @extend_schema(responses={200: HandoverSummarySerializer(many=True)})
     def get(self, request):
         lists = selectors.handover_lists_for(request.user)[:200]
         return Response(
@@ -132,6 +144,16 @@ class HandoverListView(APIView):
             ]
         )
 
+    @extend_schema(
+        request={
+            "application/json": HandoverInSerializer,
+            "multipart/form-data": OpenApiTypes.OBJECT,
+        },
+        responses={
+            201: OpenApiResponse(OpenApiTypes.OBJECT, description="The list as stored."),
+            **problem_responses(400, 403),
+        },
+    )
     def post(self, request):
         raw = request.data.get("list") if "list" in request.data else request.data
         if isinstance(raw, str):
@@ -191,6 +213,12 @@ class HandoverListView(APIView):
 
 
 class HandoverDetailView(APIView):
+    @extend_schema(
+        responses={
+            200: OpenApiResponse(OpenApiTypes.OBJECT, description="The list and its answers."),
+            **problem_responses(404),
+        }
+    )
     def get(self, request, pk):
         try:
             handover = selectors.handover_lists_for(request.user).get(pk=pk)
@@ -237,6 +265,13 @@ class UploadCreateView(APIView):
             Tus_Max_Size=uploads.settings.DANGAN_MAX_UPLOAD_BYTES,
         )
 
+    @extend_schema(
+        request=None,
+        responses={
+            201: OpenApiResponse(description="Created; `Location` names the upload."),
+            **problem_responses(400, 403),
+        },
+    )
     def post(self, request):
         if not services.is_clerk(request.user):
             raise PermissionDenied("Only unit and town clerks upload for hand-over.")
@@ -270,6 +305,12 @@ class UploadView(APIView):
             HttpResponse(status=200), Upload_Offset=upload.offset, Upload_Length=upload.length
         )
 
+    @extend_schema(
+        responses={
+            200: OpenApiResponse(OpenApiTypes.OBJECT, description="How far the upload is."),
+            **problem_responses(404),
+        }
+    )
     def get(self, request, uid):
         upload = self._upload(request, uid)
         return _tus(
@@ -284,6 +325,20 @@ class UploadView(APIView):
             )
         )
 
+    @extend_schema(
+        request={OctetStreamParser.media_type: OpenApiTypes.BINARY},
+        responses={
+            204: OpenApiResponse(description="Appended; `Upload-Offset` says how far."),
+            **problem_responses(400, 403, 404),
+            (409, "text/plain"): OpenApiResponse(
+                OpenApiTypes.STR, description="Wrong `Upload-Offset`; the header has the right one."
+            ),
+            415: OpenApiResponse(description="Not application/offset+octet-stream."),
+            (460, "text/plain"): OpenApiResponse(
+                OpenApiTypes.STR, description="`Upload-Checksum` does not match the bytes."
+            ),
+        },
+    )
     def patch(self, request, uid):
         upload = self._upload(request, uid)
         if request.content_type != OctetStreamParser.media_type:

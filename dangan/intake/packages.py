@@ -177,6 +177,64 @@ def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
     tar.addfile(info, io.BytesIO(data))
 
 
+# --- BagIt bags, for any package the archive writes (hand-over lists, transfers) ---------------
+@dataclass
+class PayloadFile:
+    """One payload file: its path in the bag (``data/…``), its digests and a way to read it."""
+
+    path: str
+    size: int
+    sha256: str
+    sm3: str
+    open: object  # () -> binary stream of the file's bytes
+
+
+def payload_bytes(path: str, data: bytes) -> PayloadFile:
+    """A payload file made in memory (a metadata file), digested here."""
+    from dangan.content.digests import sm3
+
+    digest = sm3()
+    digest.update(data)
+    return PayloadFile(
+        path=path,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        sm3=digest.hexdigest(),
+        open=lambda: io.BytesIO(data),
+    )
+
+
+def write_bag(destination, *, root: str, info: dict, payload: list, sign=None) -> bytes:
+    """Write a bag (RFC 8493) as one tar file: tag files, manifests (SHA-256 and SM3) and the
+    ``payload`` files streamed in order. ``info`` is bag-info (Payload-Oxum is added here);
+    ``sign``, if given, turns the tag manifest into the signature file's bytes. Returns the
+    tag manifest, whose digest names the bag."""
+    payload_size = sum(f.size for f in payload)
+    info = {**info, "Payload-Oxum": f"{payload_size}.{len(payload)}"}
+    tags = {
+        "bagit.txt": b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n",
+        "bag-info.txt": "".join(f"{k}: {v}\n" for k, v in info.items()).encode(),
+        "manifest-sha256.txt": "".join(f"{f.sha256}  {f.path}\n" for f in payload).encode(),
+        "manifest-sm3.txt": "".join(f"{f.sm3}  {f.path}\n" for f in payload).encode(),
+    }
+    tagmanifest = "".join(
+        f"{hashlib.sha256(tags[name]).hexdigest()}  {name}\n" for name in TAG_FILES
+    ).encode()
+    now = int(time.time())
+    with tarfile.open(destination, "w", format=tarfile.PAX_FORMAT) as tar:
+        for name in TAG_FILES:
+            _add_bytes(tar, f"{root}/{name}", tags[name])
+        _add_bytes(tar, f"{root}/tagmanifest-sha256.txt", tagmanifest)
+        if sign is not None:
+            _add_bytes(tar, f"{root}/{SIGNATURE_FILE}", sign(tagmanifest))
+        for f in payload:
+            member = tarfile.TarInfo(f"{root}/{f.path}")
+            member.size, member.mtime, member.mode = f.size, now, 0o644
+            with f.open() as stream:
+                tar.addfile(member, stream)
+    return tagmanifest
+
+
 def create_package(*, actor, handover: HandoverList, key: Ed25519PrivateKey, destination) -> dict:
     """Write ``handover`` as a signed bag to ``destination`` (a path); returns bag-info."""
     store = get_store()
@@ -189,62 +247,39 @@ def create_package(*, actor, handover: HandoverList, key: Ed25519PrivateKey, des
         layout.append((item, files))
     meta = _metadata(handover, layout)
     json_bytes = json.dumps(meta, ensure_ascii=False, indent=1).encode()
-    xml_bytes = _xml(meta)
-    sha_lines = [
-        f"{hashlib.sha256(json_bytes).hexdigest()}  {JSON_PATH}",
-        f"{hashlib.sha256(xml_bytes).hexdigest()}  {XML_PATH}",
-    ]
-    from dangan.content.digests import sm3
-
-    def sm3_of(data):
-        digest = sm3()
-        digest.update(data)
-        return digest.hexdigest()
-
-    sm3_lines = [f"{sm3_of(json_bytes)}  {JSON_PATH}", f"{sm3_of(xml_bytes)}  {XML_PATH}"]
+    payload = [payload_bytes(JSON_PATH, json_bytes), payload_bytes(XML_PATH, _xml(meta))]
     for _item, files in layout:
         for f, path in files:
-            sha_lines.append(f"{f.blob.sha256}  {path}")
-            sm3_lines.append(f"{f.blob.sm3}  {path}")
-    payload_bytes = meta["bytes"] + len(json_bytes) + len(xml_bytes)
-    payload_files = len(sha_lines)
+            payload.append(
+                PayloadFile(
+                    path=path,
+                    size=f.blob.size,
+                    sha256=f.blob.sha256,
+                    sm3=f.blob.sm3,
+                    open=lambda key=f.blob.key: store.open(key),
+                )
+            )
+    payload_bytes_total = sum(f.size for f in payload)
     public = key.public_key()
     info = {
         "Source-Organization": handover.unit.name,
         "Bagging-Date": datetime.date.today().isoformat(),
         "External-Identifier": str(handover.uid),
         "External-Description": handover.title,
-        "Payload-Oxum": f"{payload_bytes}.{payload_files}",
         "Dangan-Unit": handover.unit.code,
         "Dangan-List-Version": str(handover.version),
         "Dangan-Items": str(meta["item_count"]),
         "Dangan-Signature-Algorithm": "Ed25519",
         "Dangan-Key-Fingerprint": fingerprint(public),
     }
-    tags = {
-        "bagit.txt": b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n",
-        "bag-info.txt": "".join(f"{k}: {v}\n" for k, v in info.items()).encode(),
-        "manifest-sha256.txt": ("\n".join(sha_lines) + "\n").encode(),
-        "manifest-sm3.txt": ("\n".join(sm3_lines) + "\n").encode(),
-    }
-    tagmanifest = "".join(
-        f"{hashlib.sha256(tags[name]).hexdigest()}  {name}\n" for name in TAG_FILES
-    ).encode()
-    signature = base64.b64encode(key.sign(tagmanifest)) + b"\n"
-    root = f"handover-{handover.uid}"
-    with tarfile.open(destination, "w", format=tarfile.PAX_FORMAT) as tar:
-        for name in TAG_FILES:
-            _add_bytes(tar, f"{root}/{name}", tags[name])
-        _add_bytes(tar, f"{root}/tagmanifest-sha256.txt", tagmanifest)
-        _add_bytes(tar, f"{root}/{SIGNATURE_FILE}", signature)
-        _add_bytes(tar, f"{root}/{JSON_PATH}", json_bytes)
-        _add_bytes(tar, f"{root}/{XML_PATH}", xml_bytes)
-        for _item, files in layout:
-            for f, path in files:
-                member = tarfile.TarInfo(f"{root}/{path}")
-                member.size, member.mtime, member.mode = f.blob.size, int(time.time()), 0o644
-                with store.open(f.blob.key) as stream:
-                    tar.addfile(member, stream)
+    write_bag(
+        destination,
+        root=f"handover-{handover.uid}",
+        info=info,
+        payload=payload,
+        sign=lambda tagmanifest: base64.b64encode(key.sign(tagmanifest)) + b"\n",
+    )
+    info["Payload-Oxum"] = f"{payload_bytes_total}.{len(payload)}"
     record_event(
         actor=actor,
         action=AuditEvent.Action.EXPORT,
@@ -252,7 +287,7 @@ def create_package(*, actor, handover: HandoverList, key: Ed25519PrivateKey, des
         detail={
             "package": str(handover.uid),
             "key": info["Dangan-Key-Fingerprint"],
-            "bytes": payload_bytes,
+            "bytes": payload_bytes_total,
         },
     )
     return info
@@ -363,9 +398,40 @@ def _verify_signature(info: dict, tagmanifest: bytes | None, signature: bytes | 
     ]
 
 
-def read_package(path, *, verify_sm3=False) -> tuple:
-    """The package at ``path`` as a check ``Submission`` (nothing is written), with its
-    bag-info and its metadata."""
+@dataclass
+class Bag:
+    """A bag's tag files read and checked, its payload files found in place (not read)."""
+
+    info: dict
+    tags: dict
+    members: dict  # path in the bag ("data/…") -> _Member
+    sha256: dict  # path -> digest, from manifest-sha256.txt
+    sm3: dict
+    foreign: list  # files that are not part of a bag
+    tag_changes: list  # evidence lines: tag files missing or not matching the tag manifest
+
+    @property
+    def missing(self) -> list:
+        """Listed in a manifest, not in the bag."""
+        missing = sorted(name for name in self.sha256 if name not in self.members)
+        return missing + sorted(
+            f"{name} (manifest-sm3.txt)" for name in self.sm3 if name not in self.sha256
+        )
+
+    @property
+    def extra(self) -> list:
+        """In the bag, listed nowhere."""
+        return sorted(self.foreign + [n for n in self.members if n not in self.sha256])
+
+    @property
+    def declared_bytes(self) -> int | None:
+        oxum = self.info.get("Payload-Oxum", "").split(".")[0]
+        return int(oxum) if oxum.isdigit() else None
+
+
+def read_bag(path) -> Bag:
+    """Read a bag written as one tar file (``write_bag``): tag files into memory, payload files
+    located by their offset in the tar, so that checks read them in place."""
     path = str(path)
     tags, members, foreign = {}, {}, []
     with tarfile.open(path, "r:") as tar:
@@ -390,9 +456,6 @@ def read_package(path, *, verify_sm3=False) -> tuple:
                 foreign.append(name)
         if len(roots) > 1:
             foreign += sorted(roots)[1:]
-    info = _bag_info(tags.get("bag-info.txt"))
-    sha = _manifest(tags.get("manifest-sha256.txt"))
-    sm3 = _manifest(tags.get("manifest-sm3.txt"))
     listed = _manifest(tags.get("tagmanifest-sha256.txt"))
     tag_changes = []
     for name in TAG_FILES:
@@ -407,6 +470,24 @@ def read_package(path, *, verify_sm3=False) -> tuple:
                     "got": hashlib.sha256(tags[name]).hexdigest(),
                 }
             )
+    return Bag(
+        info=_bag_info(tags.get("bag-info.txt")),
+        tags=tags,
+        members=members,
+        sha256=_manifest(tags.get("manifest-sha256.txt")),
+        sm3=_manifest(tags.get("manifest-sm3.txt")),
+        foreign=foreign,
+        tag_changes=tag_changes,
+    )
+
+
+def read_package(path, *, verify_sm3=False) -> tuple:
+    """The package at ``path`` as a check ``Submission`` (nothing is written), with its
+    bag-info and its metadata."""
+    path = str(path)
+    bag = read_bag(path)
+    info, tags, members = bag.info, bag.tags, bag.members
+    sha, sm3, tag_changes = bag.sha256, bag.sm3, bag.tag_changes
     meta = {}
     if JSON_PATH in members:
         member = members[JSON_PATH]
@@ -467,11 +548,7 @@ def read_package(path, *, verify_sm3=False) -> tuple:
                 content=not name.startswith("data/metadata/"),
             )
         )
-    missing = sorted(name for name in sha if name not in members)
-    missing += sorted(f"{name} (manifest-sm3.txt)" for name in sm3 if name not in sha)
-    extra = sorted(foreign + [name for name in members if name not in sha])
-    oxum = info.get("Payload-Oxum", "")
-    declared_bytes = int(oxum.split(".")[0]) if oxum.split(".")[0].isdigit() else None
+    missing, extra, declared_bytes = bag.missing, bag.extra, bag.declared_bytes
     submission = integrity.Submission(
         label=info.get("External-Description", os.path.basename(path)),
         items=describe,
@@ -584,7 +661,7 @@ def _file_package(*, actor, info, meta, members) -> HandoverList:
             for f in item["files"]:
                 with members[f["path"]].open() as stream:
                     blob = keep_file(
-                        name=f["filename"], stream=_Limited(stream, members[f["path"]].size)
+                        name=f["filename"], stream=Limited(stream, members[f["path"]].size)
                     )
                 blobs.append((f["filename"], blob, f["sha256"]))
             handover_services.stage_blobs(row, blobs)
@@ -601,7 +678,7 @@ def _file_package(*, actor, info, meta, members) -> HandoverList:
     return handover
 
 
-class _Limited:
+class Limited:
     """``size`` bytes of a stream, read in chunks."""
 
     def __init__(self, stream, size):

@@ -184,6 +184,8 @@ def _index_filter(q):
     key, value = q
     if key in _SCOPE_FIELDS and value is not None:
         return Term(facet_term(FACETS[_SCOPE_FIELDS[key]], getattr(value, "pk", value)))
+    if key == "unit_id__in":  # a county's units (accounts.selectors.record_scope)
+        return any_of([Term(facet_term(FACETS["unit"], pk)) for pk in value])
     if key == "secrecy__lte":
         return Term(facet_term(FACETS["secrecy"], f"le{int(value)}"))
     return None

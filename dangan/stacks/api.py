@@ -14,6 +14,8 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from dangan.api.errors import problem_responses
+
 from . import services
 from .models import Reading, Room
 
@@ -55,7 +57,10 @@ class RoomReadingsView(APIView):
 
     parser_classes = [JSONParser]
 
-    @extend_schema(request=ReadingsInSerializer, responses={201: ReadingsResultSerializer})
+    @extend_schema(
+        request=ReadingsInSerializer,
+        responses={201: ReadingsResultSerializer, **problem_responses(400, 403, 404)},
+    )
     def post(self, request, code, format=None):
         room = get_object_or_404(Room, code=code.upper())
         incoming = ReadingsInSerializer(data=request.data)

@@ -52,8 +52,36 @@ def dashboard_tables(data: dict) -> dict[str, dict]:
         },
         "use": {
             "title": _("Use by month"),
-            "heads": [_("Month"), _("Readings"), _("Downloads"), _("Records used")],
-            "rows": [[r["month"], r["reads"], r["downloads"], r["records"]] for r in data["use"]],
+            "heads": [
+                _("Month"),
+                _("Reading room"),
+                _("Loans"),
+                _("Requests delivered"),
+                _("Records used"),
+            ],
+            "rows": [
+                [r["month"], r["reading"], r["loans"], r["requests"], r["records"]]
+                for r in data["use"]
+            ],
+        },
+        "purpose": {
+            "title": _("Use by purpose this year"),
+            "heads": [_("Purpose"), _("Uses")],
+            "rows": [[r["name"], r["count"]] for r in data["use_by_purpose"]],
+        },
+        "overdue": {
+            "title": _("Overdue loans"),
+            "heads": [
+                _("Record"),
+                _("Borrower"),
+                _("Borrower's unit"),
+                _("Due"),
+                _("Days overdue"),
+            ],
+            "rows": [
+                [r["record"], r["borrower"], r["unit"], r["due_on"], r["days"]]
+                for r in data["overdue_loans"]
+            ],
         },
         "alerts": {
             "title": _("Open alerts of the stacks"),

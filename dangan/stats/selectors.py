@@ -2,13 +2,12 @@
 
 Every count starts from ``catalogue.selectors.visible_records(user)``: a leader, an archivist and
 a town clerk each see the archive their grants open, never more. Holdings are read with one
-``GROUP BY`` over the visible records (category, year, unit, retention, level), the one pass
-over a large catalogue; every table and chart is summed from its rows in Python (the
-``record_stats`` index of the catalogue holds every column it reads). Pages and their OCR are
-counted only for visible records, and so is use.
+pass over the counts the database keeps beside the records (``stats.Holding``, a few thousand
+rows for a million records); every table and chart is summed from its rows in Python. Pages
+and their OCR are counted only for visible records, and so is use.
 
-Use: there is no loans desk yet, so "use" is what the audit trail knows, the readings (read)
-and downloads of records per month. Purposes of use and overdue loans come with the access app.
+Use (利用) is what the access app registers: records consulted in the reading room, lent, or
+delivered on request (``access.Use``), by channel and by purpose; overdue loans come from there too.
 """
 
 import datetime
@@ -16,26 +15,19 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import (
-    BigIntegerField,
-    Case,
     Count,
     Exists,
-    IntegerField,
     OuterRef,
-    Value,
-    When,
+    Sum,
 )
-from django.db.models.functions import Cast
 from django.utils import timezone
 
 from dangan.accounts.models import Unit
-from dangan.audit.models import AuditEvent
-from dangan.catalogue.models import Category
+from dangan.accounts.selectors import record_scope
+from dangan.catalogue.models import Category, Record
 from dangan.catalogue.selectors import visible_records
 
-USE_ACTIONS = (AuditEvent.Action.READ, AuditEvent.Action.DOWNLOAD)
-RECORD_TYPE = "catalogue.record"
-_CHUNK = 5000
+from .models import Holding
 
 
 @dataclass
@@ -59,18 +51,22 @@ class Holdings:
 
 
 def holdings(user) -> Holdings:
-    """The one grouped pass over the records ``user`` may see.
+    """The visible holdings, from the counts the database keeps (``stats.Holding``).
 
-    Grouped in the order of the ``record_stats`` index, which holds every column the pass and
-    any grant reads: the database streams through the index without touching the table.
+    The grants' filter is the one ``visible_records`` applies (``record_scope``): the counts carry
+    the records' columns under the same names, so the same filter selects the same records.
     """
+    scope = record_scope(user)
+    if scope is None:
+        return Holdings()
     rows = (
-        visible_records(user)
+        Holding.objects.filter(scope)
+        .exclude(state=Record.State.DESTROYED)  # a tombstone is no longer held
         .order_by()
         .values_list("category_id", "year", "unit_id", "retention", "level")
-        .annotate(n=Count("*"))
+        .annotate(total=Sum("n"))
     )
-    return Holdings(rows=[tuple(r) for r in rows])
+    return Holdings(rows=[tuple(r) for r in rows if r[5]])
 
 
 def entered_in(user, *, year: int) -> dict[int, int]:
@@ -172,56 +168,60 @@ def digitization(user, h: Holdings) -> list[dict]:
     ]
 
 
-def use_events(user, *, bounds: list[datetime.datetime]) -> list[tuple]:
-    """(period, action, record id, events) of the readings and downloads of visible records,
-    where period ``i`` runs from ``bounds[i]`` to ``bounds[i + 1]``. Periods are told apart in
-    the query (a CASE over the trail's time index), so no date is converted row by row."""
-    period = Case(
-        *[When(at__lt=end, then=Value(i)) for i, end in enumerate(bounds[1:])],
-        output_field=IntegerField(),
-    )
-    events = AuditEvent.objects.filter(
-        action__in=USE_ACTIONS, object_type=RECORD_TYPE, at__gte=bounds[0], at__lt=bounds[-1]
-    ).order_by()
-    # The records read that the user may see, found by their keys in one query (the database
-    # probes the records by primary key; no list of ids travels through Python).
-    visible = set(
-        visible_records(user)
-        .filter(pk__in=events.values_list(Cast("object_id", BigIntegerField())))
-        .values_list("pk", flat=True)
-    )
-    return [
-        (i, action, int(pk), n)
-        for i, action, pk, n in events.annotate(period=period)
-        .values_list("period", "action", "object_id")
-        .annotate(n=Count("id"))
-        if pk.isdigit() and int(pk) in visible
-    ]
-
-
 def _month_start(day: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime(day.year, day.month, 1))
 
 
 def use_by_month(user, *, months: int = 12) -> list[dict]:
-    """Readings and downloads of visible records, per month over the last ``months`` months."""
+    """Uses of visible records per month over the last ``months`` months, by channel: the
+    reading room, loans and delivered requests (``access.Use``)."""
+    from dangan.access.selectors import uses_between
+
     starts = [timezone.localdate().replace(day=1)]
     for _ in range(months - 1):
         starts.insert(0, (starts[0] - datetime.timedelta(days=1)).replace(day=1))
     ends = (starts[-1] + datetime.timedelta(days=32)).replace(day=1)
-    rows = [{"read": 0, "download": 0, "records": set()} for _start in starts]
-    for i, action, pk, n in use_events(user, bounds=[_month_start(d) for d in [*starts, ends]]):
-        rows[i][action] += n
-        rows[i]["records"].add(pk)
+    index = {(d.year, d.month): i for i, d in enumerate(starts)}
+    rows = [{"reading": 0, "loan": 0, "request": 0, "records": set()} for _start in starts]
+    for at, channel, _purpose, pk, _category in uses_between(
+        user, since=_month_start(starts[0]), until=_month_start(ends)
+    ):
+        local = timezone.localtime(at)
+        row = rows[index[(local.year, local.month)]]
+        row[channel] += 1
+        row["records"].add(pk)
     return [
         {
             "month": start.strftime("%Y-%m"),
-            "reads": m["read"],
-            "downloads": m["download"],
+            "reading": m["reading"],
+            "loans": m["loan"],
+            "requests": m["request"],
             "records": len(m["records"]),
         }
         for start, m in zip(starts, rows, strict=True)
     ]
+
+
+def use_by_purpose(user, *, year: int) -> list[dict]:
+    """Uses of visible records in ``year`` by purpose (利用目的), every purpose listed."""
+    from dangan.access.models import Purpose
+    from dangan.access.selectors import uses_between
+
+    since = timezone.make_aware(datetime.datetime(year, 1, 1))
+    until = timezone.make_aware(datetime.datetime(year + 1, 1, 1))
+    counts = defaultdict(int)
+    for _at, _channel, purpose, _pk, _category in uses_between(user, since=since, until=until):
+        counts[purpose] += 1
+    return [
+        {"purpose": value, "name": str(label), "count": counts[value]}
+        for value, label in Purpose.choices
+    ]
+
+
+def overdue_loans(user) -> list[dict]:
+    from dangan.access.selectors import overdue_for_dashboard
+
+    return overdue_for_dashboard(user)
 
 
 def open_alerts() -> list[dict]:
@@ -253,23 +253,60 @@ def dashboard(user) -> dict:
         "growth": growth(h),
         "digitization": digitization(user, h),
         "use": use_by_month(user),
+        "use_by_purpose": use_by_purpose(user, year=timezone.localdate().year),
+        "overdue_loans": overdue_loans(user),
         "alerts": open_alerts(),
     }
 
 
 def use_by_category(user, *, year: int) -> dict[int, int]:
-    """Readings and downloads of visible records in ``year``, summed by the record's category."""
+    """Uses of visible records in ``year`` (件次), summed by the record's category."""
+    from dangan.access.selectors import uses_between
+
     since = timezone.make_aware(datetime.datetime(year, 1, 1))
     until = timezone.make_aware(datetime.datetime(year + 1, 1, 1))
-    per_record = defaultdict(int)
-    for _period, _action, pk, n in use_events(user, bounds=[since, until]):
-        per_record[pk] += n
-    ids, sums = sorted(per_record), defaultdict(int)
-    for start in range(0, len(ids), _CHUNK):
-        for pk, category_id in (
-            visible_records(user)
-            .filter(pk__in=ids[start : start + _CHUNK])
-            .values_list("pk", "category_id")
-        ):
-            sums[category_id] += per_record[pk]
+    sums = defaultdict(int)
+    for _at, _channel, _purpose, _pk, category_id in uses_between(user, since=since, until=until):
+        sums[category_id] += 1
     return dict(sums)
+
+
+def by_county(user) -> list[dict]:
+    """全省统计: the visible holdings of each county (县) of a province, for a provincial office.
+
+    Counted from the same grouped pass as the dashboard, so the rights are the dashboard's: a
+    county's staff see their county's row alone, a provincial office with a province-wide grant
+    sees every county. Records of units outside every county make a row of their own.
+    """
+    from dangan.accounts.selectors import county_of
+    from dangan.catalogue.models import Retention
+    from dangan.content.models import Page
+
+    h = holdings(user)
+    this_year = timezone.localdate().year
+    counties = defaultdict(lambda: {"records": 0, "permanent": 0, "this_year": 0, "pages": 0})
+    county_by_unit = {}
+    for _category, year, unit_id, retention, _level, n in h.rows:
+        if unit_id not in county_by_unit:
+            county_by_unit[unit_id] = county_of(unit_id)
+        row = counties[county_by_unit[unit_id]]
+        row["records"] += n
+        row["permanent"] += n if retention == Retention.PERMANENT else 0
+        row["this_year"] += n if year == this_year else 0
+    pages = (
+        Page.objects.filter(role=Page.Role.ORIGINAL)
+        .filter(Exists(visible_records(user).filter(pk=OuterRef("record_id"))))
+        .order_by()
+        .values_list("record__unit_id")
+        .annotate(n=Count("id"))
+    )
+    for unit_id, n in pages:
+        if unit_id not in county_by_unit:
+            county_by_unit[unit_id] = county_of(unit_id)
+        counties[county_by_unit[unit_id]]["pages"] += n
+    names = dict(Unit.objects.filter(pk__in=[c for c in counties if c]).values_list("pk", "name"))
+    rows = [
+        {"id": pk, "name": names.get(pk, "—") if pk else "—", **figures}
+        for pk, figures in counties.items()
+    ]
+    return sorted(rows, key=lambda r: (r["id"] is None, r["name"]))

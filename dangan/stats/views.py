@@ -109,3 +109,13 @@ def report_export(request, year, fmt):
         user=request.user,
         detail={"report": "annual", "year": year, "format": fmt},
     )
+
+
+@reader_required
+def province(request):
+    """全省统计: holdings per county, for a provincial office (each sees what its grants open)."""
+    rows = selectors.by_county(request.user)
+    totals = {
+        key: sum(r[key] for r in rows) for key in ("records", "permanent", "this_year", "pages")
+    }
+    return render(request, "stats/province.html", {"rows": rows, "totals": totals})

@@ -30,6 +30,19 @@ OUT_TITLE = "[越权不可见档案]"
 ROLES = [*Role, None]  # None: a visitor who has not logged in
 #: Pages anyone may open without logging in.
 PUBLIC = {"login", "login-verify", "login-enrol", "api-schema", "api-docs"}
+#: The citizen portal's public pages (docs/portal.md): its home, the open catalogue, log-in.
+PUBLIC |= {
+    "portal-home",
+    "portal-search",
+    "portal-login",
+    "portal-signup",
+    "portal-oidc-start",
+    "portal-oidc-callback",
+}
+#: The public check of a certified copy, /verify/ and /verify/<code>/ (docs/access.md).
+PUBLIC |= {"index", "certificate"}
+#: Liveness and readiness probes (docs/deploy.md): "ok"/"fail" per service, nothing more.
+PUBLIC |= {"healthz", "readyz"}
 #: Routes not worth a request: Django's "view on site" redirector needs a content type.
 #: The OpenAPI description is public, holds no data and is tested in tests/api/test_schema.py.
 SKIP = re.compile(r"^admin/r/|^admin/jsi18n|^i18n/|^api/v1/schema/")

@@ -46,16 +46,31 @@ def test_administrators_get_no_dashboard(logged_in, make_user):
     assert logged_in(auditor).get(reverse("stats:dashboard")).status_code == 403
 
 
-def test_use_counts_only_reads_of_visible_records(holdings, make_user, category):
+def test_use_counts_only_uses_of_visible_records(holdings, make_user, category):
+    from dangan.access.services import lend, register_visit
+    from tests.api.conftest import id_number
+
     reader = make_user(role=Role.ARCHIVIST, grants=[{"max_secrecy": Secrecy.SECRET}])
     narrow = make_user(role=Role.LEADER, grants=[{"category": category, "max_secrecy": 1}])
-    read_record(reader, holdings[0].pk)
-    read_record(reader, holdings[3].pk)  # TX: not the narrow leader's
+    read_record(reader, holdings[0].pk)  # a look at the record page is not a use
+    register_visit(
+        actor=reader,
+        visitor_name="萬平德",
+        id_number=id_number("36042119620315001"),
+        purpose="personal",
+        records=[holdings[0], holdings[3]],  # TX: not the narrow leader's
+    )
+    lend(actor=reader, record=holdings[1], borrower_name="王科长", purpose="work")
     this_month = timezone.localdate().strftime("%Y-%m")
     wide = {u["month"]: u for u in selectors.use_by_month(reader)}[this_month]
     small = {u["month"]: u for u in selectors.use_by_month(narrow)}[this_month]
-    assert (wide["reads"], small["reads"]) == (2, 1)
+    assert (wide["reading"], wide["loans"], small["reading"]) == (2, 1, 1)
     assert len(selectors.use_by_month(reader)) == 12
+    purposes = {
+        p["purpose"]: p["count"]
+        for p in selectors.use_by_purpose(reader, year=timezone.localdate().year)
+    }
+    assert (purposes["personal"], purposes["work"], purposes["research"]) == (2, 1, 0)
 
 
 def test_dashboard_page_carries_its_data_and_drill_down_links(logged_in, holdings, make_user):

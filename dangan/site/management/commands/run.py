@@ -35,7 +35,7 @@ class Command(BaseCommand):
             call_command("demo", persons=demo_persons, verbosity=0)
         if not no_worker:
             worker = subprocess.Popen(
-                [sys.executable, "-m", "dangan.cli", "db_worker", "--queue-name", "*"]
+                [sys.executable, "-m", "dangan.cli", "worker", "--queue", "*"]
             )
             atexit.register(worker.terminate)
         # A service manager stops us with SIGTERM: leave through atexit so the worker stops too.

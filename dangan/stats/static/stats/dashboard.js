@@ -93,8 +93,9 @@ document.addEventListener("DOMContentLoaded", () => {
         xAxis: { type: "category", data: data.use.map((u) => u.month) },
         yAxis: { type: "value" },
         series: [
-          { name: label.labelReads, type: "bar", stack: "use", data: data.use.map((u) => u.reads) },
-          { name: label.labelDownloads, type: "bar", stack: "use", data: data.use.map((u) => u.downloads) },
+          { name: label.labelReading, type: "bar", stack: "use", data: data.use.map((u) => u.reading) },
+          { name: label.labelLoans, type: "bar", stack: "use", data: data.use.map((u) => u.loans) },
+          { name: label.labelRequests, type: "bar", stack: "use", data: data.use.map((u) => u.requests) },
         ],
       },
       link: null,

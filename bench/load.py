@@ -1,0 +1,306 @@
+"""Benchmark: many staff and citizens at once against several web servers.
+
+    .venv/bin/python bench/load.py                                  # 200 sessions, 60 s, 2 servers
+    .venv/bin/python bench/load.py --sessions 50 --seconds 20       # a quick check
+    DATABASE_URL=postgres://… DATABASE_REPLICA_URL=postgres://… REDIS_URL=redis://… \
+        DANGAN_TASKS=rq .venv/bin/python bench/load.py --servers 3   # the large configuration
+
+Starts ``--servers`` waitress web servers (``waitress-serve dangan.wsgi:application``, as
+docs/deploy.md runs them) with this environment, so the configuration under test is whatever
+the environment says: SQLite and local memory with none, PostgreSQL with a replica, Redis for
+cache and sessions and the RQ queue for the large one. Fills the catalogue with ``dangan demo``
+when it is empty, makes staff (archivists) and citizens with sessions, then runs ``--sessions``
+sessions side by side for ``--seconds``, each a person clicking about every ``--think`` seconds
+(random 0.5×–1.5×): staff open the record list, look up a name, search page text, open a record
+and now and then the dashboard; citizens open the portal, search the open catalogue and their
+own records. Requests go round the servers (what nginx's upstream does) and carry an
+``X-Forwarded-For`` of their own, as nginx sets it, so per-address limits count per person.
+
+Prints requests, throughput, p50/p95/p99 latency, errors (any status ≥ 400 or a failed
+connection), and p95 per kind of page. Target: p95 under 300 ms and no errors.
+"""
+
+import argparse
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sessions", type=int, default=200, help="people at once (default 200)")
+    parser.add_argument("--seconds", type=float, default=60, help="how long (default 60)")
+    parser.add_argument("--servers", type=int, default=2, help="web servers to start (default 2)")
+    parser.add_argument("--threads", type=int, default=16, help="threads per web server")
+    parser.add_argument("--citizens", type=float, default=0.5, help="share of citizen sessions")
+    parser.add_argument("--think", type=float, default=2.0, help="seconds between clicks (mean)")
+    parser.add_argument("--url", action="append", help="test running servers instead of starting")
+    parser.add_argument("--data-dir", default=None, help="DANGAN_DATA_DIR (default: a temp dir)")
+    parser.add_argument("--demo-persons", type=int, default=300)
+    parser.add_argument("--log-dir", default=None, help="keep the web servers' logs here")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON too")
+    return parser.parse_args()
+
+
+def setup_django(data_dir: str):
+    os.environ["DANGAN_DATA_DIR"] = data_dir
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dangan.settings")
+    os.environ.setdefault("DANGAN_ALLOWED_HOSTS", "127.0.0.1,localhost")
+    Path(data_dir, "static").mkdir(parents=True, exist_ok=True)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+    from dangan.catalogue.models import Record
+
+    if not Record.objects.exists():
+        print("  filling the catalogue with dangan demo…", file=sys.stderr)
+        call_command("demo", persons=DEMO_PERSONS, verbosity=0)
+
+
+DEMO_PERSONS = 300
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_servers(count: int, threads: int, log_dir=None) -> tuple[list[str], list]:
+    urls, procs = [], []
+    for _ in range(count):
+        port = _free_port()
+        procs.append(
+            subprocess.Popen(
+                [
+                    str(BIN / "waitress-serve"),
+                    f"--listen=127.0.0.1:{port}",
+                    f"--threads={threads}",
+                    "--connection-limit=1000",  # waitress's default of 100 stalls at 200 sessions
+                    "--trusted-proxy=127.0.0.1",
+                    "--trusted-proxy-headers=x-forwarded-for x-forwarded-proto",
+                    "dangan.wsgi:application",
+                ],
+                cwd=ROOT,
+                env=os.environ.copy(),
+                stdout=subprocess.DEVNULL,
+                stderr=(Path(log_dir) / f"server-{port}.log").open("ab")
+                if log_dir
+                else subprocess.DEVNULL,
+            )
+        )
+        urls.append(f"http://127.0.0.1:{port}")
+    import requests
+
+    for url in urls:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if requests.get(f"{url}/healthz", timeout=2).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit(f"{url} did not come up")
+            time.sleep(0.3)
+    return urls, procs
+
+
+def make_people(sessions: int, citizen_share: float):
+    """(kind, session key, pages to visit) per session: logged-in archivists and citizens."""
+    from django.conf import settings
+    from django.test import Client
+
+    from dangan.accounts.models import Role, Secrecy, User
+    from dangan.accounts.services import create_user
+    from dangan.catalogue.models import Record
+    from dangan.people.models import Person
+
+    names = list(Person.objects.values_list("name", flat=True)[:500]) or ["张"]
+    words = ["退休", "失业", "登记表", "审批", "鉴定", "参保"]
+    record_ids = list(Record.objects.order_by("?").values_list("pk", flat=True)[:500])
+
+    def user(name, role, grants):
+        return User.objects.filter(username=name).first() or create_user(
+            actor=None, username=name, password="bench pass 42", role=role, grants=grants
+        )
+
+    people = []
+    citizens = round(sessions * citizen_share)
+    for n in range(sessions):
+        if n < citizens:
+            who = user(f"bench_citizen{n}", Role.CITIZEN, [])
+            kind = "citizen"
+        else:
+            who = user(f"bench_staff{n}", Role.ARCHIVIST, [{"max_secrecy": Secrecy.SECRET}])
+            kind = "staff"
+        client = Client()
+        client.force_login(who)
+        people.append((kind, client.cookies[settings.SESSION_COOKIE_NAME].value))
+    return people, names, words, record_ids
+
+
+def staff_page(rng, names, words, record_ids):
+    roll = rng.random()
+    if roll < 0.3:
+        return "list", "/catalogue/"
+    if roll < 0.5:
+        return "list?q=name", f"/catalogue/?q={rng.choice(names)}"
+    if roll < 0.7:
+        return "search", f"/search/?q={rng.choice(words)}"
+    if roll < 0.95:
+        return "record", f"/catalogue/{rng.choice(record_ids)}/"
+    return "dashboard", "/stats/"
+
+
+def citizen_page(rng, names, words, record_ids):
+    roll = rng.random()
+    if roll < 0.4:
+        return "portal", "/portal/"
+    if roll < 0.7:
+        return "portal search", f"/portal/search/?q={rng.choice(words)}"
+    return "my records", "/portal/my/"
+
+
+def run(urls, people, names, words, record_ids, *, seconds, think):
+    import requests
+
+    results = []  # (kind of page, seconds, status or error)
+    lock = threading.Lock()
+    start = threading.Event()
+    stop_at = [0.0]
+
+    def person(index, kind, session_key):
+        rng = random.Random(index)
+        http = requests.Session()
+        http.cookies.set("sessionid", session_key)
+        address = f"10.{index // 65536 % 256}.{index // 256 % 256}.{index % 256 + 1}"
+        pick = staff_page if kind == "staff" else citizen_page
+        start.wait()
+        time.sleep(rng.uniform(0, think))  # people do not all click at the same instant
+        n = index
+        while time.monotonic() < stop_at[0]:
+            label, path = pick(rng, names, words, record_ids)
+            url = urls[n % len(urls)] + path
+            n += 1
+            began = time.perf_counter()
+            try:
+                response = http.get(
+                    url, headers={"X-Forwarded-For": address}, allow_redirects=False, timeout=30
+                )
+                response.content  # noqa: B018 - read the whole body
+                outcome = response.status_code
+            except requests.RequestException as error:
+                outcome = type(error).__name__
+            elapsed = time.perf_counter() - began
+            with lock:
+                results.append((label, elapsed, outcome))
+            time.sleep(rng.uniform(0.5 * think, 1.5 * think))
+
+    workers = [
+        threading.Thread(target=person, args=(i, kind, key), daemon=True)
+        for i, (kind, key) in enumerate(people)
+    ]
+    for worker in workers:
+        worker.start()
+    began = time.monotonic()
+    stop_at[0] = began + seconds
+    start.set()
+    for worker in workers:
+        worker.join(timeout=seconds + 60)
+    return results, time.monotonic() - began
+
+
+def _quantile(values, q):
+    if not values:
+        return 0.0
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+
+
+def report(results, wall, args, urls):
+    times = sorted(r[1] for r in results)
+    errors = Counter(str(r[2]) for r in results if not isinstance(r[2], int) or r[2] >= 400)
+    by_kind = defaultdict(list)
+    for label, elapsed, _outcome in results:
+        by_kind[label].append(elapsed)
+    summary = {
+        "sessions": args.sessions,
+        "seconds": round(wall, 1),
+        "servers": len(urls),
+        "think_seconds": args.think,
+        "database": os.environ.get("DATABASE_URL", "sqlite").split("://")[0],
+        "replica": bool(os.environ.get("DATABASE_REPLICA_URL")),
+        "redis": bool(os.environ.get("REDIS_URL")),
+        "requests": len(results),
+        "throughput_rps": round(len(results) / wall, 1),
+        "p50_ms": round(_quantile(times, 50) * 1000, 1),
+        "p95_ms": round(_quantile(times, 95) * 1000, 1),
+        "p99_ms": round(_quantile(times, 99) * 1000, 1),
+        "errors": sum(errors.values()),
+        "error_kinds": dict(errors),
+        "p95_ms_by_page": {
+            label: round(_quantile(sorted(v), 95) * 1000, 1) for label, v in sorted(by_kind.items())
+        },
+    }
+    print(
+        f"\n{summary['sessions']} sessions for {summary['seconds']} s against "
+        f"{summary['servers']} servers ({summary['database']}"
+        f"{' + replica' if summary['replica'] else ''}{', Redis' if summary['redis'] else ''})"
+    )
+    print(f"  requests     {summary['requests']}  ({summary['throughput_rps']} per second)")
+    print(
+        f"  latency      p50 {summary['p50_ms']} ms   p95 {summary['p95_ms']} ms   "
+        f"p99 {summary['p99_ms']} ms   (target p95 < 300 ms)"
+    )
+    print(f"  errors       {summary['errors']}  {summary['error_kinds'] or ''}")
+    for label, p95 in summary["p95_ms_by_page"].items():
+        print(f"    p95 {label:<15} {p95} ms  ({len(by_kind[label])} requests)")
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False))
+    return summary
+
+
+def main():
+    global DEMO_PERSONS
+    args = parse_args()
+    DEMO_PERSONS = args.demo_persons
+    data_dir = args.data_dir or tempfile.mkdtemp(prefix="dangan-load-")
+    sys.path.insert(0, str(ROOT))
+    setup_django(data_dir)
+    people, names, words, record_ids = make_people(args.sessions, args.citizens)
+    procs = []
+    try:
+        if args.url:
+            urls = args.url
+        else:
+            urls, procs = start_servers(args.servers, args.threads, args.log_dir)
+        results, wall = run(
+            urls, people, names, words, record_ids, seconds=args.seconds, think=args.think
+        )
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(timeout=30)
+    report(results, wall, args, urls)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,507 @@
+"""Writing the use of records: visits, loans, access requests, certified copies.
+
+Every function checks the actor's right to the record through ``visible_records`` (a record a
+clerk cannot see does not exist for them), writes in one transaction, and appends the audit
+event (and, for a certificate, the ledger entry) in that same transaction.
+"""
+
+import datetime
+import hashlib
+import logging
+
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from dangan.accounts.models import Role, Secrecy
+from dangan.audit.models import AuditEvent
+from dangan.audit.services import record_event
+from dangan.catalogue.models import Openness, Record
+from dangan.catalogue.selectors import visible_records
+from dangan.content.services import keep_bytes
+from dangan.people import id_numbers
+
+from . import certificates, copies, selectors
+from .models import AccessRequest, Certificate, Counter, Loan, Purpose, Use, Visit
+
+logger = logging.getLogger(__name__)
+
+#: Who receives visitors, lends files and issues copies.
+DESK_ROLES = {Role.ARCHIVIST, Role.READING_CLERK}
+#: Who approves a request for a controlled record (docs/access.md: "designated role").
+APPROVER_ROLES = {Role.ARCHIVIST, Role.LEADER}
+DELIVERY_SALT = "dangan.access.delivery"
+CERTIFICATE_ISSUED = "certificate.issued"
+
+
+def _require_desk(actor):
+    if getattr(actor, "role", None) not in DESK_ROLES or not actor.is_active:
+        raise PermissionDenied(_("Only archivists and reading-room clerks serve the reading room."))
+
+
+def _visible(actor, records) -> list[Record]:
+    """``records`` (ids or records) as the actor may see them, or ValidationError."""
+    ids = {getattr(r, "pk", r) for r in records}
+    found = list(visible_records(actor).filter(pk__in=ids).exclude(state="destroyed"))
+    if len(found) != len(ids):
+        raise ValidationError(_("No such record."), code="no_such_record")
+    return found
+
+
+def _next_number(series: str) -> str:
+    """The next number of ``series`` this year (``LY2026-000012``), gap-free like archival codes."""
+    year = timezone.localdate().year
+    key = f"{series}{year}"
+    Counter.objects.get_or_create(series=key)
+    Counter.objects.filter(series=key).update(last=F("last") + 1)
+    last = Counter.objects.get(series=key).last
+    return f"{key}-{last:06d}"
+
+
+# --- Reading room (查阅接待) ---------------------------------------------------------------------
+def register_visit(
+    *,
+    actor,
+    visitor_name: str,
+    id_number: str,
+    purpose: str,
+    visitor_unit: str = "",
+    remarks: str = "",
+    records=(),
+) -> Visit:
+    """Register a visitor (ID number checked) and, if given, the records they consulted."""
+    _require_desk(actor)
+    number = id_numbers.normalize(id_number).number
+    if purpose not in Purpose.values:
+        raise ValidationError(_("Choose a purpose from the list."), code="purpose")
+    if not visitor_name.strip():
+        raise ValidationError(_("The visitor's name is missing."), code="name_missing")
+    with transaction.atomic():
+        visit = Visit.objects.create(
+            visitor_name=visitor_name.strip(),
+            id_number=number,
+            visitor_unit=visitor_unit.strip(),
+            purpose=purpose,
+            remarks=remarks.strip(),
+            clerk=actor,
+            unit=actor.unit,
+        )
+        record_event(
+            actor=actor,
+            action=AuditEvent.Action.CREATE,
+            obj=visit,
+            detail={"id_number": id_numbers.mask(number), "purpose": purpose},
+        )
+        if records:
+            add_consulted(actor=actor, visit=visit, records=records)
+    return visit
+
+
+def add_consulted(*, actor, visit: Visit, records) -> list[Use]:
+    """Record that the visitor of ``visit`` consulted ``records`` (ids or records)."""
+    _require_desk(actor)
+    with transaction.atomic():
+        found = _visible(actor, records)
+        uses = Use.objects.bulk_create(
+            [
+                Use(
+                    record=r,
+                    channel=Use.Channel.READING_ROOM,
+                    purpose=visit.purpose,
+                    visit=visit,
+                    actor=actor,
+                )
+                for r in found
+            ]
+        )
+        for r in found:
+            record_event(
+                actor=actor,
+                action=AuditEvent.Action.READ,
+                obj=r,
+                detail={"visit": visit.pk, "channel": "reading_room"},
+            )
+    return uses
+
+
+# --- Loans (借阅) --------------------------------------------------------------------------------
+def lend(
+    *,
+    actor,
+    record,
+    borrower_name: str,
+    purpose: str,
+    borrower_unit: str = "",
+    borrower_email: str = "",
+    due_on: datetime.date | None = None,
+) -> Loan:
+    """Lend the paper file of ``record``; one loan at a time per file."""
+    _require_desk(actor)
+    if purpose not in Purpose.values:
+        raise ValidationError(_("Choose a purpose from the list."), code="purpose")
+    if not borrower_name.strip():
+        raise ValidationError(_("The borrower's name is missing."), code="name_missing")
+    today = timezone.localdate()
+    due_on = due_on or today + datetime.timedelta(days=settings.DANGAN_LOAN_DAYS)
+    if due_on < today:
+        raise ValidationError(_("The due date is in the past."), code="due_in_past")
+    with transaction.atomic():
+        (record,) = _visible(actor, [record])
+        if Loan.objects.filter(record=record, returned_at__isnull=True).exists():
+            raise ValidationError(_("This file is already lent out."), code="already_lent")
+        loan = Loan.objects.create(
+            record=record,
+            borrower_name=borrower_name.strip(),
+            borrower_unit=borrower_unit.strip(),
+            borrower_email=borrower_email.strip(),
+            purpose=purpose,
+            lent_by=actor,
+            due_on=due_on,
+        )
+        Use.objects.create(record=record, channel=Use.Channel.LOAN, purpose=purpose, actor=actor)
+        record_event(
+            actor=actor,
+            action=AuditEvent.Action.CREATE,
+            obj=loan,
+            detail={"record": record.pk, "due_on": due_on, "borrower": loan.borrower_name},
+        )
+    return loan
+
+
+def return_loan(*, actor, loan: Loan) -> Loan:
+    _require_desk(actor)
+    with transaction.atomic():
+        loan = Loan.objects.select_for_update().get(pk=loan.pk)
+        _visible(actor, [loan.record_id])
+        if loan.returned_at is not None:
+            raise ValidationError(_("This file was already returned."), code="already_returned")
+        loan.returned_at = timezone.now()
+        loan.returned_to = actor
+        loan.save(update_fields=["returned_at", "returned_to"])
+        record_event(
+            actor=actor,
+            action=AuditEvent.Action.UPDATE,
+            obj=loan,
+            detail={"returned": True, "days_overdue": loan.days_overdue(loan.due_on)},
+        )
+    return loan
+
+
+def send_reminders(*, today: datetime.date | None = None) -> dict:
+    """Mail every borrower of an overdue file who has an e-mail address, once a day at most.
+
+    Returns ``{"overdue": n, "reminded": n, "without_email": n, "failed": n}``.
+    """
+    today = today or timezone.localdate()
+    counts = {"overdue": 0, "reminded": 0, "without_email": 0, "failed": 0}
+    start_of_day = timezone.make_aware(datetime.datetime.combine(today, datetime.time.min))
+    for loan in selectors.overdue_loans(None, today=today):
+        counts["overdue"] += 1
+        if not loan.borrower_email:
+            counts["without_email"] += 1
+            continue
+        if loan.reminded_at and loan.reminded_at >= start_of_day:
+            continue
+        subject = _("Please return archive file %(code)s") % {
+            "code": loan.record.archival_code or loan.record.legacy_number or loan.record_id
+        }
+        body = _(
+            "Dear %(name)s,\n\nthe archive file “%(title)s” (%(code)s) you borrowed on %(lent)s "
+            "was due back on %(due)s. Please return it to the archive.\n"
+        ) % {
+            "name": loan.borrower_name,
+            "title": loan.record.title,
+            "code": loan.record.archival_code or "—",
+            "lent": timezone.localdate(loan.lent_at).isoformat(),
+            "due": loan.due_on.isoformat(),
+        }
+        try:
+            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [loan.borrower_email])
+        except OSError as exc:  # the mail server is down: report it, try again tomorrow
+            logger.warning("reminder for loan %s not sent: %s", loan.pk, exc)
+            counts["failed"] += 1
+            continue
+        with transaction.atomic():
+            Loan.objects.filter(pk=loan.pk).update(reminded_at=timezone.now())
+            record_event(
+                actor=None,
+                action=AuditEvent.Action.UPDATE,
+                obj=loan,
+                detail={"reminder": loan.borrower_email, "due_on": loan.due_on},
+            )
+        counts["reminded"] += 1
+    return counts
+
+
+# --- Access requests (利用申请) -------------------------------------------------------------------
+def _source_of(user) -> str:
+    if user.role == Role.CITIZEN:
+        return AccessRequest.Source.CITIZEN
+    if user.role in {Role.UNIT_CLERK, Role.TOWN_CLERK}:
+        return AccessRequest.Source.UNIT
+    return AccessRequest.Source.STAFF
+
+
+def rule_for(record: Record) -> str:
+    """What the rules say for a request of ``record``: ``deliver``, ``approve`` or ``refuse``.
+
+    Secret and above never go online; open records (开放) deliver at once; everything else
+    (controlled, delayed, not yet reviewed) needs an approver's decision.
+    """
+    if record.secrecy >= Secrecy.SECRET:
+        return "refuse"
+    if record.openness == Openness.OPEN:
+        return "deliver"
+    return "approve"
+
+
+def submit_request(
+    *, requester, record, purpose: str = Purpose.PERSONAL, reason: str = "", source=None
+) -> AccessRequest:
+    """A request for a copy of ``record``, decided by the rules at once where they allow.
+
+    Returns the request: ``delivered`` (open records), ``submitted`` (waits for approval), or
+    ``refused`` (secret records: kept, with the reason, so the requester sees the answer).
+    """
+    if purpose not in Purpose.values:
+        raise ValidationError(_("Choose a purpose from the list."), code="purpose")
+    pk = getattr(record, "pk", record)
+    try:
+        record = selectors.requestable_records(requester).get(pk=pk)
+    except Record.DoesNotExist:
+        raise ValidationError(
+            _("You may not request a copy of this record."), code="not_requestable"
+        ) from None
+    rule = rule_for(record)
+    with transaction.atomic():
+        req = AccessRequest.objects.create(
+            number=_next_number("LY"),
+            source=source or _source_of(requester),
+            requester=requester,
+            requester_name=requester.get_full_name() or requester.username,
+            record=record,
+            purpose=purpose,
+            reason=reason.strip()[:500],
+        )
+        record_event(
+            actor=requester,
+            action=AuditEvent.Action.CREATE,
+            obj=req,
+            detail={"record": record.pk, "rule": rule, "purpose": purpose},
+        )
+        if rule == "refuse":
+            _decide(
+                req,
+                actor=None,
+                state=AccessRequest.State.REFUSED,
+                reason=_(
+                    "Secret records are never delivered online. Ask at the archive's reading "
+                    "room, with the approvals the secrecy rules require."
+                ),
+            )
+        elif rule == "deliver":
+            _decide(req, actor=None, state=AccessRequest.State.APPROVED, reason=_("Open record."))
+            _deliver(req)
+    return req
+
+
+def _decide(req: AccessRequest, *, actor, state: str, reason: str) -> None:
+    req.state = state
+    req.decided_by = actor
+    req.decided_at = timezone.now()
+    req.decision_reason = reason[:500]
+    req.save(update_fields=["state", "decided_by", "decided_at", "decision_reason"])
+    record_event(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        obj=req,
+        detail={"state": state, "reason": req.decision_reason},
+    )
+
+
+def _check_approver(actor, req: AccessRequest) -> None:
+    if getattr(actor, "role", None) not in APPROVER_ROLES or not actor.is_active:
+        raise PermissionDenied(_("Only archivists and leaders decide access requests."))
+    if not visible_records(actor).filter(pk=req.record_id).exists():
+        raise AccessRequest.DoesNotExist  # a request for a record one cannot see does not exist
+
+
+def _locked_pending(req: AccessRequest) -> AccessRequest:
+    req = AccessRequest.objects.select_for_update().get(pk=req.pk)
+    if req.state != AccessRequest.State.SUBMITTED:
+        raise ValidationError(_("This request was already decided."), code="already_decided")
+    return req
+
+
+def approve_request(*, actor, access_request: AccessRequest, reason: str = "") -> AccessRequest:
+    """Approve a request for a controlled record and deliver the copy at once."""
+    _check_approver(actor, access_request)
+    with transaction.atomic():
+        req = _locked_pending(access_request)
+        if rule_for(req.record) == "refuse":  # made secret since it was asked for
+            raise ValidationError(
+                _("Secret records are never delivered online."), code="secret_never_online"
+            )
+        _decide(req, actor=actor, state=AccessRequest.State.APPROVED, reason=reason.strip())
+        _deliver(req, actor=actor)
+    return req
+
+
+def refuse_request(*, actor, access_request: AccessRequest, reason: str) -> AccessRequest:
+    """Refuse a request; the reason is required and shown to the requester."""
+    _check_approver(actor, access_request)
+    if not (reason or "").strip():
+        raise ValidationError(_("Give the reason for the refusal."), code="reason_missing")
+    with transaction.atomic():
+        req = _locked_pending(access_request)
+        _decide(req, actor=actor, state=AccessRequest.State.REFUSED, reason=reason.strip())
+    return req
+
+
+def _deliver(req: AccessRequest, *, actor=None) -> None:
+    """Make the watermarked certified copy of the request and mark the request delivered."""
+    issuer = actor or req.decided_by or req.requester
+    when = timezone.localtime()
+    watermark = _("%(name)s · %(time)s · request %(number)s") % {
+        "name": req.requester_name,
+        "time": when.strftime("%Y-%m-%d %H:%M"),
+        "number": req.number,
+    }
+    cert = issue_certificate(
+        actor=issuer, record=req.record, request=req, watermark=watermark, checked=True
+    )
+    req.certificate = cert
+    req.state = AccessRequest.State.DELIVERED
+    req.delivered_at = timezone.now()
+    req.save(update_fields=["certificate", "state", "delivered_at"])
+    Use.objects.create(
+        record=req.record, channel=Use.Channel.REQUEST, purpose=req.purpose, actor=req.requester
+    )
+
+
+def delivery_url(*, access_request: AccessRequest) -> str:
+    """A link to the delivered copy, valid ``DANGAN_DELIVERY_LINK_HOURS`` hours, for the
+    requester only (the view also checks the logged-in user)."""
+    token = signing.dumps(
+        {"r": access_request.pk, "u": access_request.requester_id}, salt=DELIVERY_SALT
+    )
+    return reverse("access:delivery", args=[token])
+
+
+def open_delivery(*, user, token: str) -> tuple[AccessRequest, object]:
+    """The request and opened PDF a delivery link points at, the download audited.
+
+    ``signing.SignatureExpired`` for a link too old; ``AccessRequest.DoesNotExist`` for a bad
+    link, another user's link, or a request with nothing delivered (callers answer 404).
+    """
+    from dangan.content.selectors import open_blob
+
+    max_age = datetime.timedelta(hours=settings.DANGAN_DELIVERY_LINK_HOURS)
+    try:
+        data = signing.loads(token, salt=DELIVERY_SALT, max_age=max_age)
+    except signing.SignatureExpired:
+        raise
+    except signing.BadSignature:
+        raise AccessRequest.DoesNotExist from None
+    if not user.is_authenticated or data.get("u") != user.pk:
+        raise AccessRequest.DoesNotExist
+    req = AccessRequest.objects.select_related("certificate__blob", "record").get(
+        pk=data.get("r"), requester=user, state=AccessRequest.State.DELIVERED
+    )
+    record_event(
+        actor=user,
+        action=AuditEvent.Action.DOWNLOAD,
+        obj=req.record,
+        detail={"request": req.number, "certificate": req.certificate.number},
+    )
+    return req, open_blob(req.certificate.blob)
+
+
+# --- Certified copies (档案证明) -----------------------------------------------------------------
+def issue_certificate(
+    *, actor, record, request: AccessRequest | None = None, watermark: str = "", checked=False
+) -> Certificate:
+    """Issue a certified copy of ``record``: build the PDF, keep it in the content store, sign
+    its digest, append to the ledger. ``checked``: the caller already decided the actor's right
+    (a request's delivery); otherwise the actor must be at the desk and see the record."""
+    from dangan.content.models import Page
+
+    if not checked:
+        _require_desk(actor)
+        (record,) = _visible(actor, [record])
+        if rule_for(record) == "refuse":
+            raise ValidationError(
+                _("Secret records are never delivered online."), code="secret_never_online"
+            )
+    code = certificates.new_code()
+    issued_at = timezone.now().replace(microsecond=0)
+    with transaction.atomic():
+        number = _next_number("ZM")
+        content = copies.CopyContent(
+            number=number,
+            verify_url=settings.DANGAN_PUBLIC_URL.rstrip("/")
+            + reverse("verify:certificate", args=[code]),
+            issuer=settings.DANGAN_ISSUER_NAME,
+            issued_at=timezone.localtime(issued_at),
+            summary=certificates.summary_of(record),
+            watermark=watermark
+            or _("%(issuer)s · %(time)s · certificate %(number)s")
+            % {
+                "issuer": settings.DANGAN_ISSUER_NAME,
+                "time": timezone.localtime(issued_at).strftime("%Y-%m-%d %H:%M"),
+                "number": number,
+            },
+            request_number=request.number if request else "",
+        )
+        pages = list(
+            Page.objects.filter(record=record, role=Page.Role.ORIGINAL)
+            .select_related("blob", "processing__searchable_pdf")
+            .order_by("position")
+        )
+        pdf = copies.build_copy(content=content, pages=pages)
+        blob = keep_bytes(name=f"{number}.pdf", data=pdf)
+        cert = Certificate(
+            number=number,
+            code=code,
+            record=record,
+            request=request,
+            issued_by=actor,
+            issuer_name=settings.DANGAN_ISSUER_NAME,
+            issued_at=issued_at,
+            summary=content.summary,
+            blob=blob,
+            sha256=hashlib.sha256(pdf).hexdigest(),
+        )
+        cert.signature, cert.key_fingerprint = certificates.sign(cert.signed_text())
+        cert.save()
+        record_event(
+            actor=actor,
+            action=AuditEvent.Action.CREATE,
+            obj=cert,
+            detail={"record": record.pk, "sha256": cert.sha256, "request": content.request_number},
+        )
+        _ledger_append(cert, actor=actor)
+    return cert
+
+
+def _ledger_append(cert: Certificate, *, actor) -> None:
+    from dangan.integrity import ledger
+
+    if CERTIFICATE_ISSUED not in getattr(ledger, "KINDS", ()):
+        return
+    ledger.append(
+        kind=CERTIFICATE_ISSUED,
+        subject=f"certificate:{cert.number}",
+        digest=f"sha256:{cert.sha256}",
+        actor=actor,
+        details={
+            "record": cert.record_id,
+            "code_sha256": hashlib.sha256(cert.code.encode()).hexdigest(),
+        },
+    )

@@ -1,0 +1,326 @@
+"""Pages of the reading room, the loans desk, access requests and certificates (staff), and the
+delivery link of a requester. The public verification pages are in ``verify_views``.
+
+The views parse the request and call one service or selector; the services' errors end as
+messages on the page. An object outside the user's rights answers 404.
+"""
+
+import functools
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core import signing
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from dangan.audit.models import AuditEvent
+from dangan.audit.services import record_event
+from dangan.catalogue.models import Record
+
+from . import register, selectors, services
+from .forms import (
+    ConsultedForm,
+    DecisionForm,
+    LoanForm,
+    RegisterRangeForm,
+    RequestForm,
+    VisitForm,
+    resolve_codes,
+)
+from .models import AccessRequest, Certificate, Loan, Visit
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def desk_required(view):
+    """Archivists, reading-room clerks and leaders; others are told, not shown an empty desk."""
+
+    @login_required
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not selectors.is_desk_reader(request.user):
+            raise PermissionDenied(_("The reading room is served by archivists and clerks."))
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _errors(request, exc):
+    for message in getattr(exc, "messages", [str(exc)]):
+        messages.error(request, message)
+
+
+def _one_record(request, code: str) -> Record | None:
+    found, missing = resolve_codes(request.user, [code.strip()])
+    if not found:
+        messages.error(request, _("No record with the archival code %(code)s.") % {"code": code})
+        return None
+    return found[0]
+
+
+# --- Reading room --------------------------------------------------------------------------------
+@desk_required
+def home(request):
+    form = VisitForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        found, missing = resolve_codes(request.user, data.pop("records"))
+        if missing:
+            messages.error(request, _("Not found: %(codes)s") % {"codes": ", ".join(missing[:20])})
+        else:
+            try:
+                visit = services.register_visit(actor=request.user, records=found, **data)
+            except (ValidationError, PermissionDenied) as exc:
+                _errors(request, exc)
+            else:
+                messages.success(request, _("Visit registered."))
+                return redirect("access:visit-detail", visit.pk)
+    return render(
+        request,
+        "access/home.html",
+        {
+            "form": form,
+            "visits": selectors.recent_visits(request.user),
+            "overdue": selectors.overdue_loans(request.user)[:20],
+            "pending": selectors.staff_requests(request.user, state=AccessRequest.State.SUBMITTED)[
+                :20
+            ],
+            "range_form": RegisterRangeForm(initial=RegisterRangeForm.initial_range()),
+        },
+    )
+
+
+@desk_required
+def visit_detail(request, pk):
+    try:
+        visit = selectors.visit_for_desk(request.user, pk)
+    except Visit.DoesNotExist:
+        raise Http404 from None
+    form = ConsultedForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        found, missing = resolve_codes(request.user, form.cleaned_data["records"])
+        if missing:
+            messages.error(request, _("Not found: %(codes)s") % {"codes": ", ".join(missing[:20])})
+        else:
+            try:
+                services.add_consulted(actor=request.user, visit=visit, records=found)
+            except (ValidationError, PermissionDenied) as exc:
+                _errors(request, exc)
+            else:
+                return redirect("access:visit-detail", visit.pk)
+    day = timezone.localdate(visit.at)
+    visits = [v for v in selectors.visits_between(request.user, day, day) if v.pk == visit.pk]
+    return render(request, "access/visit_detail.html", {"visit": visits[0], "form": form})
+
+
+@desk_required
+def register_view(request):
+    form = RegisterRangeForm(request.GET or RegisterRangeForm.initial_range())
+    if not form.is_valid():
+        return render(request, "access/register.html", {"form": form, "rows": []})
+    start, end, fmt = (form.cleaned_data[k] for k in ("start", "end", "format"))
+    visits = selectors.visits_between(request.user, start, end)
+    # The register names visitors: looking at it is a read of personal data, audited as such.
+    record_event(
+        actor=request.user,
+        action=AuditEvent.Action.READ if fmt == "html" else AuditEvent.Action.EXPORT,
+        object_type="access.register",
+        detail={"start": start, "end": end, "format": fmt, "visits": len(visits)},
+    )
+    if fmt == "html":
+        return render(
+            request,
+            "access/register.html",
+            {"form": form, "rows": register.rows(visits), "start": start, "end": end},
+        )
+    if fmt == "pdf":
+        content, content_type = (
+            register.register_pdf(visits, start=start, end=end),
+            "application/pdf",
+        )
+    else:
+        content, content_type = register.register_xlsx(visits, start=start, end=end), XLSX
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="register-{start}-{end}.{fmt}"'
+    return response
+
+
+# --- Loans ---------------------------------------------------------------------------------------
+@desk_required
+def loan_list(request):
+    form = LoanForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        record = _one_record(request, data.pop("record"))
+        if record is not None:
+            try:
+                services.lend(actor=request.user, record=record, **data)
+            except (ValidationError, PermissionDenied) as exc:
+                _errors(request, exc)
+            else:
+                messages.success(request, _("Loan registered."))
+                return redirect("access:loan-list")
+    return render(
+        request,
+        "access/loan_list.html",
+        {
+            "form": form,
+            "loans": selectors.open_loans(request.user).order_by("due_on", "id")[:500],
+            "today": timezone.localdate(),
+        },
+    )
+
+
+@desk_required
+@require_POST
+def loan_return(request, pk):
+    try:
+        loan = selectors.loan_for_desk(request.user, pk)
+    except Loan.DoesNotExist:
+        raise Http404 from None
+    try:
+        services.return_loan(actor=request.user, loan=loan)
+    except (ValidationError, PermissionDenied) as exc:
+        _errors(request, exc)
+    else:
+        messages.success(request, _("Returned."))
+    return redirect("access:loan-list")
+
+
+# --- Requests ------------------------------------------------------------------------------------
+@login_required
+def request_list(request):
+    """The desk's requests (for desk staff) and one's own requests (for any staff member)."""
+    if not request.user.may_read_records:
+        raise PermissionDenied(_("Citizens ask for copies on the citizen portal."))
+    form = RequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        found, _missing = resolve_codes(request.user, [data.pop("record").strip()])
+        if not found:
+            messages.error(request, _("No such record."))
+        else:
+            try:
+                req = services.submit_request(requester=request.user, record=found[0], **data)
+            except ValidationError as exc:
+                _errors(request, exc)
+            else:
+                messages.info(
+                    request,
+                    _("Request %(n)s: %(state)s")
+                    % {"n": req.number, "state": req.get_state_display()},
+                )
+                return redirect("access:request-list")
+    state = request.GET.get("state") or None
+    if state not in AccessRequest.State.values:
+        state = None
+    own = [
+        (r, services.delivery_url(access_request=r) if r.is_downloadable else None)
+        for r in selectors.requests_of(request.user)[:50]
+    ]
+    return render(
+        request,
+        "access/request_list.html",
+        {
+            "form": form,
+            "desk": selectors.is_desk_reader(request.user),
+            "requests": selectors.staff_requests(request.user, state=state)[:200],
+            "state": state,
+            "states": AccessRequest.State.choices,
+            "own": own,
+        },
+    )
+
+
+@desk_required
+def request_detail(request, pk):
+    try:
+        req = selectors.staff_request(request.user, pk)
+    except AccessRequest.DoesNotExist:
+        raise Http404 from None
+    form = DecisionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        decide = {
+            "approve": services.approve_request,
+            "refuse": services.refuse_request,
+        }.get(request.POST.get("decision"))
+        if decide is None:
+            messages.error(request, _("Approve or refuse."))
+        else:
+            try:
+                decide(actor=request.user, access_request=req, reason=form.cleaned_data["reason"])
+            except AccessRequest.DoesNotExist:
+                raise Http404 from None
+            except (ValidationError, PermissionDenied) as exc:
+                _errors(request, exc)
+            else:
+                return redirect("access:request-detail", req.pk)
+    return render(
+        request,
+        "access/request_detail.html",
+        {
+            "req": req,
+            "form": form,
+            "may_decide": request.user.role in services.APPROVER_ROLES
+            and req.state == AccessRequest.State.SUBMITTED,
+            "rule": services.rule_for(req.record),
+        },
+    )
+
+
+@login_required
+def delivery(request, token):
+    """The requester's download of a delivered copy; a link too old says so."""
+    try:
+        req, stream = services.open_delivery(user=request.user, token=token)
+    except signing.SignatureExpired:
+        return render(request, "access/link_expired.html", status=410)
+    except AccessRequest.DoesNotExist:
+        raise Http404 from None
+    response = FileResponse(
+        stream, content_type="application/pdf", as_attachment=True, filename=f"{req.number}.pdf"
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- Certificates at the desk --------------------------------------------------------------------
+@desk_required
+@require_POST
+def certificate_issue(request):
+    """A certified copy issued at the counter (no online request)."""
+    record = _one_record(request, request.POST.get("record", ""))
+    if record is None:
+        return redirect("access:home")
+    try:
+        cert = services.issue_certificate(actor=request.user, record=record)
+    except (ValidationError, PermissionDenied) as exc:
+        _errors(request, exc)
+        return redirect("access:home")
+    return redirect("access:certificate-pdf", cert.pk)
+
+
+@desk_required
+def certificate_pdf(request, pk):
+    from dangan.content.selectors import open_blob
+
+    try:
+        cert = selectors.certificate_for_desk(request.user, pk)
+    except Certificate.DoesNotExist:
+        raise Http404 from None
+    record_event(
+        actor=request.user,
+        action=AuditEvent.Action.DOWNLOAD,
+        obj=cert.record,
+        detail={"certificate": cert.number},
+    )
+    return FileResponse(
+        open_blob(cert.blob),
+        content_type="application/pdf",
+        as_attachment=True,
+        filename=f"{cert.number}.pdf",
+    )

@@ -1,0 +1,102 @@
+"""The integrity pages: the last ``dangan verify`` runs, the sealed day roots (JSON and PDF), and
+the kept stage check reports. Thin: reading only; runs and seals come from the commands.
+
+The archivist and the three administrators (三员) may look: findings name records by number
+only, and a record's archival code and link are shown only for records the user may read
+(``visible_records``), so nobody learns of a record outside their grants.
+"""
+
+import functools
+import json
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
+
+from dangan.accounts.models import Role
+from dangan.audit.models import AuditEvent
+from dangan.audit.services import record_event
+from dangan.catalogue.selectors import visible_records
+
+from . import ledger
+from .models import CheckReport, DayRoot, VerifyRun
+from .stages import FILING_SUBJECT, PRESERVATION_SUBJECT, TRANSFER_SUBJECT
+
+VIEWING_ROLES = {Role.ARCHIVIST, Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDITOR}
+STAGE_SUBJECTS = (FILING_SUBJECT, PRESERVATION_SUBJECT, TRANSFER_SUBJECT)
+
+
+def viewer_required(view):
+    @login_required
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if request.user.role not in VIEWING_ROLES:
+            raise PermissionDenied(
+                _("The integrity pages are for the archivist and the administrators.")
+            )
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _named(user, problems: list) -> list:
+    """Each finding with the record it names, when the user may read that record."""
+    ids = {
+        int(p["subject"].split(":")[1])
+        for p in problems
+        if p.get("subject", "").startswith("record:") and p["subject"].split(":")[1].isdigit()
+    }
+    readable = dict(visible_records(user).filter(pk__in=ids).values_list("pk", "archival_code"))
+    rows = []
+    for p in problems:
+        pk = p["subject"].split(":")[1] if p.get("subject", "").startswith("record:") else ""
+        record = int(pk) if pk.isdigit() and int(pk) in readable else None
+        rows.append({**p, "record": record, "code": readable.get(record) if record else None})
+    return rows
+
+
+@viewer_required
+def verify_runs(request):
+    runs = list(VerifyRun.objects.all()[:30])
+    latest = runs[0] if runs else None
+    return render(
+        request,
+        "integrity/verify_runs.html",
+        {
+            "runs": runs,
+            "latest": latest,
+            "problems": _named(request.user, latest.problems[:500]) if latest else [],
+            "roots": DayRoot.objects.all()[:60],
+            "reports": CheckReport.objects.filter(subject_type__in=STAGE_SUBJECTS)[:30],
+        },
+    )
+
+
+@viewer_required
+def day_root(request, day, fmt):
+    root = get_object_or_404(DayRoot, day=day)
+    record_event(
+        actor=request.user,
+        action=AuditEvent.Action.EXPORT,
+        obj=root,
+        detail={"format": fmt},
+    )
+    if fmt == "pdf":
+        response = HttpResponse(ledger.day_pdf(root), content_type="application/pdf")
+    else:
+        response = HttpResponse(
+            json.dumps(ledger.day_document(root), ensure_ascii=False, indent=1),
+            content_type="application/json; charset=utf-8",
+        )
+    response["Content-Disposition"] = f'attachment; filename="ledger-{root.day}.{fmt}"'
+    return response
+
+
+@viewer_required
+def stage_report(request, pk):
+    report = get_object_or_404(
+        CheckReport.objects.prefetch_related("results"), pk=pk, subject_type__in=STAGE_SUBJECTS
+    )
+    return render(request, "integrity/stage_report.html", {"report": report})

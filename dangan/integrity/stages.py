@@ -1,0 +1,206 @@
+"""四性检测 in every stage: the DA/T 70 engine (``checks``) over records at filing, over transfer
+packages, and over the store for long-term preservation; each batch kept as a ``CheckReport``.
+
+* **filing** (归档, ids ``GD-…``): the records filed since the last filing run — the ledger's
+  ``record.filed`` entries after the last run's high-water mark — or the records named;
+* **transfer** (移交, ids ``YJ-…``): a transfer package, through ``appraisal.transfer``;
+* **preservation** (长期保存, ids ``BC-…``): every filed record with content, in batches,
+  before storage and periodically.
+
+What was declared is what the archive holds (the blob rows' digests, sizes and formats); the
+bytes are read from the store and compared, so a report shows both that the metadata is
+complete and that the content is still the content that was filed.
+"""
+
+from django.db.models import Max
+
+from dangan.catalogue.models import Record
+from dangan.catalogue.services import REQUIRED_AT_FILING
+
+from . import checks, ledger
+from .models import CheckReport, LedgerEntry
+from .services import keep_report
+
+#: DA/T 70 stage codes: the engine's ids are the hand-over stage's (``YJ``).
+PREFIX = {
+    CheckReport.Stage.FILING: "GD",
+    CheckReport.Stage.HANDOVER: "YJ",
+    CheckReport.Stage.PRESERVATION: "BC",
+}
+FILING_SUBJECT = "ledger.filing"
+PRESERVATION_SUBJECT = "catalogue.records"
+TRANSFER_SUBJECT = "transfer.package"
+
+
+def _item_errors(record: Record) -> list[str]:
+    from django.utils.translation import gettext as _
+
+    errors = [
+        _("%(field)s is missing") % {"field": Record._meta.get_field(name).verbose_name}
+        for name in REQUIRED_AT_FILING
+        if getattr(record, name) in (None, "")
+    ]
+    if not record.archival_code:
+        errors.append(_("no archival code"))
+    return errors
+
+
+def submission_of(records: list, *, label: str, verify_sm3=False) -> checks.Submission:
+    """Records and their stored files as the engine sees them; records without files are
+    left out by the callers (paper records have nothing to check for fixity or format)."""
+    from dangan.content.models import Page
+    from dangan.content.stores import get_store
+
+    store = get_store()
+    position = {record.pk: n for n, record in enumerate(records, start=1)}
+    files = []
+    for page in (
+        Page.objects.filter(record__in=records)
+        .select_related("blob")
+        .order_by("record_id", "role", "position")
+    ):
+        blob = page.blob
+        path = store.path(blob.key) if hasattr(store, "path") else None
+        original = page.role == Page.Role.ORIGINAL
+        files.append(
+            checks.FileEntry(
+                name=f"{position[page.record_id]}/{page.position} {page.filename}",
+                declared_sha256=blob.sha256,
+                declared_sm3=blob.sm3,
+                declared_size=blob.size,
+                open=lambda key=blob.key: store.open(key),
+                size=blob.size,
+                item=position[page.record_id],
+                page=page.position if original else None,
+                path=str(path) if path else None,
+                format_name=blob.format_name,
+            )
+        )
+    return checks.Submission(
+        label=label,
+        items=lambda: [
+            checks.ItemEntry(
+                position=position[r.pk],
+                label=r.archival_code or f"record:{r.pk}",
+                metadata_errors=_item_errors(r),
+            )
+            for r in records
+        ],
+        files=files,
+        declared_items=len(records),
+        declared_bytes=sum(f.declared_size for f in files),
+        verify_sm3=verify_sm3,
+    )
+
+
+def _relabel(run: checks.Run, stage: str) -> checks.Run:
+    for outcome in run.outcomes:
+        outcome.check_id = PREFIX[stage] + outcome.check_id[2:]
+    return run
+
+
+def _with_content(ids) -> list:
+    return list(
+        Record.objects.filter(pk__in=ids, pages__isnull=False)
+        .distinct()
+        .select_related("fonds", "category")
+        .order_by("pk")
+    )
+
+
+def _batches(records: list, size: int):
+    for start in range(0, len(records), size):
+        yield records[start : start + size]
+
+
+def check_filing(*, actor, record_ids=None, batch=5000, verify_sm3=False) -> list[CheckReport]:
+    """The filing-stage checks over the records filed since the last filing run (or those
+    given); one report per batch. The run's ledger range is the report's identifier, so the
+    next run starts where this one ended."""
+    last = (
+        CheckReport.objects.filter(subject_type=FILING_SUBJECT)
+        .order_by("-id")
+        .values_list("subject_id", flat=True)
+        .first()
+    )
+    since = int(last.split("-")[1]) if last and "-" in last else 0
+    top = LedgerEntry.objects.aggregate(top=Max("seq"))["top"] or 0
+    if record_ids is None:
+        subjects = LedgerEntry.objects.filter(
+            kind=ledger.RECORD_FILED, seq__gt=since, seq__lte=top
+        ).values_list("subject", flat=True)
+        record_ids = {int(s.split(":")[1]) for s in subjects}
+    records = _with_content(record_ids)
+    reports = []
+    for n, part in enumerate(_batches(records, batch), start=1):
+        run = _relabel(
+            checks.run_checks(
+                submission_of(part, label=f"filing {since + 1}-{top} #{n}", verify_sm3=verify_sm3)
+            ),
+            CheckReport.Stage.FILING,
+        )
+        reports.append(
+            keep_report(
+                actor=actor,
+                stage=CheckReport.Stage.FILING,
+                subject_type=FILING_SUBJECT,
+                subject_id=f"{since + 1}-{top}",
+                subject_repr=f"{part[0].archival_code or part[0].pk} … "
+                f"{part[-1].archival_code or part[-1].pk} ({len(part)})",
+                run=run,
+            )
+        )
+    if not reports and top > since:  # nothing with content: still move the mark on
+        run = checks.Run(outcomes=[], items=0, files=0, bytes=0, seconds=0.0)
+        reports.append(
+            keep_report(
+                actor=actor,
+                stage=CheckReport.Stage.FILING,
+                subject_type=FILING_SUBJECT,
+                subject_id=f"{since + 1}-{top}",
+                subject_repr=f"ledger #{since + 1}–#{top} (0)",
+                run=run,
+            )
+        )
+    return reports
+
+
+def check_preservation(*, actor, batch=5000, verify_sm3=False) -> list[CheckReport]:
+    """The preservation-stage checks over every filed record with content, batch by batch."""
+    ids = Record.objects.filter(state=Record.State.FILED).values_list("pk", flat=True)
+    records = _with_content(ids)
+    reports = []
+    for part in _batches(records, batch):
+        label = f"{part[0].archival_code or part[0].pk} … {part[-1].archival_code or part[-1].pk}"
+        run = _relabel(
+            checks.run_checks(submission_of(part, label=label, verify_sm3=verify_sm3)),
+            CheckReport.Stage.PRESERVATION,
+        )
+        reports.append(
+            keep_report(
+                actor=actor,
+                stage=CheckReport.Stage.PRESERVATION,
+                subject_type=PRESERVATION_SUBJECT,
+                subject_id=f"{part[0].pk}-{part[-1].pk}",
+                subject_repr=f"{label} ({len(part)})",
+                run=run,
+            )
+        )
+    return reports
+
+
+def check_transfer(*, actor, source) -> CheckReport:
+    """The transfer-stage checks over a transfer package (``appraisal.transfer``)."""
+    from pathlib import Path
+
+    from dangan.appraisal import transfer
+
+    run, _reading = transfer.check_transfer(source)
+    return keep_report(
+        actor=actor,
+        stage=CheckReport.Stage.HANDOVER,
+        subject_type=TRANSFER_SUBJECT,
+        subject_id=Path(source).name[:64],
+        subject_repr=str(source),
+        run=_relabel(run, CheckReport.Stage.HANDOVER),
+    )

@@ -1,0 +1,68 @@
+"""``dangan worker``: run the background work (OCR, checks, indexing) on this machine.
+
+Start as many as the machines allow, on any machine that reaches the database, the queue
+and the content store. Each takes one task at a time from the queue (the database, or Redis
+with ``DANGAN_TASKS=rq``). Beside that, every ``--sweep-seconds`` it gives back the pages of
+workers that died (``digitize.services.release_expired``): a page is claimed by one worker
+with a lease, and a page whose lease ran out is queued again — read once, never lost.
+"""
+
+import logging
+import threading
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+from django.db import close_old_connections, connections
+from django.utils.translation import gettext as _
+
+log = logging.getLogger(__name__)
+
+
+def sweep_forever(stop: threading.Event, every: float) -> None:
+    from dangan.digitize.services import release_expired
+
+    while not stop.wait(every):
+        close_old_connections()
+        try:
+            release_expired()
+        except Exception:  # the database away for a moment: try again at the next sweep
+            log.exception("the sweep for stopped workers failed")
+    connections.close_all()
+
+
+class Command(BaseCommand):
+    help = _("Run background tasks (OCR, checks, indexing) here; start one per CPU on any machine.")
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--queue", default="default", help=_("queue to take tasks from; * for every queue")
+        )
+        parser.add_argument(
+            "--sweep-seconds",
+            type=float,
+            default=60.0,
+            help=_("how often to look for pages held by stopped workers"),
+        )
+        parser.add_argument("--burst", action="store_true", help=_("stop when the queue is empty"))
+
+    def handle(self, *args, queue, sweep_seconds, burst, **options):
+        stop = threading.Event()
+        sweeper = threading.Thread(
+            target=sweep_forever, args=(stop, sweep_seconds), name="sweeper", daemon=True
+        )
+        sweeper.start()
+        try:
+            if settings.TASKS["default"]["BACKEND"].startswith("django_tasks_rq"):
+                queues = list(settings.RQ_QUEUES) if queue == "*" else [queue]
+                call_command(
+                    "rqworker",
+                    *queues,
+                    job_class="django_tasks_rq.Job",
+                    burst=burst,
+                    with_scheduler=True,
+                )
+            else:
+                call_command("db_worker", queue_name=queue, batch=burst)
+        finally:
+            stop.set()

@@ -1,0 +1,126 @@
+"""Certified copies: the public /verify/ pages, signatures, masking, no enumeration."""
+
+import io
+import re
+
+import pytest
+
+from dangan.access import certificates, services
+from dangan.access.models import Certificate
+from dangan.content.selectors import open_blob
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def cert(records, clerk):
+    return services.issue_certificate(actor=clerk, record=records["open"])
+
+
+def issued_bytes(cert) -> bytes:
+    with open_blob(cert.blob) as stream:
+        return stream.read()
+
+
+def upload(client, url, data: bytes):
+    return client.post(url, {"file": io.BytesIO(data)}, HTTP_ACCEPT_LANGUAGE="en")
+
+
+def test_code_is_unguessable_and_numbers_are_unique(records, clerk):
+    a = services.issue_certificate(actor=clerk, record=records["open"])
+    b = services.issue_certificate(actor=clerk, record=records["open"])
+    assert a.number != b.number
+    assert len(a.code) == 32 and certificates.looks_like_code(a.code)
+    assert a.code != b.code
+
+
+def test_signature_verifies_and_breaks_when_the_digest_is_changed(cert):
+    assert certificates.signature_valid(cert)
+    cert.sha256 = "0" * 64
+    assert not certificates.signature_valid(cert)
+
+
+def test_verify_page_shows_issuer_date_and_masked_summary(cert, client):
+    page = client.get(f"/verify/{cert.code}/", HTTP_ACCEPT_LANGUAGE="en")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert cert.number in text
+    assert cert.issuer_name in text
+    assert "张*" in text
+    assert "张伟" not in text
+    assert "valid (Ed25519)" in text
+    assert page["Referrer-Policy"] == "no-referrer"
+
+
+def test_the_genuine_pdf_is_confirmed(cert, client):
+    response = upload(client, f"/verify/{cert.code}/", issued_bytes(cert))
+    assert b'class="verdict genuine"' in response.content
+
+
+def test_one_changed_byte_is_not_genuine(cert, client):
+    data = bytearray(issued_bytes(cert))
+    data[len(data) // 2] ^= 0x01
+    response = upload(client, f"/verify/{cert.code}/", bytes(data))
+    assert b"not-genuine" in response.content
+    assert b'class="verdict genuine"' not in response.content
+
+
+def test_upload_without_a_code_finds_the_certificate_by_its_bytes(cert, client):
+    response = upload(client, "/verify/", issued_bytes(cert))
+    assert cert.number.encode() in response.content
+    other = upload(client, "/verify/", b"%PDF-1.7 something else")
+    assert b"not-genuine" in other.content
+
+
+def test_unknown_and_malformed_codes_get_the_same_404(cert, client):
+    unknown_url, malformed_url = "/verify/" + "A" * 32 + "/", "/verify/abc/"
+    unknown, malformed = client.get(unknown_url), client.get(malformed_url)
+    assert unknown.status_code == malformed.status_code == 404
+
+    # The pages differ only by the address echoed in the language switch and the CSRF mask.
+    def page(response, url):
+        return re.sub(rb'value="[A-Za-z0-9]{64}"', b"", response.content.replace(url.encode(), b""))
+
+    assert page(unknown, unknown_url) == page(malformed, malformed_url)
+
+
+def test_lookups_are_rate_limited(cert, client, settings):
+    settings.DANGAN_VERIFY_RATE = (5, 60)
+    answers = [client.get(f"/verify/{'B' * 32}/").status_code for _ in range(6)]
+    assert answers == [404] * 5 + [429]
+    assert client.get(f"/verify/{cert.code}/").status_code == 429
+    assert upload(client, "/verify/", b"x").status_code == 429
+
+
+def test_certificate_is_in_the_ledger(cert):
+    from dangan.integrity import ledger
+    from dangan.integrity.models import LedgerEntry
+
+    if services.CERTIFICATE_ISSUED not in ledger.KINDS:
+        pytest.skip("the ledger does not know certificate.issued yet")
+    entry = LedgerEntry.objects.get(subject=f"certificate:{cert.number}")
+    assert entry.digest == f"sha256:{cert.sha256}"
+
+
+def test_secret_records_get_no_certificate(records, clerk):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError):
+        services.issue_certificate(actor=clerk, record=records["secret"])
+    assert not Certificate.objects.exists()
+
+
+def test_mask_name_keeps_the_family_name():
+    assert certificates.mask_name("欧阳娜娜") == "欧***"
+    assert certificates.mask_text("张伟退休档案 110101198001011234", ["张伟"]).startswith(
+        "张*退休档案"
+    )
+
+
+def test_desk_issues_and_downloads_a_certificate(records, clerk, logged_in):
+    client = logged_in(clerk)
+    response = client.post("/access/certificates/issue/", {"record": records["open"].archival_code})
+    assert response.status_code == 302
+    cert = Certificate.objects.get()
+    pdf = client.get(f"/access/certificates/{cert.pk}/pdf/")
+    assert b"".join(pdf.streaming_content) == issued_bytes(cert)

@@ -1,0 +1,82 @@
+"""Copy requests from the portal, through the access app's rules, and the download of what was
+delivered: by the requester only."""
+
+import io
+
+import pytest
+from PIL import Image
+
+from dangan.accounts.models import Role
+from dangan.content.services import add_files
+
+from .conftest import LI, WANG
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def scanned(archive, settings, tmp_path):
+    settings.CONTENT_DIR = tmp_path / "content"
+    settings.CONTENT_FSYNC = False
+    out = io.BytesIO()
+    Image.new("RGB", (200, 280), (255, 255, 250)).save(out, "PNG")
+    out.seek(0)
+    add_files(actor=archive["writer"], record=archive["li_file"], files=[("p1.png", out)])
+    return archive
+
+
+def test_a_citizen_requests_a_copy_sees_it_approved_and_downloads_it(
+    client, scanned, make_citizen, make_user
+):
+    from dangan.access.models import AccessRequest
+    from dangan.access.services import approve_request
+
+    li = make_citizen(person=LI)
+    client.force_login(li)
+    record = scanned["li_file"]
+    answer = client.post(f"/portal/my/records/{record.pk}/request/", {"reason": "养老认证"})
+    assert answer.status_code == 302 and answer["Location"] == "/portal/my/requests/"
+    request = AccessRequest.objects.get(requester=li)
+    assert request.state == AccessRequest.State.SUBMITTED
+    page = client.get("/portal/my/requests/").content.decode()
+    assert request.number in page and "/access/delivery/" not in page
+
+    approve_request(actor=make_user(role=Role.ARCHIVIST), access_request=request)
+    page = client.get("/portal/my/requests/").content.decode()
+    link = page.split('class="button download" href="')[1].split('"')[0]
+    download = client.get(link)
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content).startswith(b"%PDF")
+
+    wang = make_citizen(person=WANG)
+    client.force_login(wang)
+    assert client.get(link).status_code == 404
+    assert request.number not in client.get("/portal/my/requests/").content.decode()
+
+
+def test_a_secret_record_cannot_even_be_asked_for(client, archive, make_citizen):
+    client.force_login(make_citizen(person=LI))
+    answer = client.post(f"/portal/my/records/{archive['secret'].pk}/request/", {"reason": "x"})
+    assert answer.status_code == 404
+
+
+def test_an_unbound_citizen_has_no_requests_to_make(client, archive, make_citizen):
+    client.force_login(make_citizen())
+    answer = client.post(f"/portal/my/records/{archive['li_file'].pk}/request/", {"reason": "x"})
+    assert answer.status_code == 404
+
+
+def test_a_citizen_gets_a_copy_of_an_open_record_at_once(
+    client, archive, make_citizen, settings, tmp_path
+):
+    from dangan.access.models import AccessRequest
+
+    settings.CONTENT_DIR = tmp_path / "content"
+    settings.CONTENT_FSYNC = False
+    client.force_login(make_citizen())
+    page = client.get("/portal/search/?q=养老金").content.decode()
+    action = f"/portal/my/records/{archive['open'].pk}/request/"
+    assert action in page
+    client.post(action, {"reason": ""})
+    request = AccessRequest.objects.get(record=archive["open"])
+    assert request.state == AccessRequest.State.DELIVERED
