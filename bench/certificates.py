@@ -189,11 +189,12 @@ def free_port() -> int:
 
 
 def start_server(port: int, server_threads: int) -> subprocess.Popen:
-    """``dangan``'s WSGI application under waitress in its own process (as ``dangan run``)."""
+    """``dangan``'s WSGI application under waitress in its own process, set as ``dangan run``
+    and ``docs/deploy.md`` set it (large reads, requests up to 4 MB kept in memory)."""
     code = (
         "import django, waitress; django.setup(); from dangan.wsgi import application; "
         f"waitress.serve(application, host='127.0.0.1', port={port}, threads={server_threads}, "
-        "connection_limit=200, _quiet=True)"
+        "connection_limit=1000, recv_bytes=262144, inbuf_overflow=4194304, _quiet=True)"
     )
     server = subprocess.Popen([sys.executable, "-c", code], env=os.environ.copy())
     deadline = time.time() + 30
