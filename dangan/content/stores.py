@@ -21,6 +21,7 @@ import functools
 import os
 import tempfile
 import uuid
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,7 +53,7 @@ class StoredBlob:
     existed: bool
 
 
-class Incoming:
+class Incoming(ABC):
     """Bytes on their way into the store; use as a context manager and ``commit()``.
 
     Leaving the block without ``commit()`` (an exception, a refused format) removes every
@@ -86,14 +87,17 @@ class Incoming:
         self.stored = StoredBlob(key=key, sha256=sha256, sm3=sm3, size=self.size, existed=existed)
         return self.stored
 
+    @abstractmethod
     def _write(self, chunk: bytes) -> None:
-        raise NotImplementedError
+        """Put ``chunk`` after the bytes written so far (a temporary file, a multipart part)."""
 
+    @abstractmethod
     def _commit(self, key: str) -> bool:
-        raise NotImplementedError
+        """Move the bytes into place under ``key``; True when the blob was there already."""
 
+    @abstractmethod
     def abort(self) -> None:
-        raise NotImplementedError
+        """Remove every trace of an upload that will not be committed."""
 
 
 # --- Local disk ----------------------------------------------------------------------------------

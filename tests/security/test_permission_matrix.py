@@ -29,18 +29,18 @@ OUT_PERSON = {"id_number": id_number("36042119620315001"), "name": "萬平德"}
 OUT_TITLE = "[越权不可见档案]"
 ROLES = [*Role, None]  # None: a visitor who has not logged in
 #: Pages anyone may open without logging in.
-PUBLIC = {"login", "login-verify", "login-enrol", "api-schema", "api-docs"}
+PUBLIC = {"login", "login-verify", "login-enrol", "admin:login", "api:api-schema", "api:api-docs"}
 #: The citizen portal's public pages (docs/portal.md): its home, the open catalogue, log-in.
 PUBLIC |= {
-    "portal-home",
-    "portal-search",
-    "portal-login",
-    "portal-signup",
-    "portal-oidc-start",
-    "portal-oidc-callback",
+    "portal:portal-home",
+    "portal:portal-search",
+    "portal:portal-login",
+    "portal:portal-signup",
+    "portal:portal-oidc-start",
+    "portal:portal-oidc-callback",
 }
 #: The public check of a certified copy, /verify/ and /verify/<code>/ (docs/access.md).
-PUBLIC |= {"index", "certificate"}
+PUBLIC |= {"verify:index", "verify:certificate"}
 #: Liveness and readiness probes (docs/deploy.md): "ok"/"fail" per service, nothing more.
 PUBLIC |= {"healthz", "readyz"}
 #: Routes not worth a request: Django's "view on site" redirector needs a content type.
@@ -49,16 +49,21 @@ SKIP = re.compile(r"^admin/r/|^admin/jsi18n|^i18n/|^api/v1/schema/")
 
 
 def _routes():
-    """(route as written, url name) of every pattern, prefixes joined."""
+    """(route as written, url name with its namespaces) of every pattern, prefixes joined.
 
-    def walk(patterns, prefix):
+    Names are qualified ("verify:index", not "index"), so a public page's name never makes
+    another app's page of the same name public in the matrix."""
+
+    def walk(patterns, prefix, namespace):
         for p in patterns:
             if isinstance(p, URLResolver):
-                yield from walk(p.url_patterns, prefix + str(p.pattern))
+                inner = ":".join(n for n in (namespace, p.namespace) if n)
+                yield from walk(p.url_patterns, prefix + str(p.pattern), inner)
             elif isinstance(p, URLPattern):
-                yield prefix + str(p.pattern), p.name
+                name = p.name and (f"{namespace}:{p.name}" if namespace else p.name)
+                yield prefix + str(p.pattern), name
 
-    return list(walk(get_resolver().url_patterns, ""))
+    return list(walk(get_resolver().url_patterns, "", ""))
 
 
 def _kind(route: str) -> str:

@@ -7,6 +7,7 @@ more class here and one setting.
 """
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.utils.module_loading import import_string
 
@@ -22,5 +23,7 @@ def get_backend(using=None) -> SearchBackend:
     conn = using or connection
     path = getattr(settings, "DANGAN_SEARCH_BACKEND", "") or BY_VENDOR.get(conn.vendor)
     if not path:
-        raise NotImplementedError(f"No search backend for the {conn.vendor} database.")
+        raise ImproperlyConfigured(
+            f"No search backend for the {conn.vendor} database: set DANGAN_SEARCH_BACKEND."
+        )
     return import_string(path)(conn)

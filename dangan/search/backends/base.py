@@ -1,9 +1,11 @@
 """The interface every search engine implements, and what all SQL engines share."""
 
+from abc import ABC, abstractmethod
+
 from ..analyzer import AllOf, AnyOf, Document, Phrase, Term
 
 
-class SearchBackend:
+class SearchBackend(ABC):
     """A full-text index of records, one entry (``analyzer.Document``) per record.
 
     The backend stores the analyzer's terms and answers parsed queries; it knows nothing of
@@ -17,42 +19,44 @@ class SearchBackend:
     def __init__(self, connection):
         self.connection = connection
 
+    @abstractmethod
     def ensure_schema(self) -> None:
         """Create the index's tables if they are missing (called by the migration)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def write(self, documents: list[Document]) -> None:
         """Replace the entries of these records, inside the caller's transaction."""
-        raise NotImplementedError
 
+    @abstractmethod
     def remove(self, record_ids: list[int]) -> None:
-        raise NotImplementedError
+        """Drop the entries of these records (destroyed or deleted ones)."""
 
+    @abstractmethod
     def search(self, node, *, within=None, limit: int) -> list[tuple[int, float]]:
         """(record id, score) of the best ``limit`` matches of ``node``, best first (higher is
         better). ``within`` (the user's rights and the filters, as facet terms) narrows a broad
         query inside the index; a query with at most ``limit`` matches may be answered without
         it, as the caller checks every hit against the catalogue anyway."""
-        raise NotImplementedError
 
+    @abstractmethod
     def start_rebuild(self) -> None:
         """Empty the index before ``write_bulk`` calls; searches find nothing until
         ``finish_rebuild``."""
-        raise NotImplementedError
 
     def write_bulk(self, documents: list[Document]) -> None:
         self.write(documents)
 
+    @abstractmethod
     def finish_rebuild(self) -> None:
-        raise NotImplementedError
+        """Make the entries written since ``start_rebuild`` searchable."""
 
+    @abstractmethod
     def stale_record_ids(self, *, limit: int) -> list[int]:
         """Records with no entry, or an entry older than the record's last change."""
-        raise NotImplementedError
 
+    @abstractmethod
     def orphan_ids(self) -> list[int]:
         """Entries of records that no longer exist."""
-        raise NotImplementedError
 
     def size_bytes(self) -> int | None:
         return None
@@ -109,17 +113,21 @@ class SqlBackend(SearchBackend):
             rest = [(pk, 0.0) for pk in self._newest(cursor, full, limit) if pk not in seen]
             return (best + rest)[:limit]
 
+    @abstractmethod
     def _query(self, node, within, *, description_only=False) -> str:
-        raise NotImplementedError
+        """The engine's query text for ``node`` narrowed by ``within``."""
 
+    @abstractmethod
     def _more_than(self, cursor, query, n) -> bool:
-        raise NotImplementedError
+        """Whether ``query`` matches more than ``n`` entries (counting stops at n + 1)."""
 
+    @abstractmethod
     def _ranked(self, cursor, query, limit) -> list[tuple[int, float]]:
-        raise NotImplementedError
+        """(record id, score) of the best ``limit`` matches, ranked by the engine."""
 
+    @abstractmethod
     def _newest(self, cursor, query, limit) -> list[int]:
-        raise NotImplementedError
+        """The newest ``limit`` matches' record ids, unranked."""
 
     def count(self) -> int:
         with self._cursor() as cursor:
