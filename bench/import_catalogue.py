@@ -118,6 +118,9 @@ def main(argv=None):
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of the import")
+    parser.add_argument(
+        "--inline", action="store_true", help="read the sheet in this process (no read-ahead)"
+    )
     args = parser.parse_args(argv)
 
     directory = Path(tempfile.mkdtemp(prefix="dangan-bench-"))
@@ -146,7 +149,13 @@ def main(argv=None):
         profile = cProfile.Profile()
         profile.enable()
     started, cpu = time.monotonic(), time.process_time()
-    report = import_register(actor=None, path=register, category=category, fonds=fonds)
+    report = import_register(
+        actor=None,
+        path=register,
+        category=category,
+        fonds=fonds,
+        read_ahead=False if args.inline else None,
+    )
     seconds, cpu = time.monotonic() - started, time.process_time() - cpu
     if profile:
         import pstats

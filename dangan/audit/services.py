@@ -2,15 +2,13 @@
 
 import contextvars
 import hashlib
-import json
 from dataclasses import dataclass, field
 
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from dangan import bulk_insert
+from dangan import bulk_insert, canonical
 
 from .models import AuditAnchor, AuditEvent, AuditHead
 
@@ -35,24 +33,19 @@ class Event:
     detail: dict | None = field(default=None)
 
 
-def _canonical(value) -> str:
-    return json.dumps(
-        value, cls=DjangoJSONEncoder, ensure_ascii=False, sort_keys=True, separators=(",", ":")
-    )
-
-
 def _chain_digest(previous: str, head: str, before: str, after: str, detail: str, ip) -> str:
     """The SHA-256 of one entry: the canonical JSON list of its predecessor's digest and its
     fields. ``head`` is the already-encoded run of the plain fields between the two (time, actor,
     action, object); ``before``, ``after`` and ``detail`` are canonical JSON texts, so a batch
     encodes each value once."""
-    ip = "null" if ip is None else _canonical(ip)
-    body = f"[{_canonical(previous)},{head},{before},{after},{detail},{ip}]"
+    ip = "null" if ip is None else canonical.dumps(ip)
+    body = f"[{canonical.dumps(previous)},{head},{before},{after},{detail},{ip}]"
     return hashlib.sha256(body.encode()).hexdigest()
 
 
 def _head(at: str, actor_id, actor_name, action, object_type, object_id, object_repr) -> str:
-    return _canonical([at, actor_id, actor_name, action, object_type, object_id, object_repr])[1:-1]
+    fields = [at, actor_id, actor_name, action, object_type, object_id, object_repr]
+    return canonical.dumps(fields)[1:-1]
 
 
 def _digest(previous: str, event: AuditEvent) -> str:
@@ -66,7 +59,7 @@ def _digest(previous: str, event: AuditEvent) -> str:
         event.object_id,
         event.object_repr,
     )
-    texts = [_canonical(v) for v in (event.before, event.after, event.detail)]
+    texts = [canonical.dumps(v) for v in (event.before, event.after, event.detail)]
     return _chain_digest(previous, head, *texts, event.ip)
 
 
@@ -92,7 +85,7 @@ def record_events(*, actor, events: list[Event]) -> None:
             object_id = e.object_id or (str(obj.pk) if obj is not None else "")
             object_repr = (e.object_repr or (str(obj) if obj is not None else ""))[:200]
             values = (e.before, e.after, e.detail)
-            texts = ["null" if v is None else _canonical(v) for v in values]
+            texts = ["null" if v is None else canonical.dumps(v) for v in values]
             fields = _head(at, actor_id, actor_name, e.action, object_type, object_id, object_repr)
             digest = _chain_digest(previous, fields, *texts, ip)
             stored = [None if v is None else t for v, t in zip(values, texts, strict=True)]

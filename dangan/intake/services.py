@@ -44,13 +44,16 @@ from dangan.people.selectors import persons_by_id_number
 from dangan.people.services import check_person, resolve_persons
 
 from . import mapping as mappings
-from . import registers
+from . import readahead, registers
 from .models import ImportJob
 from .selectors import records_by_key
 
 #: Rows per transaction: large enough that numbering (one counter update per year in a batch)
 #: and the audit chain's head cost little per row, small enough to hold the write lock briefly.
 BATCH_SIZE = 5000
+#: From this size on a register is read and checked in a second process while this one writes
+#: (``readahead``); starting that process costs about a second. 1 MB is some 20,000 rows.
+READ_AHEAD_BYTES = 1_000_000
 #: First cells of a totals row at the bottom of a register.
 TOTALS_WORDS = ("共计", "合计", "总计", "小计", "累计", "总数", "合計", "總計", "共計")
 #: Date fields that describe the person, not the file: never the record's date.
@@ -426,9 +429,14 @@ def find_fonds(value: str | None) -> Fonds:
 
 def open_register(path, *, category: Category, mapping: dict | None = None) -> registers.Register:
     """The register at ``path``; its header row has names the category (or ``mapping``) knows."""
+    known = _known_headers(category, mapping)
+    return registers.open_register(path, score=lambda cells: mappings.header_score(cells, known))
+
+
+def _known_headers(category: Category, mapping: dict | None) -> dict[str, str]:
     known = mappings.known_headers(category)
     known.update({mappings.normalize_header(h): str(t) for h, t in (mapping or {}).items() if t})
-    return registers.open_register(path, score=lambda cells: mappings.header_score(cells, known))
+    return known
 
 
 def suggest_mapping(register: registers.Register, category: Category) -> dict:
@@ -446,6 +454,7 @@ def import_register(
     job: ImportJob | None = None,
     progress=None,
     batch_size: int = BATCH_SIZE,
+    read_ahead: bool | None = None,
 ) -> ImportReport:
     """Import the register at ``path`` into ``category`` of ``fonds``; see the module docstring.
 
@@ -453,10 +462,14 @@ def import_register(
     system (an operator's command). Raises ``registers.RegisterUnreadable`` when the file cannot
     be read at all, ``ValidationError`` for a mapping that does not fit the category and
     ``PermissionDenied`` when ``actor`` may not file records of this category in this fonds.
-    Bad rows are not exceptions: they are in the report.
+    Bad rows are not exceptions: they are in the report. ``read_ahead``: read and check the
+    rows in a second process (``readahead``); None decides by the file's size.
     """
     started = time.monotonic()
-    register = open_register(path, category=category, mapping=mapping)
+    known = _known_headers(category, mapping)
+    register = registers.open_register(
+        path, score=lambda cells: mappings.header_score(cells, known)
+    )
     mapping = (
         mappings.check(mapping, register.headers, category)
         if mapping is not None
@@ -480,13 +493,17 @@ def import_register(
             actor=actor, job=job, path=path, category=category, fonds=fonds, mapping=mapping
         )
         report.job = job.pk
+    if read_ahead is None:
+        read_ahead = Path(path).stat().st_size >= READ_AHEAD_BYTES
+    rows = (
+        readahead.checked_rows(path=path, known=known, reader=reader, report=report)
+        if read_ahead
+        else _checked_rows(register, reader, report)
+    )
     try:
-        seen = _Seen()
         batch: list[_Row] = []
-        for number, cells in register.rows():
-            row = _read_row(number, cells, reader, seen, report)
-            if row is not None:
-                batch.append(row)
+        for row in rows:
+            batch.append(row)
             if len(batch) >= batch_size:
                 _run_batch(
                     batch,
@@ -515,6 +532,8 @@ def import_register(
         if job is not None and not dry_run:
             ImportJob.objects.filter(pk=job.pk).update(state=ImportJob.State.FAILED)
         raise
+    finally:
+        rows.close()  # a reading process still running stops
     report.seconds = round(time.monotonic() - started, 3)
     if progress:
         progress(report)
@@ -584,7 +603,15 @@ class _Seen:
         return folded
 
 
-def _read_row(number, cells, reader: _RowReader, seen: _Seen, report: ImportReport):
+def _checked_rows(register, reader: _RowReader, report: ImportReport):
+    seen = _Seen()
+    for number, cells in register.rows():
+        row = _read_row(number, cells, reader, seen, report)
+        if row is not None:
+            yield row
+
+
+def _read_row(number, cells, reader: _RowReader, seen: _Seen, report):
     """The checked row, or None when it is blank, a totals row, a duplicate or in error.
 
     A row is blank when every imported column is empty: registers are often printed with

@@ -98,6 +98,26 @@ def test_reimport_of_same_sheet_changes_nothing(sample, category, fonds):
     )
 
 
+def test_a_register_read_in_a_second_process_gives_the_same_report(sample, category, fonds):
+    def duplicate(sheet):  # a row entered twice, besides the sample's bad rows and totals
+        sheet.insert_rows(10)
+        for column in range(1, 10):
+            sheet.cell(row=10, column=column, value=sheet.cell(row=9, column=column).value)
+
+    rewrite(sample, duplicate)
+    inline = run(sample, category, fonds, dry_run=True, read_ahead=False).as_dict()
+
+    report = run(sample, category, fonds, read_ahead=True)
+
+    read_ahead = report.as_dict()
+    for key in ("seconds", "job", "dry_run"):
+        inline.pop(key), read_ahead.pop(key)
+    assert read_ahead == inline
+    assert report.created == SAMPLE_DATA_ROWS - len(SAMPLE_BAD_ROWS)
+    assert report.duplicates == [{"row": 10, "first_row": 9}]
+    assert Record.objects.filter(category=category).count() == report.created
+
+
 def test_dry_run_reports_the_same_and_writes_nothing(sample, category, fonds):
     dry = run(sample, category, fonds, dry_run=True)
 
@@ -134,7 +154,8 @@ def test_row_entered_twice_is_reported_and_imported_once(sample, category, fonds
     assert Record.objects.filter(legacy_number="SYTG-00007").count() == 1
 
 
-def test_bad_rows_are_reported_with_their_reason(tmp_path, category, fonds):
+@pytest.mark.parametrize("read_ahead", [False, True], ids=["inline", "read-ahead"])
+def test_bad_rows_are_reported_with_their_reason(tmp_path, category, fonds, read_ahead):
     path = tmp_path / "bad.csv"
     path.write_text(
         "姓名,身份证号,性别,出生年月,托管时间,档案编号\n"
@@ -148,7 +169,7 @@ def test_bad_rows_are_reported_with_their_reason(tmp_path, category, fonds):
         encoding="utf-8",
     )
 
-    report = run(path, category, fonds)
+    report = run(path, category, fonds, read_ahead=read_ahead)
 
     assert report.created == 1
     assert {(e.row, e.column, e.code) for e in report.errors} == {

@@ -1,0 +1,16 @@
+"""Canonical JSON: the one text of a value that the audit trail's and the ledger's digests cover.
+
+Sorted keys, no spaces, UTF-8 as it is (no ``\\uXXXX``), dates and decimals as Django writes
+them. The text must never change for a value already digested, or old digests stop matching.
+One encoder serves every call: building one per call (``json.dumps(..., cls=...)``) cost more
+than the encoding itself when an import digests several values for each of 100,000 rows.
+"""
+
+from django.core.serializers.json import DjangoJSONEncoder
+
+_ENCODER = DjangoJSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def dumps(value) -> str:
+    """The canonical JSON text of ``value`` (thread-safe: the encoder keeps no state)."""
+    return _ENCODER.encode(value)
