@@ -118,6 +118,7 @@ def main(argv=None):
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of the import")
+    parser.add_argument("--once", action="store_true", help="skip the timed re-import")
     parser.add_argument(
         "--inline", action="store_true", help="read the sheet in this process (no read-ahead)"
     )
@@ -173,6 +174,8 @@ def main(argv=None):
         f"              CPU time of this process {cpu:.1f} s = {report.rows / cpu:,.0f} rows per "
         f"CPU-second; error codes {dict(Counter(e.code for e in report.errors))}"
     )
+    if args.once:
+        return
     started = time.monotonic()
     again = import_register(actor=None, path=register, category=category, fonds=fonds)
     seconds = time.monotonic() - started

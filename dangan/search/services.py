@@ -29,6 +29,7 @@ BATCH = 500
 #: record read at the same moment cannot overwrite each other's text in the index. Larger
 #: batches come from the creation of new records, which no one else can touch yet.
 LOCK_LIMIT = 1000
+_TOP_SECRECY = max(Secrecy.values)  # Choices.values builds a new list at every call
 _ID_VALUE = re.compile(r"^\s*(\d{17}[\dXx]|\d{15})\s*$")
 _RECORD_FIELDS = (
     "pk",
@@ -135,7 +136,7 @@ def _document(row, persons, pages) -> Document:
         facet_term("c", category),
         facet_term("u", unit or 0),
         # "secrecy at most k" for every k the record satisfies: a grant is then one term.
-        *(facet_term("s", f"le{level}") for level in range(secrecy, max(Secrecy.values) + 1)),
+        *(facet_term("s", f"le{level}") for level in range(secrecy, _TOP_SECRECY + 1)),
         facet_term("y", year),
         facet_term("r", retention),
         facet_term("o", openness),
