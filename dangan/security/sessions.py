@@ -6,7 +6,10 @@ import time
 from django.conf import settings
 from django.contrib import auth, messages
 from django.contrib.auth.views import redirect_to_login
+from django.urls import reverse
 from django.utils.translation import gettext as _
+
+from dangan.accounts.models import Role
 
 LAST_SEEN = "dangan_last_seen"
 LOGIN_AT = "dangan_login_at"
@@ -26,9 +29,12 @@ class IdleTimeoutMiddleware:
             started = session.setdefault(LOGIN_AT, now)
             idle = settings.DANGAN_IDLE_MINUTES * 60
             if now - last > idle or now - started > settings.SESSION_COOKIE_AGE:
+                citizen = request.user.role == Role.CITIZEN
                 auth.logout(request)
                 messages.info(request, _("Your session has ended. Please log in again."))
-                return redirect_to_login(request.get_full_path())
+                # A citizen logs in again on the portal, not on the staff log-in page.
+                login = reverse("portal:portal-login") if citizen else None
+                return redirect_to_login(request.get_full_path(), login)
             if now - last > TOUCH_SECONDS or LAST_SEEN not in session:
                 session[LAST_SEEN] = now
         return self.get_response(request)

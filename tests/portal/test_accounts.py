@@ -1,7 +1,10 @@
 """Local citizen accounts: sign-up, log-in by user name or phone, lock-out and rate limits;
 binding at the counter."""
 
+import time
+
 import pytest
+from django.urls import reverse
 
 from dangan.accounts.models import Role, Secrecy
 from dangan.audit.models import AuditEvent
@@ -200,3 +203,17 @@ def test_log_in_never_sends_her_to_another_site(client, make_citizen):
         {"username": citizen.username, "password": PASSWORD, "next": "https://evil.example/"},
     )
     assert answer["Location"] == "/portal/my/"
+
+
+def test_a_citizen_whose_session_ends_logs_in_again_on_the_portal(client, make_citizen, settings):
+    settings.DANGAN_IDLE_MINUTES = 30
+    client.force_login(make_citizen(person=LI))
+    assert client.get(reverse("portal:my-records")).status_code == 200
+    session = client.session
+    session["dangan_last_seen"] = time.time() - 31 * 60
+    session.save()
+
+    answer = client.get(reverse("portal:my-records"))
+
+    assert answer.status_code == 302
+    assert answer["Location"].startswith(reverse("portal:portal-login") + "?next=")
