@@ -185,6 +185,18 @@ class Certificate(models.Model):
     sha256 = models.CharField(_("SHA-256"), max_length=64, db_index=True)
     signature = models.CharField(_("signature"), max_length=200)
     key_fingerprint = models.CharField(_("signing key"), max_length=64)
+    #: A certificate issued in error is revoked, never deleted: ``/verify/`` then says since when
+    #: and why it certifies nothing.
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("revoked by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    revocation_reason = models.TextField(_("reason for the revocation"), blank=True)
 
     class Meta:
         verbose_name = _("certificate")

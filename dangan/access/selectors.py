@@ -134,6 +134,8 @@ PUBLIC_FIELDS = (
     "sha256",
     "signature",
     "key_fingerprint",
+    "revoked_at",
+    "revocation_reason",
 )
 
 
@@ -142,11 +144,14 @@ def certificate_by_code(code: str) -> Certificate:
 
 
 def certificate_for_desk(user, pk) -> Certificate:
+    return certificates_for_desk(user).select_related("blob", "revoked_by").get(pk=pk)
+
+
+def certificates_for_desk(user) -> QuerySet[Certificate]:
+    """The certificates of records ``user`` may see, newest first (the desk's list)."""
     if not is_desk_reader(user):
-        raise Certificate.DoesNotExist
-    return Certificate.objects.select_related("blob", "record").get(
-        pk=pk, record__in=visible_records(user)
-    )
+        return Certificate.objects.none()
+    return Certificate.objects.filter(_of_visible_record(user)).select_related("record")
 
 
 def certificate_by_digest(sha256: str) -> Certificate:

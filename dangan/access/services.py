@@ -37,7 +37,6 @@ DESK_ROLES = {Role.ARCHIVIST, Role.READING_CLERK}
 #: Who approves a request for a controlled record (docs/access.md: "designated role").
 APPROVER_ROLES = {Role.ARCHIVIST, Role.LEADER}
 DELIVERY_SALT = "dangan.access.delivery"
-CERTIFICATE_ISSUED = "certificate.issued"
 
 
 def _require_desk(actor):
@@ -493,10 +492,8 @@ def issue_certificate(
 def _ledger_append(cert: Certificate, *, actor) -> None:
     from dangan.integrity import ledger
 
-    if CERTIFICATE_ISSUED not in getattr(ledger, "KINDS", ()):
-        return
     ledger.append(
-        kind=CERTIFICATE_ISSUED,
+        kind=ledger.CERTIFICATE_ISSUED,
         subject=f"certificate:{cert.number}",
         digest=f"sha256:{cert.sha256}",
         actor=actor,
@@ -505,3 +502,41 @@ def _ledger_append(cert: Certificate, *, actor) -> None:
             "code_sha256": hashlib.sha256(cert.code.encode()).hexdigest(),
         },
     )
+
+
+def revoke_certificate(*, actor, certificate: Certificate, reason: str) -> Certificate:
+    """Withdraw a certificate issued in error (the wrong record, a wrong summary): it stays on
+    file and in the ledger, and ``/verify/`` says from when and why it certifies nothing.
+    Archivists and leaders only; the reason is required; audited and entered in the ledger."""
+    from dangan.integrity import ledger
+
+    if getattr(actor, "role", None) not in APPROVER_ROLES or not actor.is_active:
+        raise PermissionDenied(_("Only archivists and leaders revoke certificates."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(_("Give the reason for the revocation."), code="reason_missing")
+    with transaction.atomic():
+        cert = Certificate.objects.select_for_update().get(pk=certificate.pk)
+        if not visible_records(actor).filter(pk=cert.record_id).exists():
+            raise Certificate.DoesNotExist
+        if cert.revoked_at is not None:
+            raise ValidationError(
+                _("This certificate was already revoked."), code="already_revoked"
+            )
+        cert.revoked_at, cert.revoked_by, cert.revocation_reason = timezone.now(), actor, reason
+        cert.save(update_fields=["revoked_at", "revoked_by", "revocation_reason"])
+        record_event(
+            actor=actor,
+            action=AuditEvent.Action.UPDATE,
+            obj=cert,
+            before={"revoked": False},
+            after={"revoked": True, "reason": reason},
+        )
+        ledger.append(
+            kind=ledger.CERTIFICATE_REVOKED,
+            subject=f"certificate:{cert.number}",
+            digest=f"sha256:{cert.sha256}",
+            actor=actor,
+            details={"reason": reason},
+        )
+    return cert

@@ -12,6 +12,8 @@ urlpatterns = [
     path("requests/", views.request_list, name="request-list"),
     path("requests/<int:pk>/", views.request_detail, name="request-detail"),
     path("delivery/<str:token>/", views.delivery, name="delivery"),
+    path("certificates/", views.certificate_list, name="certificate-list"),
+    path("certificates/<int:pk>/", views.certificate_detail, name="certificate-detail"),
     path("certificates/issue/", views.certificate_issue, name="certificate-issue"),
     path("certificates/<int:pk>/pdf/", views.certificate_pdf, name="certificate-pdf"),
 ]

@@ -305,6 +305,39 @@ def certificate_issue(request):
 
 
 @desk_required
+def certificate_list(request):
+    """The certificates issued, newest first; a number typed in finds its certificate."""
+    certs = selectors.certificates_for_desk(request.user)
+    number = request.GET.get("number", "").strip()
+    if number:
+        certs = certs.filter(number__iexact=number)
+    return render(request, "access/certificate_list.html", {"certs": certs[:100], "number": number})
+
+
+@desk_required
+def certificate_detail(request, pk):
+    """One certificate; archivists and leaders may revoke it, giving the reason."""
+    try:
+        cert = selectors.certificate_for_desk(request.user, pk)
+    except Certificate.DoesNotExist:
+        raise Http404 from None
+    may_revoke = request.user.role in services.APPROVER_ROLES and cert.revoked_at is None
+    if request.method == "POST" and may_revoke:
+        try:
+            services.revoke_certificate(
+                actor=request.user, certificate=cert, reason=request.POST.get("reason", "")
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            _errors(request, exc)
+        else:
+            messages.success(request, _("The certificate is revoked."))
+            return redirect("access:certificate-detail", cert.pk)
+    return render(
+        request, "access/certificate_detail.html", {"cert": cert, "may_revoke": may_revoke}
+    )
+
+
+@desk_required
 def certificate_pdf(request, pk):
     from dangan.content.selectors import open_blob
 

@@ -21,9 +21,10 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
+
+from dangan import canonical
 
 from .models import LedgerEntry, LedgerHead
 
@@ -38,6 +39,8 @@ TRANSFER_IMPORTED = "transfer.imported"
 AUDIT_HEAD = "audit.head"
 #: A certificate of a record's content issued to a citizen (dangan.access).
 CERTIFICATE_ISSUED = "certificate.issued"
+#: ... and revoked, when it was issued in error.
+CERTIFICATE_REVOKED = "certificate.revoked"
 KINDS = (
     RECORD_FILED,
     RECORD_CHANGED,
@@ -48,6 +51,7 @@ KINDS = (
     TRANSFER_IMPORTED,
     AUDIT_HEAD,
     CERTIFICATE_ISSUED,
+    CERTIFICATE_REVOKED,
 )
 #: Separates the columns of an entry's hashed line; refused inside the plain-text columns
 #: (the details are JSON, which escapes it).
@@ -71,9 +75,7 @@ def canonical_json(value) -> str:
     """Sorted keys, no spaces, UTF-8 as is: the same value always gives the same text."""
     if value is None:
         return ""
-    return json.dumps(
-        value, cls=DjangoJSONEncoder, ensure_ascii=False, sort_keys=True, separators=(",", ":")
-    )
+    return canonical.dumps(value)
 
 
 def sha256_of(value) -> str:

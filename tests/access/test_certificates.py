@@ -93,11 +93,8 @@ def test_lookups_are_rate_limited(cert, client, settings):
 
 
 def test_certificate_is_in_the_ledger(cert):
-    from dangan.integrity import ledger
     from dangan.integrity.models import LedgerEntry
 
-    if services.CERTIFICATE_ISSUED not in ledger.KINDS:
-        pytest.skip("the ledger does not know certificate.issued yet")
     entry = LedgerEntry.objects.get(subject=f"certificate:{cert.number}")
     assert entry.digest == f"sha256:{cert.sha256}"
 
@@ -124,3 +121,48 @@ def test_desk_issues_and_downloads_a_certificate(records, clerk, logged_in):
     cert = Certificate.objects.get()
     pdf = client.get(f"/access/certificates/{cert.pk}/pdf/")
     assert b"".join(pdf.streaming_content) == issued_bytes(cert)
+
+
+def test_a_revoked_certificate_says_so_wherever_it_is_checked(cert, archivist, client, logged_in):
+    from dangan.audit.models import AuditEvent
+    from dangan.integrity import ledger
+    from dangan.integrity.models import LedgerEntry
+
+    desk = logged_in(archivist)
+    reason = {"reason": "签发了错误的档案"}
+    answer = desk.post(f"/access/certificates/{cert.pk}/", reason, HTTP_ACCEPT_LANGUAGE="en")
+    assert answer.status_code == 302
+
+    page = client.get(f"/verify/{cert.code}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'id="revoked"' in page and "签发了错误的档案" in page
+    checked = upload(client, f"/verify/{cert.code}/", issued_bytes(cert)).content.decode()
+    assert "Revoked" in checked and "Genuine" not in checked
+    found = upload(client, "/verify/", issued_bytes(cert)).content.decode()
+    assert "Revoked" in found and "Genuine" not in found
+    assert LedgerEntry.objects.filter(
+        kind=ledger.CERTIFICATE_REVOKED, subject=f"certificate:{cert.number}"
+    ).exists()
+    assert AuditEvent.objects.filter(
+        object_type="access.certificate", object_id=str(cert.pk), action="update"
+    ).exists()
+    listed = desk.get("/access/certificates/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert cert.number in listed and "revoked" in listed
+
+
+def test_only_archivists_and_leaders_revoke_and_always_with_a_reason(cert, clerk, archivist):
+    from django.core.exceptions import PermissionDenied, ValidationError
+
+    with pytest.raises(PermissionDenied):
+        services.revoke_certificate(actor=clerk, certificate=cert, reason="错了")
+    with pytest.raises(ValidationError):
+        services.revoke_certificate(actor=archivist, certificate=cert, reason="  ")
+    services.revoke_certificate(actor=archivist, certificate=cert, reason="错了")
+    with pytest.raises(ValidationError):
+        services.revoke_certificate(actor=archivist, certificate=cert, reason="again")
+    cert.refresh_from_db()
+    assert cert.revoked_by == archivist and cert.revocation_reason == "错了"
+
+
+def test_a_clerk_sees_the_certificate_but_no_revoke_button(cert, clerk, logged_in):
+    page = logged_in(clerk).get(f"/access/certificates/{cert.pk}/").content.decode()
+    assert cert.number in page and 'id="revoke-form"' not in page
