@@ -27,7 +27,7 @@ from dangan.audit.services import Event, record_events
 from dangan.catalogue.models import Category, Fonds, Openness, PublicAttribute
 from dangan.catalogue.services import RecordDraft, create_records
 from dangan.people import id_numbers
-from dangan.people.models import Person
+from dangan.people.models import Person, RecordPerson
 from dangan.people.services import resolve_persons
 
 #: The "today" of the demo, fixed so that one seed always gives the same archive.
@@ -271,6 +271,7 @@ class Summary:
     units_created: list = field(default_factory=list)
     users_created: list = field(default_factory=list)
     users_existing: list = field(default_factory=list)
+    activity: Counter = field(default_factory=Counter)
 
 
 @dataclass
@@ -899,7 +900,90 @@ class Generator:
             self.progress(self.summary.persons, persons)
         some = self.rng.sample(workers, min(len(workers), max(2, len(workers) // 25)))
         self._save(self.dispute_drafts(some))
+        self.activity([person for _life, person in workers])
         return self.summary
+
+    # --- the archive at work -----------------------------------------------------------------
+
+    def activity(self, persons: list[Person]) -> None:
+        """A few weeks of the archive at work, through the same services the pages use: visitors
+        in the reading room and what they consulted, files lent out, copy requests (open ones
+        delivered with their certificate, controlled ones waiting for approval), records held
+        for a dispute, and this year's holdings survey. Run by the demo users."""
+        from dangan.access import selectors as access_selectors
+        from dangan.access import services as access
+        from dangan.access.models import Purpose
+        from dangan.appraisal import services as appraisal
+        from dangan.appraisal.models import Hold
+        from dangan.catalogue.models import Record
+        from dangan.oversight import services as oversight
+        from dangan.oversight.models import Survey
+
+        names = [u[0] for u in DEMO_USERS]
+        users = {u.username: u for u in User.objects.filter(username__in=names)}
+        reading, archivist = users.get("reading"), users.get("archivist")
+        if reading is None or archivist is None or not persons:
+            return
+        files = {}
+        for record_id, person_id in RecordPerson.objects.filter(
+            person__in=persons, record__secrecy__lte=Secrecy.INTERNAL, record__state="filed"
+        ).values_list("record_id", "person_id"):
+            files.setdefault(person_id, []).append(record_id)
+        with_files = [p for p in persons if p.pk in files]
+        purposes = [p for p, _label in Purpose.choices]
+        for person in self.rng.sample(with_files, min(len(with_files), max(3, len(persons) // 20))):
+            consulted = self.rng.sample(files[person.pk], min(2, len(files[person.pk])))
+            access.register_visit(
+                actor=reading,
+                visitor_name=person.name,
+                id_number=person.id_number,
+                purpose=self.rng.choices(purposes, [70, 15, 3, 3, 3, 3, 3])[0],
+                records=consulted,
+            )
+            self.summary.activity["visits"] += 1
+        lent = self.rng.sample(with_files, min(len(with_files), 3))
+        for person, days in zip(lent, (3, 10, 25), strict=False):
+            access.lend(
+                actor=archivist,
+                record=files[person.pk][0],
+                borrower_name=self.rng.choice(["陈晓梅", "周红", "李建华"]),
+                borrower_unit=self.rng.choice([n for _c, n in BUSINESS_UNITS]),
+                purpose=Purpose.WORK,
+                due_on=datetime.date.today() + datetime.timedelta(days=days),
+            )
+            self.summary.activity["loans"] += 1
+        requesters = [u for u in (users.get("tx_clerk"), reading) if u is not None]
+        for openness in (Openness.OPEN, Openness.CONTROLLED):
+            for requester in requesters:
+                record = (
+                    access_selectors.requestable_records(requester)
+                    .filter(openness=openness, secrecy__lt=Secrecy.SECRET)
+                    .order_by("?")
+                    .first()
+                )
+                if record is not None:
+                    access.submit_request(
+                        requester=requester,
+                        record=record,
+                        purpose=Purpose.WORK,
+                        reason="核对退休审批材料",
+                    )
+                    self.summary.activity["requests"] += 1
+                    break
+        for person in self.rng.sample(with_files, min(len(with_files), 2)):
+            record = Record.objects.get(pk=files[person.pk][0])
+            if not Hold.objects.filter(record=record).exists():
+                appraisal.place_hold(
+                    actor=archivist,
+                    record=record,
+                    kind=Hold.Kind.DISPUTE,
+                    reason="劳动争议仲裁案件审理中，暂缓鉴定",
+                )
+                self.summary.activity["holds"] += 1
+        year = datetime.date.today().year
+        if not Survey.objects.filter(year=year).exists():
+            oversight.open_survey(actor=archivist, year=year, due_on=datetime.date(year, 12, 31))
+            self.summary.activity["surveys"] += 1
 
 
 def demo_password(path) -> str:

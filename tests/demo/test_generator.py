@@ -109,3 +109,23 @@ def test_output_shows_the_password_but_no_id_number(tmp_path, capsys):
     assert (tmp_path / "demo-password").read_text().strip() in out
     for number in Person.objects.values_list("id_number", flat=True):
         assert number not in out
+
+
+def test_the_archive_is_shown_at_work(demo):
+    from dangan.access.models import AccessRequest, Loan, Use, Visit
+    from dangan.appraisal.models import Hold
+    from dangan.oversight.models import Survey
+
+    reading = User.objects.get(username="reading")
+    visits = Visit.objects.all()
+    assert visits.count() >= 3 and all(v.clerk == reading for v in visits)
+    consulted = Use.objects.filter(visit__in=visits)
+    assert consulted.exists()
+    assert set(consulted.values_list("record", flat=True)) <= set(
+        visible_records(reading).values_list("pk", flat=True)
+    )
+    assert Loan.objects.filter(returned_at__isnull=True).count() == 3
+    assert AccessRequest.objects.filter(state=AccessRequest.State.SUBMITTED).exists()
+    assert Hold.objects.count() == 2
+    assert Survey.objects.filter(closed_at__isnull=True).exists()
+    assert verify_chain() == []

@@ -10,6 +10,8 @@ from django.utils.translation import gettext as _
 
 from dangan.demo.generator import generate
 
+ACTIVITY = ("visits", "loans", "requests", "holds", "surveys")
+
 
 class Command(BaseCommand):
     help = _(
@@ -64,6 +66,7 @@ class Command(BaseCommand):
                         "units_created": summary.units_created,
                         "users_created": summary.users_created,
                         "users_existing": summary.users_existing,
+                        "activity": dict(sorted(summary.activity.items())),
                         "password": password,
                         "password_file": str(password_file),
                         "seconds": seconds,
@@ -90,6 +93,14 @@ class Command(BaseCommand):
         self.stdout.write(
             ", ".join(f"{code} {n}" for code, n in sorted(summary.by_category.items()))
         )
+        if summary.activity:
+            self.stdout.write(
+                _(
+                    "The archive at work: %(visits)d visits, %(loans)d loans, %(requests)d "
+                    "copy requests, %(holds)d holds, %(surveys)d survey opened."
+                )
+                % {k: summary.activity[k] for k in ACTIVITY}
+            )
         users = summary.users_created + summary.users_existing
         self.stdout.write(
             _("Demo users: %(users)s — password %(password)s (kept in %(file)s).")
