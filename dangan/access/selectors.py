@@ -10,8 +10,8 @@ import datetime
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from dangan.accounts.models import Role, Secrecy
-from dangan.catalogue.models import Openness, Record
+from dangan.accounts.models import Role
+from dangan.catalogue.models import Record
 from dangan.catalogue.selectors import visible_records
 
 from .models import AccessRequest, Certificate, Loan, Use, Visit
@@ -24,27 +24,19 @@ def is_desk_reader(user) -> bool:
     return bool(user and user.is_authenticated and getattr(user, "role", None) in DESK_READERS)
 
 
-def open_records() -> QuerySet[Record]:
-    """Records open to the public (开放) and below secret: what anyone may ask a copy of."""
-    return Record.objects.filter(openness=Openness.OPEN, secrecy__lt=Secrecy.SECRET, state="filed")
-
-
 def requestable_records(user) -> QuerySet[Record]:
     """The records ``user`` may ask a copy of.
 
     Staff and units: what their grants let them see. Citizens: the records concerning the
-    person their account is bound to (``portal.selectors.citizen_records``) and open records.
+    person their account is bound to (``portal.selectors.citizen_records``) and the open
+    catalogue anyone may search (``portal.selectors.open_records``: 开放 and 公开).
     """
     if user is None or not user.is_authenticated or not user.is_active:
         return Record.objects.none()
     if user.role == Role.CITIZEN:
-        scope = Q(pk__in=open_records().values("pk"))
-        try:
-            from dangan.portal.selectors import citizen_records
-        except ImportError:
-            citizen_records = None
-        if citizen_records is not None:
-            scope |= Q(pk__in=citizen_records(user).values("pk"))
+        from dangan.portal.selectors import citizen_records, open_records
+
+        scope = Q(pk__in=open_records().values("pk")) | Q(pk__in=citizen_records(user).values("pk"))
         return Record.objects.filter(scope).exclude(state="destroyed")
     return visible_records(user).exclude(state="destroyed")
 

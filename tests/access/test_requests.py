@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from dangan.access import services
 from dangan.access.models import AccessRequest, Use
+from dangan.accounts.models import Secrecy
 from dangan.audit.models import AuditEvent
 from dangan.content.selectors import open_blob
 
@@ -97,10 +98,18 @@ def test_a_record_outside_the_requesters_grants_cannot_be_requested(records, mak
     assert exc.value.code == "not_requestable"
 
 
-def test_citizen_may_request_an_open_record(records, citizen):
+def test_citizen_may_request_a_record_of_the_open_catalogue(records, citizen):
+    records["open"].secrecy = Secrecy.PUBLIC  # 开放 and 公开: what the public search shows
+    records["open"].save(update_fields=["secrecy"])
     req = services.submit_request(requester=citizen, record=records["open"])
     assert req.source == AccessRequest.Source.CITIZEN
     assert req.state == AccessRequest.State.DELIVERED
+
+
+def test_an_internal_record_is_not_for_the_public_even_when_open(records, citizen):
+    assert records["open"].secrecy == Secrecy.INTERNAL  # and not the citizen's own
+    with pytest.raises(ValidationError):
+        services.submit_request(requester=citizen, record=records["open"])
 
 
 def test_watermark_names_requester_time_and_number_on_every_page(records, unit_clerk):
