@@ -11,7 +11,8 @@ code as the offline hand-over packages), whose payload follows the DA/T 93 layou
 
 ``<item>`` is the archival code with every character outside ``[0-9A-Za-z._-]`` written ``_``.
 Our XML (catalogue and metadata files, namespace ``urn:dangan:transfer:1``) and the EEP subset
-we write are described by the schemas in ``docs/transfer/``; the receiving side validates every
+we write are described by the schemas in ``schemas/`` beside this module (shipped with the
+package); the receiving side validates every
 XML file against them before it files anything. The transfer-stage four-property report
 (DA/T 70, ``integrity.checks``) is run over the written package and kept.
 
@@ -75,11 +76,11 @@ def item_dir(code: str) -> str:
 
 
 def _schema_dir() -> Path:
-    return Path(__file__).resolve().parents[2] / "docs" / "transfer"
+    return Path(__file__).resolve().parent / "schemas"
 
 
 def schema(name: str) -> etree.XMLSchema:
-    """One of our schemas (``transfer.xsd``, ``eep.xsd``) from ``docs/transfer/``."""
+    """One of our schemas (``transfer.xsd``, ``eep.xsd``), shipped in ``schemas/``."""
     return etree.XMLSchema(etree.parse(str(_schema_dir() / name)))
 
 
