@@ -4,8 +4,9 @@ The public page of a certificate shows only a masked summary: names keep their f
 (张**), ID numbers their region and last four digits. The summary is made once, at issue, and
 kept with the certificate: what the page shows never changes after the copy was handed out.
 
-Certificates are signed with the archive's Ed25519 key, the one that signs the ledger's day
-roots (``dangan.integrity``); its public half is printed on /verify/ pages by fingerprint.
+Certificates are signed with the archive's SM2 key (``dangan.security.sm2``), as the national
+rules ask; its fingerprint is printed on /verify/ pages. Certificates issued before SM2 carry the
+Ed25519 signature of the key that signs the ledger's day roots, and are still checked with it.
 """
 
 import base64
@@ -16,8 +17,10 @@ import secrets
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from django.core.cache import cache
 
 from dangan.people.id_numbers import mask as mask_id_number
+from dangan.security import sm2
 
 #: The verification code: 24 random bytes (192 bits), URL-safe base64, 32 characters.
 CODE_BYTES = 24
@@ -64,8 +67,40 @@ def summary_of(record) -> dict:
 
 
 # --- Signing -------------------------------------------------------------------------------------
+#: How long a checked SM2 signature's answer is remembered (pure-Python SM2 takes ~30 ms).
+VERIFIED_SECONDS = 24 * 3600
+
+
+def sign(data: bytes) -> tuple[str, str, str]:
+    """(algorithm, signature, key fingerprint) of ``data`` by the archive's SM2 key."""
+    key = sm2.archive_key()
+    return sm2.ALGORITHM, sm2.sign(key, data), key.fingerprint
+
+
+def signature_valid(certificate) -> bool:
+    """Whether the certificate's signature verifies with the archive's key of its algorithm."""
+    if certificate.algorithm != sm2.ALGORITHM:
+        return _ed25519_valid(certificate)
+    key = sm2.archive_key()
+    if key.fingerprint != certificate.key_fingerprint:
+        return False
+    text = certificate.signed_text()
+    remembered = (
+        "certificate-sm2:"
+        + hashlib.sha256(
+            b"\0".join([key.public.encode(), text, certificate.signature.encode()])
+        ).hexdigest()
+    )
+    valid = cache.get(remembered)
+    if valid is None:
+        valid = sm2.verify(key.public, text, certificate.signature)
+        cache.set(remembered, valid, VERIFIED_SECONDS)
+    return valid
+
+
+# Certificates issued before SM2 signing: Ed25519, the ledger's key.
 def archive_key() -> Ed25519PrivateKey:
-    """The archive's own signing key, kept by the integrity app (the ledger's day roots)."""
+    """The archive's Ed25519 key, kept by the integrity app (the ledger's day roots)."""
     from dangan.integrity import ledger
 
     return ledger.signing_key()
@@ -99,14 +134,7 @@ def fingerprint(key) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
-def sign(data: bytes) -> tuple[str, str]:
-    """(base64 signature, key fingerprint) of ``data`` by the archive's key."""
-    key = archive_key()
-    return base64.b64encode(key.sign(data)).decode(), fingerprint(key)
-
-
-def signature_valid(certificate) -> bool:
-    """Whether the certificate's signature verifies with the archive's key."""
+def _ed25519_valid(certificate) -> bool:
     public = archive_public_key()
     if fingerprint(public) != certificate.key_fingerprint:
         return False

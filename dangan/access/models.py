@@ -154,7 +154,8 @@ class Certificate(models.Model):
 
     ``code`` is the secret in the QR code (192 random bits): knowing it is what lets one see the
     masked summary. ``sha256`` is of the very PDF issued; an upload with other bytes is not it.
-    ``signature`` is the archive's Ed25519 signature over ``signed_text()``.
+    ``signature`` is the archive's signature over ``signed_text()``: SM2 (hex r ‖ s), or, for
+    certificates issued before SM2 signing, Ed25519 (base64); ``algorithm`` says which.
     """
 
     number = models.CharField(_("certificate number"), max_length=20, unique=True)
@@ -184,6 +185,7 @@ class Certificate(models.Model):
     )
     sha256 = models.CharField(_("SHA-256"), max_length=64, db_index=True)
     signature = models.CharField(_("signature"), max_length=200)
+    algorithm = models.CharField(_("signature algorithm"), max_length=16, default="sm2")
     key_fingerprint = models.CharField(_("signing key"), max_length=64)
     #: A certificate issued in error is revoked, never deleted: ``/verify/`` then says since when
     #: and why it certifies nothing.

@@ -125,6 +125,7 @@ PUBLIC_FIELDS = (
     "summary",
     "sha256",
     "signature",
+    "algorithm",
     "key_fingerprint",
     "revoked_at",
     "revocation_reason",

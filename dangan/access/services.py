@@ -477,7 +477,7 @@ def issue_certificate(
             blob=blob,
             sha256=hashlib.sha256(pdf).hexdigest(),
         )
-        cert.signature, cert.key_fingerprint = certificates.sign(cert.signed_text())
+        cert.algorithm, cert.signature, cert.key_fingerprint = certificates.sign(cert.signed_text())
         cert.save()
         record_event(
             actor=actor,

@@ -35,6 +35,19 @@ def test_code_is_unguessable_and_numbers_are_unique(records, clerk):
 
 
 def test_signature_verifies_and_breaks_when_the_digest_is_changed(cert):
+    assert cert.algorithm == "sm2"
+    assert certificates.signature_valid(cert)
+    cert.sha256 = "0" * 64
+    assert not certificates.signature_valid(cert)
+
+
+def test_a_certificate_signed_before_sm2_still_verifies_with_ed25519(cert):
+    import base64
+
+    key = certificates.archive_key()
+    cert.algorithm = "ed25519"
+    cert.signature = base64.b64encode(key.sign(cert.signed_text())).decode()
+    cert.key_fingerprint = certificates.fingerprint(key)
     assert certificates.signature_valid(cert)
     cert.sha256 = "0" * 64
     assert not certificates.signature_valid(cert)
@@ -48,7 +61,7 @@ def test_verify_page_shows_issuer_date_and_masked_summary(cert, client):
     assert cert.issuer_name in text
     assert "张*" in text
     assert "张伟" not in text
-    assert "valid (Ed25519)" in text
+    assert "valid (SM2)" in text
     assert page["Referrer-Policy"] == "no-referrer"
 
 
