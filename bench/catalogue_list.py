@@ -163,6 +163,7 @@ def fill(records: int, persons: int, seed: int) -> None:
                 "id_number_15": number[:6] + number[8:17],
                 "name": name,
                 "name_folded": name,
+                "id_reversed": number[::-1],  # the ID-tail look-up's index
                 "sex": sex,
                 "birth_date": birth.isoformat(),
             }
