@@ -79,17 +79,20 @@ def snapshot(record: Record) -> dict:
 _DIGEST_FIELDS = [f for f in _SNAPSHOT_FIELDS if f.name != "created_by"]
 
 
-def metadata_digest(record: Record) -> str:
+def metadata_digest(record: Record, *, snapshot: dict | None = None) -> str:
     """元数据摘要: the canonical digest of the record's metadata that the ledger keeps and
-    ``dangan verify`` recomputes; a row edited behind the application's back no longer matches."""
-    return ledger.sha256_of({f.name: f.value_from_object(record) for f in _DIGEST_FIELDS})
+    ``dangan verify`` recomputes; a row edited behind the application's back no longer matches.
+    ``snapshot``: the record's ``snapshot()``, when the caller has it already."""
+    if snapshot is None:
+        return ledger.sha256_of({f.name: f.value_from_object(record) for f in _DIGEST_FIELDS})
+    return ledger.sha256_of({f.name: snapshot[f.name] for f in _DIGEST_FIELDS})
 
 
-def _ledger_entry(record: Record, kind: str) -> ledger.Pending:
+def _ledger_entry(record: Record, kind: str, *, snapshot: dict | None = None) -> ledger.Pending:
     return ledger.Pending(
         kind=kind,
         subject=f"record:{record.pk}",
-        digest=metadata_digest(record),
+        digest=metadata_digest(record, snapshot=snapshot),
         details={"archival_code": record.archival_code, "state": record.state},
     )
 
@@ -163,17 +166,22 @@ def _build(draft: RecordDraft, fields_by_category: dict, actor) -> Record:
     return record
 
 
+#: Read once: an enum member looked up on its class costs a slow attribute look-up, and the
+#: bulk paths below compare a state per record.
+_FILED, _DRAFT = Record.State.FILED, Record.State.DRAFT
+
+
 def _number(records: list[Record]) -> None:
     """Give filed records their archival codes, one counter update per code prefix."""
     by_key = defaultdict(list)
     received: dict = {}
     for record in records:
-        if record.state == Record.State.FILED and record.archival_code:  # received as it is
+        if record.state == _FILED and record.archival_code:  # received as it is
             record.code_prefix = archival_code.render(
                 record.category.code_template, archival_code.values_for(record), None
             )
             received[record.code_prefix] = max(received.get(record.code_prefix, 0), record.sequence)
-        elif record.state == Record.State.FILED:
+        elif record.state == _FILED:
             values = archival_code.values_for(record)
             key = archival_code.render(record.category.code_template, values, None)
             by_key[key].append((record, values))
@@ -207,25 +215,29 @@ def create_records(*, actor, drafts: list[RecordDraft]) -> list[Record]:
     records = [_build(d, fields_by_category, actor) for d in drafts]
     with transaction.atomic():
         for record, draft in zip(records, drafts, strict=True):
-            record.state = Record.State.FILED if draft.file else Record.State.DRAFT
+            record.state = _FILED if draft.file else _DRAFT
             if draft.received_code and draft.file:
                 record.archival_code, record.sequence = draft.received_code
         _number(records)
         bulk_insert.insert(Record, records)
+        subject = RecordPerson.Role.SUBJECT.value
         bulk_insert.insert_rows(
             RecordPerson,
             ["record", "person", "role"],
             [
-                (r.pk, p.pk, RecordPerson.Role.SUBJECT.value)
+                (r.pk, p.pk, subject)
                 for r, d in zip(records, drafts, strict=True)
                 for p in d.persons
             ],
         )
         reindex_records([r.pk for r in records])
+        snapshots = [snapshot(r) for r in records]  # once, for the audit trail and the ledger
+        create = AuditEvent.Action.CREATE
         record_events(
             actor=actor,
             events=[
-                Event(action=AuditEvent.Action.CREATE, obj=r, after=snapshot(r)) for r in records
+                Event(action=create, obj=r, after=after)
+                for r, after in zip(records, snapshots, strict=True)
             ],
         )
         ledger.append_many(
@@ -233,9 +245,10 @@ def create_records(*, actor, drafts: list[RecordDraft]) -> list[Record]:
             entries=[
                 _ledger_entry(
                     r,
-                    ledger.RECORD_FILED if r.state == Record.State.FILED else ledger.RECORD_CHANGED,
+                    ledger.RECORD_FILED if r.state == _FILED else ledger.RECORD_CHANGED,
+                    snapshot=after,
                 )
-                for r in records
+                for r, after in zip(records, snapshots, strict=True)
             ],
         )
     return records

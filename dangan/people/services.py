@@ -65,11 +65,12 @@ def resolve_persons(*, actor, entries: list[tuple[id_numbers.IdNumber, str]]) ->
     if new:
         with transaction.atomic():
             bulk_insert.insert(Person, new)
+            create = AuditEvent.Action.CREATE
             record_events(
                 actor=actor,
                 events=[
                     Event(
-                        action=AuditEvent.Action.CREATE,
+                        action=create,
                         obj=p,
                         after={"id_number": id_numbers.mask(p.id_number), "name": p.name},
                     )
