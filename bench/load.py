@@ -2,28 +2,37 @@
 
     .venv/bin/python bench/load.py                                  # 200 sessions, 60 s, 2 servers
     .venv/bin/python bench/load.py --sessions 50 --seconds 20       # a quick check
+    .venv/bin/python bench/load.py --cluster                        # the large configuration
     DATABASE_URL=postgres://… DATABASE_REPLICA_URL=postgres://… REDIS_URL=redis://… \
-        DANGAN_TASKS=rq .venv/bin/python bench/load.py --servers 3   # the large configuration
+        DANGAN_TASKS=rq .venv/bin/python bench/load.py --servers 3   # services of your own
 
 Starts ``--servers`` waitress web servers (``waitress-serve dangan.wsgi:application``, as
 docs/deploy.md runs them) with this environment, so the configuration under test is whatever
 the environment says: SQLite and local memory with none, PostgreSQL with a replica, Redis for
-cache and sessions and the RQ queue for the large one. Fills the catalogue with ``dangan demo``
-when it is empty, makes staff (archivists) and citizens with sessions, then runs ``--sessions``
-sessions side by side for ``--seconds``, each a person clicking about every ``--think`` seconds
-(random 0.5×–1.5×): staff open the record list, look up a name, search page text, open a record
-and now and then the dashboard; citizens open the portal, search the open catalogue and their
-own records. Requests go round the servers (what nginx's upstream does) and carry an
-``X-Forwarded-For`` of their own, as nginx sets it, so per-address limits count per person.
+cache and sessions and the RQ queue for the large one (``--cluster`` starts those services
+first, as ``tests/scale/cluster.py`` does for the cluster test; needs root). Fills the catalogue
+with ``dangan demo`` when it is empty, makes staff (archivists) and citizens with sessions, then
+runs ``--sessions`` sessions side by side for ``--seconds``, each a person clicking about every
+``--think`` seconds (random 0.5×–1.5×): staff open the record list, look up a name, search page
+text, open a record and now and then the dashboard; citizens open the portal, search the open
+catalogue and their own records. Requests go round the servers (what nginx's upstream does) and
+carry an ``X-Forwarded-For`` of their own, as nginx sets it, so per-address limits count per
+person. Each person is a thread with keep-alive ``http.client`` connections: the load generator
+shares the machine's cores with the servers, so it must cost little.
 
 Prints requests, throughput, p50/p95/p99 latency, errors (any status ≥ 400 or a failed
-connection), and p95 per kind of page. Target: p95 under 300 ms and no errors.
+connection), p95 per kind of page, and CPU milliseconds per request of the web servers, of the
+load generator and of the whole machine (which counts the database and anything else running:
+on a shared machine the web servers' figure is the one that does not depend on the neighbours).
+Target: p95 under 300 ms and no errors.
 """
 
 import argparse
+import http.client
 import json
 import os
 import random
+import resource
 import socket
 import statistics
 import subprocess
@@ -33,6 +42,8 @@ import threading
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
+from urllib.parse import quote, urlsplit
+from urllib.request import urlopen
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -50,6 +61,12 @@ def parse_args():
     parser.add_argument("--data-dir", default=None, help="DANGAN_DATA_DIR (default: a temp dir)")
     parser.add_argument("--demo-persons", type=int, default=300)
     parser.add_argument("--log-dir", default=None, help="keep the web servers' logs here")
+    parser.add_argument(
+        "--cluster",
+        action="store_true",
+        help="start the large configuration first (tests/scale/cluster.py: PostgreSQL with a "
+        "streaming replica, Redis, an S3 server; needs root) and run against it",
+    )
     parser.add_argument("--json", action="store_true", help="print the results as JSON too")
     return parser.parse_args()
 
@@ -65,6 +82,12 @@ def setup_django(data_dir: str):
     from django.core.management import call_command
 
     call_command("migrate", interactive=False, verbosity=0)
+    from django.conf import settings
+
+    if settings.CONTENT_STORE == "s3":  # a fresh object store (--cluster) has no bucket yet
+        from dangan.content.stores import get_store
+
+        get_store().ensure_bucket()
     from dangan.catalogue.models import Record
 
     if not Record.objects.exists():
@@ -105,15 +128,14 @@ def start_servers(count: int, threads: int, log_dir=None) -> tuple[list[str], li
             )
         )
         urls.append(f"http://127.0.0.1:{port}")
-    import requests
-
     for url in urls:
         deadline = time.monotonic() + 120
         while True:
             try:
-                if requests.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
+                with urlopen(f"{url}/healthz", timeout=2) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
                 pass
             if time.monotonic() > deadline:
                 raise SystemExit(f"{url} did not come up")
@@ -178,39 +200,55 @@ def citizen_page(rng, names, words, record_ids):
 
 
 def run(urls, people, names, words, record_ids, *, seconds, think):
-    import requests
-
+    """Each person is a thread with one keep-alive connection per server (``http.client``: the
+    load generator shares the machine's cores with the servers, so it must cost little)."""
     results = []  # (kind of page, seconds, status or error)
     lock = threading.Lock()
     start = threading.Event()
     stop_at = [0.0]
+    targets = [urlsplit(url) for url in urls]
 
     def person(index, kind, session_key):
         rng = random.Random(index)
-        http = requests.Session()
-        http.cookies.set("sessionid", session_key)
-        address = f"10.{index // 65536 % 256}.{index // 256 % 256}.{index % 256 + 1}"
+        connections = [None] * len(targets)
+        headers = {
+            "Cookie": f"sessionid={session_key}",
+            "X-Forwarded-For": f"10.{index // 65536 % 256}.{index // 256 % 256}.{index % 256 + 1}",
+        }
         pick = staff_page if kind == "staff" else citizen_page
         start.wait()
         time.sleep(rng.uniform(0, think))  # people do not all click at the same instant
         n = index
         while time.monotonic() < stop_at[0]:
             label, path = pick(rng, names, words, record_ids)
-            url = urls[n % len(urls)] + path
+            server = n % len(targets)
             n += 1
             began = time.perf_counter()
             try:
-                response = http.get(
-                    url, headers={"X-Forwarded-For": address}, allow_redirects=False, timeout=30
-                )
-                response.content  # noqa: B018 - read the whole body
-                outcome = response.status_code
-            except requests.RequestException as error:
+                if connections[server] is None:
+                    target = targets[server]
+                    connections[server] = http.client.HTTPConnection(
+                        target.hostname, target.port, timeout=30
+                    )
+                connection = connections[server]
+                connection.request("GET", quote(path, safe="/?=&"), headers=headers)
+                response = connection.getresponse()
+                response.read()
+                outcome = response.status
+                if response.will_close:
+                    connection.close()
+                    connections[server] = None
+            except (OSError, http.client.HTTPException) as error:
                 outcome = type(error).__name__
+                connections[server].close()
+                connections[server] = None
             elapsed = time.perf_counter() - began
             with lock:
                 results.append((label, elapsed, outcome))
             time.sleep(rng.uniform(0.5 * think, 1.5 * think))
+        for connection in connections:
+            if connection is not None:
+                connection.close()
 
     workers = [
         threading.Thread(target=person, args=(i, kind, key), daemon=True)
@@ -226,6 +264,20 @@ def run(urls, people, names, words, record_ids, *, seconds, think):
     return results, time.monotonic() - began
 
 
+def cpu_seconds(procs) -> dict[str, float]:
+    """CPU seconds so far of the web servers, of this process (the load generator) and of the
+    whole machine (``/proc/stat``: every process, the database's and other work's too)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    servers = 0.0
+    for proc in procs:
+        fields = Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        servers += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    machine = [int(n) for n in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    busy = sum(machine) - machine[3] - machine[4]  # all but idle and iowait
+    return {"servers": servers, "client": own.ru_utime + own.ru_stime, "machine": busy / tick}
+
+
 def _quantile(values, q):
     if not values:
         return 0.0
@@ -234,7 +286,7 @@ def _quantile(values, q):
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
 
-def report(results, wall, args, urls):
+def report(results, wall, args, urls, cpu):
     times = sorted(r[1] for r in results)
     errors = Counter(str(r[2]) for r in results if not isinstance(r[2], int) or r[2] >= 400)
     by_kind = defaultdict(list)
@@ -248,6 +300,7 @@ def report(results, wall, args, urls):
         "database": os.environ.get("DATABASE_URL", "sqlite").split("://")[0],
         "replica": bool(os.environ.get("DATABASE_REPLICA_URL")),
         "redis": bool(os.environ.get("REDIS_URL")),
+        "load_average": " ".join(f"{n:.2f}" for n in os.getloadavg()),
         "requests": len(results),
         "throughput_rps": round(len(results) / wall, 1),
         "p50_ms": round(_quantile(times, 50) * 1000, 1),
@@ -255,6 +308,9 @@ def report(results, wall, args, urls):
         "p99_ms": round(_quantile(times, 99) * 1000, 1),
         "errors": sum(errors.values()),
         "error_kinds": dict(errors),
+        "cpu_ms_per_request": {
+            part: round(seconds * 1000 / max(len(results), 1), 1) for part, seconds in cpu.items()
+        },
         "p95_ms_by_page": {
             label: round(_quantile(sorted(v), 95) * 1000, 1) for label, v in sorted(by_kind.items())
         },
@@ -263,6 +319,7 @@ def report(results, wall, args, urls):
         f"\n{summary['sessions']} sessions for {summary['seconds']} s against "
         f"{summary['servers']} servers ({summary['database']}"
         f"{' + replica' if summary['replica'] else ''}{', Redis' if summary['redis'] else ''})"
+        f", load average {summary['load_average']}"
     )
     print(f"  requests     {summary['requests']}  ({summary['throughput_rps']} per second)")
     print(
@@ -270,6 +327,11 @@ def report(results, wall, args, urls):
         f"p99 {summary['p99_ms']} ms   (target p95 < 300 ms)"
     )
     print(f"  errors       {summary['errors']}  {summary['error_kinds'] or ''}")
+    per = summary["cpu_ms_per_request"]
+    print(
+        f"  CPU/request  web servers {per['servers']} ms   load generator {per['client']} ms"
+        f"   whole machine {per['machine']} ms ({os.cpu_count()} cores)"
+    )
     for label, p95 in summary["p95_ms_by_page"].items():
         print(f"    p95 {label:<15} {p95} ms  ({len(by_kind[label])} requests)")
     if args.json:
@@ -281,8 +343,21 @@ def main():
     global DEMO_PERSONS
     args = parse_args()
     DEMO_PERSONS = args.demo_persons
-    data_dir = args.data_dir or tempfile.mkdtemp(prefix="dangan-load-")
     sys.path.insert(0, str(ROOT))
+    if args.cluster:
+        from tests.scale.cluster import Cluster, missing
+
+        if missing():
+            raise SystemExit(f"--cluster needs: {', '.join(missing())}")
+        with Cluster(namespaces=0) as cluster:
+            os.environ.update(cluster.env())
+            bench(args)
+    else:
+        bench(args)
+
+
+def bench(args):
+    data_dir = args.data_dir or tempfile.mkdtemp(prefix="dangan-load-")
     setup_django(data_dir)
     people, names, words, record_ids = make_people(args.sessions, args.citizens)
     procs = []
@@ -291,15 +366,17 @@ def main():
             urls = args.url
         else:
             urls, procs = start_servers(args.servers, args.threads, args.log_dir)
+        before = cpu_seconds(procs)
         results, wall = run(
             urls, people, names, words, record_ids, seconds=args.seconds, think=args.think
         )
+        cpu = {key: value - before[key] for key, value in cpu_seconds(procs).items()}
     finally:
         for proc in procs:
             proc.terminate()
         for proc in procs:
             proc.wait(timeout=30)
-    report(results, wall, args, urls)
+    report(results, wall, args, urls, cpu)
 
 
 if __name__ == "__main__":

@@ -81,7 +81,9 @@ def insert_rows(model: type[models.Model], names: list[str], rows: list[tuple], 
     fields = [model._meta.get_field(name) for name in names]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     table = connection.ops.quote_name(model._meta.db_table)
-    with transaction.atomic(using=alias):
+    # Inside a caller's transaction (an audit event is written in the change's) no savepoint:
+    # it would cost two more round trips while the caller holds its locks.
+    with transaction.atomic(using=alias, savepoint=False):
         if connection.vendor == "sqlite":
             timed = [i for i, f in enumerate(fields) if isinstance(f, models.DateTimeField)]
             adapted = {}  # a batch's rows mostly share one moment: convert each once

@@ -80,6 +80,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "dangan.accounts.middleware.ReadRightsOnceMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "dangan.security.sessions.IdleTimeoutMiddleware",
     "dangan.security.ratelimit.RateLimitMiddleware",
@@ -430,7 +431,9 @@ MIDDLEWARE.append("dangan.ops.routers.ReplicaReadsMiddleware")
 if env.str("DANGAN_LOG_FORMAT", default="plain") == "json":
     LOGGING["formatters"]["json"] = {"()": "dangan.ops.logformat.JsonFormatter"}
     LOGGING["handlers"]["console"]["formatter"] = "json"
-#: Seconds a web process keeps its database connection between requests (0: close after each,
-#: Django's default). Opening SQLite with its PRAGMAs costs more than a whole /verify/ page.
-DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DANGAN_DB_CONN_MAX_AGE", default=60))
-DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+#: Seconds a web process keeps its database connections between requests (0: close after each,
+#: Django's default). Opening SQLite with its PRAGMAs costs more than a whole /verify/ page; a
+#: new PostgreSQL connection (the replica's too) costs a process on the server.
+for _database in DATABASES.values():
+    _database.setdefault("CONN_MAX_AGE", env.int("DANGAN_DB_CONN_MAX_AGE", default=60))
+    _database.setdefault("CONN_HEALTH_CHECKS", True)

@@ -1,5 +1,8 @@
 """Reads about users and their rights. The record selector builds on ``record_scope``."""
 
+import contextlib
+import contextvars
+
 from django.core.cache import cache
 from django.db.models import Q
 
@@ -7,10 +10,45 @@ from .models import Grant, Unit
 
 UNIT_TREE_KEY = "dangan:unit-tree"
 
+#: What ``read_once`` keeps for the block it wraps (None outside such a block).
+_read_once: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
+    "dangan_accounts_read_once", default=None
+)
+
+
+@contextlib.contextmanager
+def read_once():
+    """Inside this block a user's grants and the tree of units are read once, however many
+    selectors ask (a record page asks five times). For requests that change no rights: GET
+    requests wrap themselves in it (``accounts.middleware``)."""
+    token = _read_once.set({})
+    try:
+        yield
+    finally:
+        _read_once.reset(token)
+
+
+def _remembered(key, read):
+    memo = _read_once.get()
+    if memo is None:
+        return read()
+    if key not in memo:
+        memo[key] = read()
+    return memo[key]
+
+
+def user_grants(user) -> list[Grant]:
+    """The user's grants (read once inside ``read_once``)."""
+    return _remembered(("grants", user.pk), lambda: list(Grant.objects.filter(user=user)))
+
 
 def unit_tree() -> dict[int, tuple[int | None, str]]:
     """unit id -> (parent id, kind) of every unit, from the shared cache (a province has some
     thousands of units; they change rarely, and a change drops the cached tree)."""
+    return _remembered(UNIT_TREE_KEY, _cached_unit_tree)
+
+
+def _cached_unit_tree():
     tree = cache.get(UNIT_TREE_KEY)
     if tree is None:
         tree = {
@@ -89,9 +127,7 @@ def record_scope(user) -> Q | None:
         return None
     scope = None
     home = _home_units(user)
-    for grant in Grant.objects.filter(user=user).only(
-        "fonds_id", "category_id", "unit_id", "max_secrecy"
-    ):
+    for grant in user_grants(user):
         q = Q(secrecy__lte=grant.max_secrecy)
         if grant.fonds_id:
             q &= Q(fonds_id=grant.fonds_id)
@@ -127,4 +163,4 @@ def may_write_record(user, record) -> bool:
     if getattr(record, "state", None) == "purged":  # a tombstone (dangan.appraisal) is final
         return False
     home = _home_units(user)
-    return any(grant_covers(g, record, home=home) for g in Grant.objects.filter(user=user))
+    return any(grant_covers(g, record, home=home) for g in user_grants(user))

@@ -517,7 +517,7 @@ def _forget_blobs(*, actor, blob_ids, listing) -> list[str]:
             ledger.Pending(
                 kind=ledger.CONTENT_REMOVED,
                 subject=f"blob:{blob.sha256}",
-                digest=f"sha256:{blob.sha256} sm3:{blob.sm3}",
+                digest=blob.ledger_digest,
                 details={
                     "sm3": blob.sm3,
                     "size": blob.size,

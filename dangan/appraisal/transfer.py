@@ -45,7 +45,7 @@ from dangan.catalogue.models import Category, Fonds, Record
 from dangan.catalogue.selectors import visible_records
 from dangan.catalogue.services import CORE_FIELDS, RecordDraft, create_records
 from dangan.content.models import Page
-from dangan.content.services import attach_blobs, keep_file
+from dangan.content.services import attach_blobs, ensure_sm3, keep_file
 from dangan.content.stores import get_store
 from dangan.intake.packages import Limited, PayloadFile, payload_bytes, read_bag, write_bag
 from dangan.integrity import checks as integrity
@@ -382,6 +382,7 @@ def _export(*, actor, records, category, year, fonds, uid, destination, spool, p
         directory = item_dir(record.archival_code)
         laid = []
         for page in pages.get(record.pk, []):
+            ensure_sm3(page.blob)  # the package lists SM3: any not computed yet is computed now
             extension = Path(page.filename).suffix.lower()[:10]
             laid.append((page, f"{directory}-{page.position:04d}{extension}"))
         payload.append(

@@ -76,8 +76,18 @@ class RecordFilterForm(forms.Form):
 
     def __init__(self, *args, fonds_choices, category_choices, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["fonds"].queryset = fonds_choices
-        self.fields["category"].queryset = category_choices
+        #: The fonds and categories offered, read once (the list's side bar shows them too).
+        self.choice_rows = {"fonds": list(fonds_choices), "category": list(category_choices)}
+        for name, queryset in (("fonds", fonds_choices), ("category", category_choices)):
+            field = self.fields[name]
+            field.queryset = queryset
+            # Options from those rows, not from a fresh server-side cursor at each drawing.
+            field.choices = [("", field.empty_label)] + [
+                (item.pk, field.label_from_instance(item)) for item in self.choice_rows[name]
+            ]
+        for field in self.fields.values():
+            if type(field.widget) is forms.Select:
+                field.widget.template_name = "catalogue/widgets/select.html"
         assert {value for value, _label in self.fields["sort"].choices} == set(SORTS)
 
     def selection(self) -> dict:

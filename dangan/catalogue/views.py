@@ -44,13 +44,14 @@ def _filter_form(request):
     return RecordFilterForm(
         request.GET or None,
         fonds_choices=selectors.granted_fonds(request.user),
-        category_choices=selectors.granted_categories(request.user),
+        category_choices=selectors.granted_categories(request.user).order_by("position", "code"),
     )
 
 
-def _category_tree(user, selected_fonds, selected_category):
-    """Fonds → categories (nested by parent) that the user's grants reach, for the side bar."""
-    categories = list(selectors.granted_categories(user).order_by("position", "code"))
+def _category_tree(form, selected_fonds, selected_category):
+    """Fonds → categories (nested by parent) that the user's grants reach, for the side bar:
+    the rows the filter form's selects were drawn from."""
+    categories = form.choice_rows["category"]
     by_parent = {}
     known = {c.pk for c in categories}
     for c in categories:
@@ -63,8 +64,27 @@ def _category_tree(user, selected_fonds, selected_category):
 
     return [
         {"fonds": f, "selected": f.pk == selected_fonds, "categories": list(branch(None, 0))}
-        for f in selectors.granted_fonds(user)
+        for f in form.choice_rows["fonds"]
     ]
+
+
+def _labels(field: str) -> dict:
+    """Value → label of a record field's choices, in the request's language (what
+    ``get_FOO_display`` gives, without rebuilding the choices for every row)."""
+    return {value: str(label) for value, label in Record._meta.get_field(field).flatchoices}
+
+
+def _row(record, persons: list[dict], labels: dict) -> dict:
+    """One line of the list: the record, its persons (ID numbers masked), date and labels."""
+    row = {
+        "record": record,
+        "persons": [(p, mask(p["id_number"])) for p in persons],
+        "date": record.date.isoformat() if record.date else record.year,
+    }
+    for name, choices in labels.items():
+        value = getattr(record, name)
+        row[name] = choices.get(value, value)
+    return row
 
 
 @login_required
@@ -78,7 +98,7 @@ def record_list(request):
         page = 1
     start = (page - 1) * PAGE_SIZE
     # One row more than a page tells whether there is a next page, without COUNT(*) over all.
-    rows = list(records.prefetch_related("persons")[start : start + PAGE_SIZE + 1])
+    rows = list(records[start : start + PAGE_SIZE + 1])
     has_next = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
     capped = records.order_by()[: COUNT_CAP + 1].count()
@@ -91,15 +111,14 @@ def record_list(request):
         )
     query = request.GET.copy()
     query.pop("page", None)
+    labels = {name: _labels(name) for name in ("state", "retention", "secrecy", "openness")}
+    persons = selectors.persons_by_record(rows)
     return render(
         request,
         "catalogue/record_list.html",
         {
             "form": form,
-            "rows": [
-                {"record": r, "persons": [(p, mask(p.id_number)) for p in r.persons.all()]}
-                for r in rows
-            ],
+            "rows": [_row(r, persons[r.pk], labels) for r in rows],
             "page": page,
             "has_next": has_next,
             "has_previous": page > 1,
@@ -107,7 +126,7 @@ def record_list(request):
             "count": min(capped, COUNT_CAP),
             "count_capped": capped > COUNT_CAP,
             "query": query.urlencode(),
-            "tree": _category_tree(request.user, selection["fonds"], selection["category"]),
+            "tree": _category_tree(form, selection["fonds"], selection["category"]),
             "may_create": request.user.may_edit_records,
         },
     )
@@ -144,12 +163,9 @@ def record_detail(request, pk):
         record = selectors.read_record(request.user, pk)
     except Record.DoesNotExist:
         raise Http404(_("No such record.")) from None
-    metadata = [
-        (f.label, record.metadata.get(f.key))
-        for f in record.category.fields.all()
-        if f.key in record.metadata
-    ]
-    known = {f.key for f in record.category.fields.all()}
+    fields = list(record.category.fields.all())
+    metadata = [(f.label, record.metadata.get(f.key)) for f in fields if f.key in record.metadata]
+    known = {f.key for f in fields}
     metadata += [(key, value) for key, value in record.metadata.items() if key not in known]
     items = (
         selectors.visible_records(request.user).filter(volume=record).order_by("sequence", "id")

@@ -40,7 +40,9 @@ REFUSED = _problem(403, "Outside your rights.")
 class PageSerializer(serializers.ModelSerializer):
     size = serializers.IntegerField(source="blob.size")
     sha256 = serializers.CharField(source="blob.sha256")
-    sm3 = serializers.CharField(source="blob.sm3")
+    sm3 = serializers.SerializerMethodField(
+        help_text="SM3 (GB/T 32905); null for a moment after the upload, until it is computed."
+    )
     format = serializers.CharField(source="blob.format_label")
     mime = serializers.CharField(source="blob.mime")
     content_url = serializers.HyperlinkedIdentityField(view_name="api:page-content")
@@ -59,6 +61,9 @@ class PageSerializer(serializers.ModelSerializer):
             "created_at",
             "content_url",
         ]
+
+    def get_sm3(self, page) -> str | None:
+        return page.blob.sm3 or None
 
 
 class UploadSerializer(serializers.Serializer):

@@ -10,11 +10,12 @@ class Blob(models.Model):
     """Stored bytes (原文/数字副本的字节), known by their SHA-256; the same bytes are kept once.
 
     A row exists only for bytes that are safely in the store. The SM3 digest (GB/T 32905) is
-    kept beside SHA-256 for the fixity checks the national standards ask for.
+    kept beside SHA-256 for the fixity checks the national standards ask for; it is empty for
+    a moment after the bytes are stored, until ``services.ensure_sm3`` has computed it.
     """
 
     sha256 = models.CharField(_("SHA-256"), max_length=64, unique=True)
-    sm3 = models.CharField(_("SM3"), max_length=64)
+    sm3 = models.CharField(_("SM3"), max_length=64, blank=True)
     size = models.PositiveBigIntegerField(_("size (bytes)"))
     mime = models.CharField(_("media type"), max_length=100)
     format_name = models.CharField(_("format"), max_length=40)
@@ -35,6 +36,16 @@ class Blob(models.Model):
     @property
     def format_label(self) -> str:
         return f"{self.format_name} {self.format_version}".strip()
+
+    @property
+    def ledger_digest(self) -> str:
+        return ledger_digest(self.sha256, self.sm3)
+
+
+def ledger_digest(sha256: str, sm3: str = "") -> str:
+    """The digests of a blob as its ledger entries carry them: ``sha256:<hex>``, and
+    `` sm3:<hex>`` once SM3 is known."""
+    return f"sha256:{sha256} sm3:{sm3}" if sm3 else f"sha256:{sha256}"
 
 
 class Page(models.Model):

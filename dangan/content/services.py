@@ -1,13 +1,19 @@
 """Writing content: adding files to a record and changing their order, with the audit trail.
 
-``add_files`` walks each file through one pass — identify by content, digest (SHA-256 and SM3),
-write into the store, and scan with ClamAV when it is configured (``security.antivirus``) — and
-only when every file of the upload is acceptable are the blobs committed and the pages recorded,
-in one transaction with the audit event. A refused file or any failure leaves no page and no
+``add_files`` walks each file through one pass — identify by content, digest (SHA-256), write
+into the store, and scan with ClamAV when it is configured (``security.antivirus``) — and only
+when every file of the upload is acceptable are the blobs committed and the pages recorded, in
+one transaction with the audit event. A refused file or any failure leaves no page and no
 temporary file behind.
+
+The SM3 digest is computed after the bytes are stored, by a task queued when the transaction
+that created the blob commits (``fill_sm3_task``); whatever needs it sooner calls
+``ensure_sm3``. A blob whose task never ran (the worker stopped) is filled by the next fixity
+round (``fill_missing_sm3``).
 """
 
 import io
+import logging
 import os
 import re
 import unicodedata
@@ -26,10 +32,13 @@ from dangan.catalogue.models import Record
 from dangan.integrity import ledger
 from dangan.security.antivirus import UploadScan
 
+from .digests import digest_stream
 from .formats import FileFormat, Identifier
-from .models import Blob, Page
+from .models import Blob, Page, ledger_digest
 from .signals import pages_added
 from .stores import CHUNK_BYTES, blob_key, get_store
+
+log = logging.getLogger(__name__)
 
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]+')
 MAX_FILENAME = 200
@@ -57,14 +66,90 @@ def _chunks(stream) -> Iterable[bytes]:
 
 
 def _ledger_blob(blob: Blob, **details) -> ledger.Pending:
-    """The ledger entry of bytes new to the store: both digests, as ``dangan verify`` checks.
-    No file name: the ledger is kept for good, and a name can be personal data."""
+    """The ledger entry of bytes new to the store: their SHA-256 (SM3 follows in its own
+    entry, ``ensure_sm3``), as ``dangan verify`` checks. No file name: the ledger is kept for
+    good, and a name can be personal data."""
     return ledger.Pending(
         kind=ledger.CONTENT_ADDED,
         subject=f"blob:{blob.sha256}",
-        digest=f"sha256:{blob.sha256} sm3:{blob.sm3}",
+        digest=blob.ledger_digest,
         details={"size": blob.size, **details},
     )
+
+
+def _blob_row(stored, file_format: FileFormat) -> tuple[Blob, bool]:
+    """The row of bytes committed to the store (found, or created without SM3 yet)."""
+    return Blob.objects.get_or_create(
+        sha256=stored.sha256,
+        defaults={
+            "size": stored.size,
+            "mime": file_format.mime,
+            "format_name": file_format.name,
+            "format_version": file_format.version,
+        },
+    )
+
+
+def _fill_sm3_after_commit(blobs: list[Blob]) -> None:
+    """Queue the SM3 of new ``blobs`` for when the transaction that created them commits."""
+    ids = [blob.pk for blob in blobs]
+    if ids:
+        from .tasks import fill_sm3_task
+
+        transaction.on_commit(lambda: fill_sm3_task.enqueue(ids))
+
+
+def ensure_sm3(blob: Blob) -> str:
+    """The SM3 digest of ``blob``: when still empty, computed from the stored bytes (their
+    SHA-256 and size checked on the same read) and saved with its ``content.sm3`` ledger entry.
+
+    Idempotent, and safe when two run at once: the row is only updated while its SM3 is
+    empty, so the digest and its ledger entry are written once. Raises ``ValueError`` when the
+    stored bytes are no longer the blob's (the fixity audit names such a blob) and the store's
+    error when they are missing."""
+    if not blob.sm3:
+        blob.sm3 = Blob.objects.filter(pk=blob.pk).values_list("sm3", flat=True).first() or ""
+    if blob.sm3:
+        return blob.sm3
+    stream = get_store().open(blob.key)
+    try:
+        sha256, sm3, size = digest_stream(stream, CHUNK_BYTES)
+    finally:
+        stream.close()
+    if (sha256, size) != (blob.sha256, blob.size):
+        raise ValueError(
+            _("Blob %(sha)s changed in the store: %(size)d bytes with SHA-256 %(found)s.")
+            % {"sha": blob.sha256, "size": size, "found": sha256}
+        )
+    with transaction.atomic():
+        if Blob.objects.filter(pk=blob.pk, sm3="").update(sm3=sm3):
+            ledger.append_many(
+                actor=None,
+                entries=[
+                    ledger.Pending(
+                        kind=ledger.CONTENT_SM3,
+                        subject=f"blob:{blob.sha256}",
+                        digest=ledger_digest(blob.sha256, sm3),
+                    )
+                ],
+            )
+    blob.sm3 = sm3
+    return sm3
+
+
+def fill_missing_sm3() -> int:
+    """Compute every SM3 still missing — blobs whose task did not run because the worker
+    stopped — and return how many were filled. A blob that cannot be read is logged and left
+    for the fixity audit to name."""
+    filled = 0
+    for blob in Blob.objects.filter(sm3="").order_by("pk").iterator(chunk_size=500):
+        try:
+            ensure_sm3(blob)
+        except Exception as error:  # a missing or changed blob: the fixity audit reports it
+            log.warning("SM3 of blob %s not computed: %s", blob.sha256, error)
+            continue
+        filled += 1
+    return filled
 
 
 def _check_writable(actor, record):
@@ -124,18 +209,9 @@ def _record_pages(*, actor, record, stored) -> list[Page]:
         )
         pages, new_blobs = [], []
         for offset, (name, file_format, blob) in enumerate(stored, start=1):
-            row, created = Blob.objects.get_or_create(
-                sha256=blob.sha256,
-                defaults={
-                    "sm3": blob.sm3,
-                    "size": blob.size,
-                    "mime": file_format.mime,
-                    "format_name": file_format.name,
-                    "format_version": file_format.version,
-                },
-            )
+            row, created = _blob_row(blob, file_format)
             if created:
-                new_blobs.append(_ledger_blob(row, record=record.pk))
+                new_blobs.append(row)
             pages.append(
                 Page(
                     record=record,
@@ -146,7 +222,10 @@ def _record_pages(*, actor, record, stored) -> list[Page]:
                 )
             )
         Page.objects.bulk_create(pages)
-        ledger.append_many(actor=actor, entries=new_blobs)
+        ledger.append_many(
+            actor=actor, entries=[_ledger_blob(row, record=record.pk) for row in new_blobs]
+        )
+        _fill_sm3_after_commit(new_blobs)
         pages_added.send(sender=Page, pages=pages, actor=actor)
         record_event(
             actor=actor,
@@ -160,7 +239,6 @@ def _record_pages(*, actor, record, stored) -> list[Page]:
                         "position": page.position,
                         "filename": page.filename,
                         "sha256": page.blob.sha256,
-                        "sm3": page.blob.sm3,
                         "size": page.blob.size,
                         "format": page.blob.format_label,
                     }
@@ -248,18 +326,10 @@ def keep_file(*, name: str, stream, scan: bool = True) -> Blob:
         if scan is not None:
             scan.close()
     with transaction.atomic():
-        blob, created = Blob.objects.get_or_create(
-            sha256=stored.sha256,
-            defaults={
-                "sm3": stored.sm3,
-                "size": stored.size,
-                "mime": file_format.mime,
-                "format_name": file_format.name,
-                "format_version": file_format.version,
-            },
-        )
+        blob, created = _blob_row(stored, file_format)
         if created:
             ledger.append_many(actor=None, entries=[_ledger_blob(blob)])
+            _fill_sm3_after_commit([blob])
     return blob
 
 

@@ -58,7 +58,7 @@ def page_json(page: Page) -> dict:
         "format": page.blob.format_label,
         "mime": page.blob.mime,
         "sha256": page.blob.sha256,
-        "sm3": page.blob.sm3,
+        "sm3": page.blob.sm3 or None,  # None until computed, a moment after the upload
         "download_url": reverse("content:page-download", args=[page.pk]),
     }
 

@@ -156,13 +156,15 @@ class RapidOcrEngine:
     ``threads`` is onnxruntime's thread count for one page (0: as many as it likes). A pool of
     worker processes should give each one thread, so that the cores read different pages.
     ``detection_side`` bounds the longer side of the image the text detector sees: text boxes
-    are found on a reduced page (a 200 dpi A4 page needs no more than about 1000 pixels), while
-    the lines themselves are read at full resolution.
+    are found on a reduced page (480 px finds every line of a 200 dpi A4 page, with less than
+    half the CPU of 736 px), while the lines themselves are cut from the page as scanned.
+    Lines are recognised one at a time: in a batch every line is padded to the longest one's
+    width, which on a register page (short labels beside long rows) cost a quarter more CPU.
     """
 
     name = "rapidocr"
 
-    def __init__(self, *, threads: int = 0, detection_side: int = 736):
+    def __init__(self, *, threads: int = 0, detection_side: int = 480):
         from rapidocr import RapidOCR  # imported here: loading onnxruntime takes a moment
 
         threads = threads if threads > 0 else -1
@@ -173,8 +175,10 @@ class RapidOcrEngine:
                 "Global.use_cls": False,
                 "Det.limit_type": "max",
                 "Det.limit_side_len": detection_side,
+                "Rec.rec_batch_num": 1,
                 "EngineConfig.onnxruntime.intra_op_num_threads": threads,
                 "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+                "EngineConfig.onnxruntime.enable_cpu_mem_arena": True,
             }
         )
 

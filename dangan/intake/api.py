@@ -77,7 +77,7 @@ def _list_data(handover: HandoverList, request) -> dict:
                         "filename": f.filename,
                         "page": f.position,
                         "sha256": f.blob.sha256,
-                        "sm3": f.blob.sm3,
+                        "sm3": f.blob.sm3 or None,  # None until computed
                         "size": f.blob.size,
                     }
                     for f in item.staged
@@ -320,7 +320,7 @@ class UploadView(APIView):
                     "length": upload.length,
                     "complete": upload.blob_id is not None,
                     "sha256": upload.blob.sha256 if upload.blob else None,
-                    "sm3": upload.blob.sm3 if upload.blob else None,
+                    "sm3": (upload.blob.sm3 or None) if upload.blob else None,
                 }
             )
         )
@@ -371,7 +371,8 @@ class UploadView(APIView):
         headers = {"Upload_Offset": upload.offset}
         if upload.blob_id:
             headers["Dangan_Sha256"] = upload.blob.sha256
-            headers["Dangan_Sm3"] = upload.blob.sm3
+            if upload.blob.sm3:  # computed a moment later; GET tells it then
+                headers["Dangan_Sm3"] = upload.blob.sm3
         return _tus(HttpResponse(status=204), **headers)
 
 

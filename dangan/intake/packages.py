@@ -47,6 +47,7 @@ from dangan.accounts.models import Unit
 from dangan.audit.models import AuditEvent
 from dangan.audit.services import record_event
 from dangan.catalogue.models import Category, Fonds
+from dangan.content.services import ensure_sm3
 from dangan.content.stores import get_store
 from dangan.integrity import checks as integrity
 from dangan.integrity.models import CheckReport
@@ -242,6 +243,7 @@ def create_package(*, actor, handover: HandoverList, key: Ed25519PrivateKey, des
     for item in selectors.items_with_files(handover):
         files = []
         for f in item.staged:
+            ensure_sm3(f.blob)  # the manifest lists SM3: any not computed yet is computed now
             extension = os.path.splitext(f.filename)[1].lower()[:10]
             files.append((f, f"data/items/{item.position:04d}/{f.position:04d}{extension}"))
         layout.append((item, files))

@@ -248,7 +248,11 @@ def run_fixity(
 
     ``orphans`` None: list the store when the last listing is older than a day. ``on_blob``
     is told the progress after each blob and the number of blobs to read (for a progress bar).
+    First, the SM3 digests still empty after a worker stopped before its task ran are filled.
     """
+    from dangan.content.services import fill_missing_sm3
+
+    fill_missing_sm3()
     started, clock = timezone.now(), time.monotonic()
     cap = settings.DANGAN_FIXITY_MB_PER_S if mb_per_s is None else mb_per_s
     store = get_store()

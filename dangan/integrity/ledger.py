@@ -33,6 +33,8 @@ RECORD_CHANGED = "record.changed"
 RECORD_DESTROYED = "record.destroyed"
 CONTENT_ADDED = "content.added"
 CONTENT_REMOVED = "content.removed"
+#: The SM3 digest of content added before, computed once the bytes were stored.
+CONTENT_SM3 = "content.sm3"
 TRANSFER_EXPORTED = "transfer.exported"
 TRANSFER_IMPORTED = "transfer.imported"
 #: The audit trail's chain head, written when a day is sealed: the ledger vouches for the trail.
@@ -47,6 +49,7 @@ KINDS = (
     RECORD_DESTROYED,
     CONTENT_ADDED,
     CONTENT_REMOVED,
+    CONTENT_SM3,
     TRANSFER_EXPORTED,
     TRANSFER_IMPORTED,
     AUDIT_HEAD,

@@ -9,9 +9,10 @@ Five looks, each reporting findings as ``{"check", "subject", "message"}``:
   ones, its signature, and the copy in the witness folder (which names the rewritten entries);
 * **records** — each record's canonical metadata digest against its latest ledger entry; a
   destroyed record must be a tombstone with a ``record.destroyed`` entry;
-* **blobs** — each blob's row against its ``content.added`` entry and its bytes against their
-  SHA-256 (always) and SM3 (a rolling sample, or all with ``sm3="all"``), streamed in 1 MiB reads
-  on several threads; content removed by destruction must be gone from the store;
+* **blobs** — each blob's row against its ``content.added`` (or later ``content.sm3``) entry and
+  its bytes against their SHA-256 (always) and SM3 (where computed: a rolling sample, or all
+  with ``sm3="all"``), streamed in 1 MiB reads on several threads; content removed by
+  destruction must be gone from the store;
 * **audit** — the audit trail's own chain (``audit.services.verify_chain``) and the audit heads
   the ledger holds.
 """
@@ -547,7 +548,7 @@ def _check_one(store, blob, sm3: str):
     from dangan.content.stores import blob_key
 
     blob_id, sha256, sm3_hex, size = blob
-    with_sm3 = _sm3_today(blob_id, sm3)
+    with_sm3 = bool(sm3_hex) and _sm3_today(blob_id, sm3)  # empty: SM3 not computed yet
     try:
         got_sha, got_sm3, got_size = read_blob(store, blob_key(sha256), with_sm3)
     except FileNotFoundError:
@@ -581,10 +582,13 @@ def _records_of(blob_ids) -> dict:
 
 
 def check_blobs(report: Report, *, workers=None, sm3="sample", read=True) -> None:
-    from dangan.content.models import Blob
+    from dangan.content.models import Blob, ledger_digest
     from dangan.content.stores import blob_key, get_store
 
-    latest = _latest((ledger.CONTENT_ADDED, ledger.CONTENT_REMOVED), "blob:")
+    # A blob's digests are in its content.added entry (SHA-256, and SM3 before SM3 was filled
+    # in later) and, once SM3 is computed, in a content.sm3 entry: the latest must match.
+    present = (ledger.CONTENT_ADDED, ledger.CONTENT_SM3)
+    latest = _latest((*present, ledger.CONTENT_REMOVED), "blob:")
     live, flagged = [], {}
     for blob_id, sha256, sm3_hex, size in Blob.objects.order_by("pk").values_list(
         "pk", "sha256", "sm3", "size"
@@ -593,12 +597,12 @@ def check_blobs(report: Report, *, workers=None, sm3="sample", read=True) -> Non
         entry = latest.pop(subject, None)
         if entry is None:
             flagged[blob_id] = (subject, _("not in the ledger"))
-        elif entry[0] == ledger.CONTENT_ADDED and entry[1] != f"sha256:{sha256} sm3:{sm3_hex}":
+        elif entry[0] in present and entry[1] != ledger_digest(sha256, sm3_hex):
             flagged[blob_id] = (
                 subject,
                 _("its row differs from ledger entry #%(seq)d") % {"seq": entry[2]},
             )
-        if entry is None or entry[0] == ledger.CONTENT_ADDED:
+        if entry is None or entry[0] in present:
             live.append((blob_id, sha256, sm3_hex, size))
     result = check_bytes(live, workers=workers, sm3=sm3) if read else {"bad": {}, "bytes": 0}
     for blob_id, message in result["bad"].items():
@@ -617,7 +621,7 @@ def check_blobs(report: Report, *, workers=None, sm3="sample", read=True) -> Non
     store = get_store()
     for subject, (kind, _digest, seq) in latest.items():
         sha256 = subject.removeprefix("blob:")
-        if kind == ledger.CONTENT_ADDED:
+        if kind in present:
             report.add(
                 "blob",
                 subject,

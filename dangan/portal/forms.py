@@ -38,6 +38,13 @@ class SearchForm(forms.Form):
     )
     page = forms.IntegerField(min_value=1, max_value=1000, required=False)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["category"]
+        # The options from one plain query: drawn from the queryset itself, every page would
+        # open a server-side cursor on PostgreSQL for a dozen categories.
+        field.choices = [("", field.empty_label)] + [(c.pk, str(c)) for c in field.queryset]
+
 
 class CopyRequestForm(forms.Form):
     reason = forms.CharField(

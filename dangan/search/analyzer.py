@@ -53,7 +53,9 @@ def fold(text: str) -> str:
     """NFKC, simplified characters, lower case: the form both documents and queries take."""
     if not text:
         return ""
-    return to_simplified(unicodedata.normalize("NFKC", text)).lower()
+    if not unicodedata.is_normalized("NFKC", text):  # the quick check: most text already is
+        text = unicodedata.normalize("NFKC", text)
+    return to_simplified(text).lower()
 
 
 def _cut(folded: str, grams: list, chars: list) -> None:
@@ -160,6 +162,20 @@ def all_of(parts: Iterable):
 def any_of(parts: Iterable):
     parts = tuple(dict.fromkeys(p for p in parts if p is not None))
     return None if not parts else parts[0] if len(parts) == 1 else AnyOf(parts)
+
+
+def description_part(node):
+    """The part of a query tree that can match in a record's description (``meta`` and
+    ``exact``), or None. A single CJK character is a term of ``chars`` only, which holds the
+    pages' characters too, so a branch that needs one cannot match there."""
+    if isinstance(node, Term):
+        return None if len(node.text) == 1 and _ONLY_CJK.match(node.text) else node
+    if isinstance(node, AllOf):
+        parts = [description_part(p) for p in node.parts]
+        return None if None in parts else all_of(parts)
+    if isinstance(node, AnyOf):
+        return any_of(description_part(p) for p in node.parts)
+    return node
 
 
 @dataclass(frozen=True)

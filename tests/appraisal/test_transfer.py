@@ -189,6 +189,9 @@ def test_round_trip_into_an_empty_instance_keeps_every_record_and_digest(
         received = _dangan(env, "import-transfer", str(package), "--json")
         assert received.returncode == 0, received.stdout[-3000:] + received.stderr[-3000:]
         assert json.loads(received.stdout.strip().splitlines()[-1])["items"] == 3
+        # No worker runs here to compute the SM3 of the received files; a fixity round does.
+        checked = _dangan(env, "fixity", "--all")
+        assert checked.returncode == 0, checked.stderr[-3000:]
         dumped = _dangan(env, "shell", "-c", _dump_code())
         assert dumped.returncode == 0, dumped.stderr[-3000:]
         after = json.loads(dumped.stdout.strip().splitlines()[-1])

@@ -2,8 +2,11 @@
 
 import datetime
 import json
+import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from stdnum.cn import ric
 
@@ -74,6 +77,38 @@ def test_list_pages_with_a_next_link_and_no_full_count(logged_in, archivist, mak
     second = client.get(reverse("catalogue:record-list"), {"q": "分页", "page": 2})
     assert len(second.context["rows"]) == 2 and not second.context["has_next"]
     assert 'rel="next"' not in second.content.decode()
+
+
+def test_list_shows_labels_and_dates_and_reads_no_more_for_fifty_rows_than_for_one(
+    logged_in, archivist, make_record
+):
+    make_record(title="[行一]", retention="D30", person={"id_number": WAN, "name": "万平德"})
+    client = logged_in(archivist)
+    url = reverse("catalogue:record-list")
+    client.get(url)
+    with CaptureQueriesContext(connection) as one:
+        page = client.get(url).content.decode()
+    assert "30年" in page and "2001-05-01" in page and "控制" in page
+    for n in range(PAGE_SIZE - 1):
+        make_record(person={"id_number": id_number(f"3604211962031{n:04d}"), "name": f"甲{n}"})
+    with CaptureQueriesContext(connection) as fifty:
+        response = client.get(url)
+    assert len(response.context["rows"]) == PAGE_SIZE
+    assert len(re.findall(r'href="/people/\d+/"', response.content.decode())) == PAGE_SIZE
+    assert len(fifty) == len(one)
+
+
+def test_a_page_reads_the_users_grants_once_and_a_change_at_the_next_request(
+    logged_in, archivist, make_record
+):
+    record = make_record(title="万平德托管档案", person={"id_number": WAN, "name": "万平德"})
+    client = logged_in(archivist)
+    url = reverse("catalogue:record-detail", args=[record.pk])
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    assert sum('"accounts_grant"' in q["sql"] for q in queries) == 1
+    archivist.grants.all().delete()
+    assert client.get(url).status_code == 404
 
 
 def test_search_is_audited_with_the_id_number_masked(logged_in, archivist, make_record):

@@ -84,3 +84,18 @@ def test_name_lookup_treats_simplified_and_traditional_alike(archivist, make_rec
     record = make_record(person={"id_number": "320925195701242920", "name": "萬平德"})
     assert list(browse_records(archivist, q="万平德")) == [record]
     assert list(browse_records(archivist, q="萬平德")) == [record]
+
+
+def test_a_name_on_more_records_than_are_listed_as_ids_still_finds_them_all(
+    archivist, make_record, monkeypatch
+):
+    from dangan.catalogue import selectors
+
+    records = {
+        make_record(person={"id_number": "320925195701242920", "name": "万平德"}) for _ in "123"
+    }
+    other = make_record(person=PERSON)
+    for most in (5000, 2):  # the ids in the query, and the subquery for a name on many records
+        monkeypatch.setattr(selectors, "LINKED_IDS_MAX", most)
+        assert set(browse_records(archivist, q="万平德")) == records
+        assert other not in browse_records(archivist, q="万平德")

@@ -1,7 +1,8 @@
 import hashlib
+import io
 import os
 
-from dangan.content.digests import Digester, sm3
+from dangan.content.digests import Digester, digest_stream, sm3
 
 
 def hex_sm3(data: bytes) -> str:
@@ -18,11 +19,20 @@ def test_sm3_matches_the_standards_examples():
     )
 
 
-def test_digester_gives_sha256_and_sm3_of_the_whole_stream_in_order():
+def test_digester_gives_the_sha256_of_the_whole_stream_in_order():
     chunks = [os.urandom(n) for n in (10, 300_000, 1_048_576, 5, 2_000_000)]
     digester = Digester()
     for chunk in chunks:
         digester.update(chunk)
     whole = b"".join(chunks)
-    assert digester.finish() == (hashlib.sha256(whole).hexdigest(), hex_sm3(whole))
+    assert digester.finish() == hashlib.sha256(whole).hexdigest()
     assert digester.size == len(whole)
+
+
+def test_digest_stream_gives_both_digests_and_the_size():
+    data = os.urandom(2_500_000)
+    assert digest_stream(io.BytesIO(data), 1_000_000) == (
+        hashlib.sha256(data).hexdigest(),
+        hex_sm3(data),
+        len(data),
+    )

@@ -9,8 +9,18 @@ from django.utils import translation
 from dangan.accounts.models import Role
 from dangan.audit.models import AuditEvent
 from dangan.audit.services import verify_chain
+from dangan.content.digests import sm3
 from dangan.content.models import Blob, Page
-from dangan.content.services import add_files, move_page, reorder_pages, sanitize_filename
+from dangan.content.services import (
+    add_files,
+    ensure_sm3,
+    move_page,
+    reorder_pages,
+    sanitize_filename,
+)
+from dangan.content.tasks import fill_sm3_task
+from dangan.integrity import ledger
+from dangan.integrity.models import LedgerEntry
 
 from .conftest import jpeg, leftovers, pdf
 
@@ -86,8 +96,84 @@ def test_adding_files_is_audited_with_digests(local_store, archivist, record):
     )
     assert event.actor == archivist
     assert event.detail["pages"][0]["sha256"] == page.blob.sha256
-    assert event.detail["pages"][0]["sm3"] == page.blob.sm3
+    assert event.detail["pages"][0]["size"] == page.blob.size
     assert verify_chain() == []
+
+
+# --- SM3, computed after the bytes are stored -----------------------------------------------------
+def hex_sm3(data: bytes) -> str:
+    digest = sm3()
+    digest.update(data)
+    return digest.hexdigest()
+
+
+def sm3_entries(blob) -> list[str]:
+    return list(
+        LedgerEntry.objects.filter(kind=ledger.CONTENT_SM3, subject=f"blob:{blob.sha256}")
+        .order_by("seq")
+        .values_list("digest", flat=True)
+    )
+
+
+def test_sm3_is_computed_by_the_task_queued_when_the_upload_commits(
+    store, archivist, record, django_capture_on_commit_callbacks
+):
+    from django_tasks_db.models import DBTaskResult
+
+    data = jpeg(3 * 1024 * 1024)
+    with django_capture_on_commit_callbacks(execute=True):
+        (page,) = add_files(actor=archivist, record=record, files=files(("a.jpg", data)))
+    blob = Blob.objects.get(pk=page.blob_id)
+    assert blob.sm3 == ""  # the upload itself only computed SHA-256
+    added = LedgerEntry.objects.get(kind=ledger.CONTENT_ADDED, subject=f"blob:{blob.sha256}")
+    assert added.digest == f"sha256:{blob.sha256}"
+
+    queued = DBTaskResult.objects.get(task_path="dangan.content.tasks.fill_sm3_task")
+    assert queued.args_kwargs["args"] == [[blob.pk]]
+    assert fill_sm3_task.call(*queued.args_kwargs["args"]) == 1
+    blob.refresh_from_db()
+    assert blob.sm3 == hex_sm3(data)
+    assert sm3_entries(blob) == [f"sha256:{blob.sha256} sm3:{blob.sm3}"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ensure_sm3_computes_once_even_when_two_run_at_once(local_store, archivist, record):
+    import threading
+
+    from django.db import connection
+
+    data = jpeg(4 * 1024 * 1024)
+    (page,) = add_files(actor=archivist, record=record, files=files(("a.jpg", data)))
+    start, found = threading.Barrier(2), []
+
+    def compute():
+        blob = Blob.objects.get(pk=page.blob_id)  # each its own row, SM3 still empty
+        start.wait()
+        try:
+            found.append(ensure_sm3(blob))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=compute) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert found == [hex_sm3(data)] * 2
+    assert len(sm3_entries(page.blob)) == 1
+    assert ensure_sm3(Blob.objects.get(pk=page.blob_id)) == hex_sm3(data)  # nothing new
+    assert len(sm3_entries(page.blob)) == 1
+
+
+def test_ensure_sm3_refuses_bytes_that_changed_in_the_store(local_store, archivist, record):
+    (page,) = add_files(actor=archivist, record=record, files=files(("a.jpg", jpeg())))
+    path = local_store.path(page.blob.key)
+    path.chmod(0o644)
+    path.write_bytes(jpeg())
+    with pytest.raises(ValueError, match="changed in the store"):
+        ensure_sm3(page.blob)
+    assert Blob.objects.get(pk=page.blob_id).sm3 == ""
+    assert sm3_entries(page.blob) == []
 
 
 def test_reorder_puts_pages_in_the_new_order_and_is_audited(local_store, archivist, record):

@@ -61,6 +61,23 @@ def _delete(store, blob):
         store.client.delete_object(Bucket=store.bucket, Key=store.object_key(blob.key))
 
 
+def test_a_round_fills_the_sm3_a_stopped_worker_left_empty(blobs, store):
+    from dangan.content.digests import digest_stream
+    from dangan.content.models import Blob
+
+    # No worker ran the SM3 tasks of the upload (this test commits nothing, as after a crash).
+    assert set(Blob.objects.values_list("sm3", flat=True)) == {""}
+    _flip_a_byte(store, blobs[0])
+    run, _progress = fixity.run_fixity(trigger="test", everything=True)
+    assert run.failures == 1  # the changed blob: named by the audit, no SM3 made of it
+    for blob in blobs:
+        blob.refresh_from_db()
+        stream = store.open(blob.key)
+        expected = digest_stream(stream)[1]
+        stream.close()
+        assert blob.sm3 == ("" if blob == blobs[0] else expected)
+
+
 def test_intact_blobs_are_read_and_their_reading_kept(blobs):
     run, progress = fixity.run_fixity(trigger="test", everything=True)
     assert run.blobs == 3 and run.failures == 0 and not progress.failures

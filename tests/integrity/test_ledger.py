@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from dangan.catalogue.models import Record
 from dangan.content.models import Blob
-from dangan.content.services import add_files
+from dangan.content.services import add_files, fill_missing_sm3
 from dangan.content.stores import get_store
 from dangan.integrity import ledger
 from dangan.integrity.models import DayRoot, LedgerEntry, LedgerHead, VerifyRun
@@ -82,8 +82,27 @@ def test_a_clean_instance_passes(filed):
     assert report.passed, messages(report)
     assert report.counts["records"] == 3
     assert report.counts["blobs"] == 2
-    assert report.counts["sm3"] == 2
+    assert report.counts["sm3"] == 0  # not computed yet: nothing to compare with
     assert report.counts["entries"] == LedgerEntry.objects.count()
+
+    assert fill_missing_sm3() == 2  # what the queued task (or the fixity round) does
+    entries = LedgerEntry.objects.filter(kind=ledger.CONTENT_SM3).values_list("subject", "digest")
+    assert {subject: digest for subject, digest in entries} == {
+        f"blob:{sha}": f"sha256:{sha} sm3:{sm3}"
+        for sha, sm3 in Blob.objects.values_list("sha256", "sm3")
+    }
+    report = run(sm3="all")
+    assert report.passed, messages(report)
+    assert report.counts["sm3"] == 2
+
+
+def test_an_sm3_edited_by_sql_after_it_was_computed_is_named(filed):
+    fill_missing_sm3()
+    blob = filed[1].pages.first().blob
+    Blob.objects.filter(pk=blob.pk).update(sm3="0" * 64)
+    report = run(sm3="none")
+    assert subjects(report) == {f"record:{filed[1].pk}"}
+    assert "differs from ledger entry" in messages(report)
 
 
 def test_a_change_through_the_service_is_a_new_entry_and_passes(filed, archivist):

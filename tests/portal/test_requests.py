@@ -80,3 +80,11 @@ def test_a_citizen_gets_a_copy_of_an_open_record_at_once(
     client.post(action, {"reason": ""})
     request = AccessRequest.objects.get(record=archive["open"])
     assert request.state == AccessRequest.State.DELIVERED
+
+
+def test_the_open_catalogue_search_offers_the_categories_and_filters_by_one(client, archive, tx):
+    page = client.get("/portal/search/?q=养老金").content.decode()
+    assert f'<option value="{tx.pk}">{tx.name}</option>' in page
+    assert archive["open"].title in page
+    page = client.get(f"/portal/search/?q=养老金&category={tx.pk}").content.decode()
+    assert archive["open"].title not in page

@@ -1,4 +1,12 @@
-from dangan.search.analyzer import AnyOf, Document, Phrase, Term, fold, parse_query
+from dangan.search.analyzer import (
+    AnyOf,
+    Document,
+    Phrase,
+    Term,
+    description_part,
+    fold,
+    parse_query,
+)
 
 
 def test_folding_makes_traditional_full_width_and_upper_case_one_form():
@@ -28,3 +36,9 @@ def test_digits_that_may_be_an_id_tail_also_look_up_the_tail_term():
 def test_typed_text_cannot_become_an_identifier_or_facet_term():
     query = parse_query("_fc1 _x")
     assert Term("_fc1") not in getattr(query.node, "parts", (query.node,))
+
+
+def test_the_description_part_of_a_query_drops_what_needs_a_single_character():
+    # Single characters are indexed with the pages' in one column, never as description.
+    query = parse_query("缴费8年")
+    assert description_part(query.node) == Term("_x缴费8年")

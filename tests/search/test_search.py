@@ -217,3 +217,22 @@ def test_a_broad_query_ranks_description_matches_first_and_stays_within_rights(
     assert results.hits[0].record.pk == titled.pk
     assert {hit.record.category_id for hit in results.hits} == {custody.pk}
     assert [v.label for v in results.facets["category"]] == [custody.name]
+
+
+def test_a_broad_phrase_finds_only_records_holding_its_words_in_that_order(
+    archivist, make_record, scanned_page, monkeypatch
+):
+    monkeypatch.setattr("dangan.search.selectors.CANDIDATES", 3)
+    holding = []
+    for n in range(4):
+        record = make_record(title=f"[托管材料{n}]")
+        scanned_page(record, position=1, text="经审核同意办理档案托管")
+        holding.append(record.pk)
+    scattered = make_record(title="[托管材料]")
+    scanned_page(scattered, position=1, text="经审定，再审核，同意办理")
+
+    results = search(archivist, "经审核")
+
+    assert results.capped
+    assert scattered.pk not in _codes(results)
+    assert set(_codes(results)) <= set(holding)

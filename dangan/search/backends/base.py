@@ -2,7 +2,7 @@
 
 from abc import ABC, abstractmethod
 
-from ..analyzer import AllOf, AnyOf, Document, Phrase, Term
+from ..analyzer import AllOf, AnyOf, Document, Phrase, Term, description_part
 
 
 class SearchBackend(ABC):
@@ -62,9 +62,9 @@ class SearchBackend(ABC):
         return None
 
 
-#: Up to this many matches a query is ranked whole. A broader query (a common phrase on every
-#: form) is ranked by its matches in the description only, and the other matches follow newest
-#: first: ranking tens of thousands of matches costs more than the clerk would wait.
+#: A broad query (a common phrase on every form) is ranked by its matches in the description
+#: only, when they are at most this many, and the other matches follow newest first: ranking
+#: tens of thousands of matches costs more than the clerk would wait.
 RANK_LIMIT = 2000
 
 
@@ -100,26 +100,43 @@ class SqlBackend(SearchBackend):
             # A narrow query (a name, an ID number): rank every match and let the caller drop
             # the ones the user may not see. Filtering inside the index costs more than that.
             everything = self._query(node, None)
-            if not self._more_than(cursor, everything, limit):
+            if len(self._matches(cursor, everything, upto=limit)) <= limit:
                 return self._ranked(cursor, everything, limit)
-            full = everything if within is None else self._query(node, within)
-            if within is not None and not self._more_than(cursor, full, limit):
-                return self._ranked(cursor, full, limit)
-            described = self._query(node, within, description_only=True)
-            best = []
-            if not self._more_than(cursor, described, RANK_LIMIT):
-                best = self._ranked(cursor, described, limit)
+            # A broad one, even if few matches are within the user's rights: its matches in
+            # the description first, then the newest others.
+            best = self._described(cursor, description_part(node), within, limit)
             seen = {pk for pk, _score in best}
+            full = self._query(node, within)
             rest = [(pk, 0.0) for pk in self._newest(cursor, full, limit) if pk not in seen]
             return (best + rest)[:limit]
 
-    @abstractmethod
-    def _query(self, node, within, *, description_only=False) -> str:
-        """The engine's query text for ``node`` narrowed by ``within``."""
+    def _described(self, cursor, node, within, limit) -> list[tuple[int, float]]:
+        """The ranked matches of ``node`` in the description within ``within``, when there
+        are at most ``RANK_LIMIT``; else none."""
+        if node is None:
+            return []
+        described = self._query(node, within, description_only=True)
+        visible = set(self._matches(cursor, described, upto=RANK_LIMIT))
+        if not visible or len(visible) > RANK_LIMIT:
+            return []
+        # Ranked without ``within`` where that costs less: BM25 would read every entry of the
+        # rights' terms (of "secrecy at most 2": nearly all) to weigh them.
+        plain = self._query(node, None, description_only=True)
+        if within is None or len(self._matches(cursor, plain, upto=RANK_LIMIT)) > RANK_LIMIT:
+            return self._ranked(cursor, described, limit)
+        ranked = self._ranked(cursor, plain, RANK_LIMIT)
+        return [(pk, score) for pk, score in ranked if pk in visible][:limit]
 
     @abstractmethod
-    def _more_than(self, cursor, query, n) -> bool:
-        """Whether ``query`` matches more than ``n`` entries (counting stops at n + 1)."""
+    def _query(self, node, within, *, description_only=False):
+        """The engine's query for ``node`` narrowed by ``within``, in whatever form its other
+        methods take (``description_only``: matches in the description alone)."""
+
+    @abstractmethod
+    def _matches(self, cursor, query, *, upto: int) -> list[int]:
+        """Record ids of the entries ``query`` matches, no more than ``upto`` + 1. An engine
+        may include entries that hold the query's words but not its phrases (never fewer):
+        these only choose how the matches are ranked."""
 
     @abstractmethod
     def _ranked(self, cursor, query, limit) -> list[tuple[int, float]]:

@@ -9,7 +9,14 @@ to FTS5 on every insert, update and delete, so the two cannot drift apart.
 
 Ranking is FTS5's BM25 with column weights: identifiers (exact names, ID numbers, codes)
 weigh most, then the description, then page text, then single characters.
+
+A second FTS5 table over the same rows, ``search_described``, indexes only the description
+(``meta``, ``exact``, ``facets``): a broad query's matches in the description are looked up
+there, in a few entries, instead of walking every page-text entry of its phrase to see which
+column it is in.
 """
+
+from dataclasses import dataclass
 
 from django.db import transaction
 
@@ -21,25 +28,48 @@ WEIGHTS = {"meta": 2.0, "pages": 1.0, "chars": 0.3, "exact": 10.0, "facets": 0.0
 TOKENIZER = "unicode61 remove_diacritics 0 categories 'L* N* Co Cn' tokenchars '_'"
 
 _COLUMNS = ", ".join(COLUMNS)
-_NEW = ", ".join(f"new.{c}" for c in COLUMNS)
-_OLD = ", ".join(f"old.{c}" for c in COLUMNS)
+DESCRIBED = ("meta", "exact", "facets")
+#: Each FTS5 table and the columns of ``search_document`` it indexes.
+TABLES = {"search_fts": COLUMNS, "search_described": DESCRIBED}
+
+
+def _each_table(template: str) -> str:
+    """``template`` once per FTS5 table, with {t} its name, {c} its columns, {new} / {old}
+    the trigger's row's values of those columns."""
+    return "".join(
+        template.format(
+            t=table,
+            c=", ".join(columns),
+            new=", ".join(f"new.{c}" for c in columns),
+            old=", ".join(f"old.{c}" for c in columns),
+        )
+        for table, columns in TABLES.items()
+    )
+
+
+_INSERT = "INSERT INTO {t}(rowid, {c}) VALUES (new.record_id, {new});"
+_DELETE = "INSERT INTO {t}({t}, rowid, {c}) VALUES ('delete', old.record_id, {old});"
 TRIGGERS = [
-    f"""CREATE TRIGGER IF NOT EXISTS search_document_ai AFTER INSERT ON search_document BEGIN
-        INSERT INTO search_fts(rowid, {_COLUMNS}) VALUES (new.record_id, {_NEW}); END""",
-    f"""CREATE TRIGGER IF NOT EXISTS search_document_ad AFTER DELETE ON search_document BEGIN
-        INSERT INTO search_fts(search_fts, rowid, {_COLUMNS})
-        VALUES ('delete', old.record_id, {_OLD}); END""",
-    f"""CREATE TRIGGER IF NOT EXISTS search_document_au AFTER UPDATE OF {_COLUMNS}
-        ON search_document BEGIN
-        INSERT INTO search_fts(search_fts, rowid, {_COLUMNS})
-        VALUES ('delete', old.record_id, {_OLD});
-        INSERT INTO search_fts(rowid, {_COLUMNS}) VALUES (new.record_id, {_NEW}); END""",
+    "CREATE TRIGGER search_document_ai AFTER INSERT ON search_document BEGIN "
+    + _each_table(_INSERT)
+    + " END",
+    "CREATE TRIGGER search_document_ad AFTER DELETE ON search_document BEGIN "
+    + _each_table(_DELETE)
+    + " END",
+    f"CREATE TRIGGER search_document_au AFTER UPDATE OF {', '.join(COLUMNS)} ON search_document"
+    " BEGIN " + _each_table(_DELETE) + _each_table(_INSERT) + " END",
 ]
 DROP_TRIGGERS = [
     "DROP TRIGGER IF EXISTS search_document_ai",
     "DROP TRIGGER IF EXISTS search_document_ad",
     "DROP TRIGGER IF EXISTS search_document_au",
 ]
+
+
+@dataclass(frozen=True)
+class _Match:
+    table: str
+    text: str
 
 
 def _term(t):
@@ -68,22 +98,28 @@ class SqliteFtsBackend(SqlBackend):
                 + "".join(f" {c} TEXT NOT NULL DEFAULT ''," for c in COLUMNS)
                 + " stamp TEXT, indexed_at TEXT)"
             )
-            cursor.execute(
-                f"CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5({_COLUMNS},"
-                " content='search_document', content_rowid='record_id',"
-                f' tokenize="{TOKENIZER}")'
-            )
-            weights = ", ".join(str(WEIGHTS[c]) for c in COLUMNS)
-            cursor.execute(
-                "INSERT INTO search_fts(search_fts, rank) VALUES ('rank', %s)",
-                [f"bm25({weights})"],
-            )
-            for sql in TRIGGERS:
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            existing = {row[0] for row in cursor.fetchall()}
+            for table, columns in TABLES.items():
+                cursor.execute(
+                    f"CREATE VIRTUAL TABLE IF NOT EXISTS {table} USING fts5({', '.join(columns)},"
+                    " content='search_document', content_rowid='record_id',"
+                    f' tokenize="{TOKENIZER}")'
+                )
+                weights = ", ".join(str(WEIGHTS[c]) for c in columns)
+                cursor.execute(
+                    f"INSERT INTO {table}({table}, rank) VALUES ('rank', %s)",
+                    [f"bm25({weights})"],
+                )
+                if table not in existing:  # added to an index that has entries already
+                    cursor.execute(f"INSERT INTO {table}({table}) VALUES ('rebuild')")
+            for sql in DROP_TRIGGERS + TRIGGERS:  # the triggers of every table, as they are now
                 cursor.execute(sql)
 
     def drop_schema(self) -> None:
         with self._cursor() as cursor:
-            cursor.execute("DROP TABLE IF EXISTS search_fts")
+            for table in TABLES:
+                cursor.execute(f"DROP TABLE IF EXISTS {table}")
             cursor.execute("DROP TABLE IF EXISTS search_document")
 
     def write(self, documents) -> None:
@@ -112,30 +148,32 @@ class SqliteFtsBackend(SqlBackend):
         with self._cursor() as cursor:
             self._delete(cursor, list(record_ids))
 
-    def _query(self, node, within, *, description_only=False) -> str:
+    def _query(self, node, within, *, description_only=False) -> _Match:
         match = to_match(node)
-        if description_only:
-            match = "{meta exact} : " + (match if match.startswith("(") else f"({match})")
-        return match if within is None else f"({match}) AND {to_match(within)}"
+        if within is not None:
+            match = f"({match}) AND {to_match(within)}"
+        return _Match("search_described" if description_only else "search_fts", match)
 
-    def _more_than(self, cursor, query, n) -> bool:
+    def _matches(self, cursor, query, *, upto):
         cursor.execute(
-            "SELECT count(*) FROM (SELECT 1 FROM search_fts WHERE search_fts MATCH %s LIMIT %s)",
-            [query, n + 1],
+            f"SELECT rowid FROM {query.table} WHERE {query.table} MATCH %s LIMIT %s",
+            [query.text, upto + 1],
         )
-        return cursor.fetchone()[0] > n
+        return [row[0] for row in cursor.fetchall()]
 
     def _ranked(self, cursor, query, limit):
         cursor.execute(
-            "SELECT rowid, rank FROM search_fts WHERE search_fts MATCH %s ORDER BY rank LIMIT %s",
-            [query, limit],
+            f"SELECT rowid, rank FROM {query.table} WHERE {query.table} MATCH %s"
+            " ORDER BY rank LIMIT %s",
+            [query.text, limit],
         )
         return [(pk, -rank) for pk, rank in cursor.fetchall()]
 
     def _newest(self, cursor, query, limit):
         cursor.execute(
-            "SELECT rowid FROM search_fts WHERE search_fts MATCH %s ORDER BY rowid DESC LIMIT %s",
-            [query, limit],
+            f"SELECT rowid FROM {query.table} WHERE {query.table} MATCH %s"
+            " ORDER BY rowid DESC LIMIT %s",
+            [query.text, limit],
         )
         return [row[0] for row in cursor.fetchall()]
 
@@ -146,7 +184,8 @@ class SqliteFtsBackend(SqlBackend):
         with transaction.atomic(using=self.connection.alias), self._cursor() as cursor:
             for sql in DROP_TRIGGERS:
                 cursor.execute(sql)
-            cursor.execute("INSERT INTO search_fts(search_fts) VALUES ('delete-all')")
+            for table in TABLES:
+                cursor.execute(f"INSERT INTO {table}({table}) VALUES ('delete-all')")
             cursor.execute("DELETE FROM search_document")
 
     def write_bulk(self, documents) -> None:
@@ -156,11 +195,13 @@ class SqliteFtsBackend(SqlBackend):
 
     def finish_rebuild(self) -> None:
         with transaction.atomic(using=self.connection.alias), self._cursor() as cursor:
-            cursor.execute("INSERT INTO search_fts(search_fts) VALUES ('rebuild')")
+            for table in TABLES:
+                cursor.execute(f"INSERT INTO {table}({table}) VALUES ('rebuild')")
             for sql in TRIGGERS:
                 cursor.execute(sql)
         with self._cursor() as cursor:
-            cursor.execute("INSERT INTO search_fts(search_fts) VALUES ('optimize')")
+            for table in TABLES:
+                cursor.execute(f"INSERT INTO {table}({table}) VALUES ('optimize')")
 
     def size_bytes(self) -> int | None:
         with self._cursor() as cursor:
