@@ -54,6 +54,12 @@ def parse_args():
         help="build no search index and time only the lists (the index of ten million records "
         "takes over an hour on two cores)",
     )
+    parser.add_argument(
+        "--build-search",
+        action="store_true",
+        help="on a database filled with --lists-only: add the pages (when it has none) and build "
+        "the search index, then time the lists and the searches",
+    )
     parser.add_argument("--json", action="store_true")
     return parser.parse_args()
 
@@ -260,6 +266,16 @@ def main():
         if not args.lists_only:
             print("Building the index …", file=sys.stderr)
             build = rebuild_index(chunk=5000)
+    elif args.build_search:
+        from dangan.content.models import Page
+
+        started = time.monotonic()
+        if not Page.objects.exists():
+            pages = args.pages if args.pages is not None else Record.objects.count() // 50
+            print(f"Adding {pages:,} pages …", file=sys.stderr)
+            fill_pages(pages, args.seed)
+        print(f"Building the index ({time.monotonic() - started:.0f} s) …", file=sys.stderr)
+        build = rebuild_index(chunk=5000)
     bureau = Unit.objects.filter(kind=Unit.Kind.BUREAU, parent__isnull=False).order_by("code")[7]
     rows = measure(users(bureau), args.runs, args.seed, searches=not args.lists_only)
     records = Record.objects.count()
