@@ -127,7 +127,8 @@ class _Progress:
     def __call__(self, report):
         elapsed = max(time.monotonic() - self.started, 0.001)
         self.stream.write(
-            _("\r%(rows)d rows, %(rate)d rows/s")
+            "\r"
+            + _("%(rows)d rows, %(rate)d rows/s")
             % {"rows": report.rows, "rate": report.rows / elapsed},
             ending="",
         )
