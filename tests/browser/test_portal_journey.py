@@ -36,15 +36,24 @@ def _qr_url(pdf: bytes, tmp_path) -> str:
     import cv2
 
     (tmp_path / "copy.pdf").write_bytes(pdf)
-    subprocess.run(
-        ["pdftoppm", "-r", "150", "-f", "1", "-l", "1", "-png", "copy.pdf", "cover"],
-        cwd=tmp_path,
-        check=True,
-    )
-    image = cv2.imread(str(next(tmp_path.glob("cover*.png"))))
-    text, _points, _straight = cv2.QRCodeDetector().detectAndDecode(image)
-    assert text, "no QR code found on the first page"
-    return text
+    detectors = [cv2.QRCodeDetector()]
+    if hasattr(cv2, "QRCodeDetectorAruco"):
+        detectors.append(cv2.QRCodeDetectorAruco())
+    # OpenCV's detector misses some codes at one scale and reads them at another (the code holds
+    # a random verification code, so which ones differs from run to run): try as a phone would,
+    # nearer and farther.
+    for dpi in (150, 200, 300, 100):
+        subprocess.run(
+            ["pdftoppm", "-r", str(dpi), "-f", "1", "-l", "1", "-png", "copy.pdf", f"cover{dpi}"],
+            cwd=tmp_path,
+            check=True,
+        )
+        image = cv2.imread(str(next(tmp_path.glob(f"cover{dpi}*.png"))))
+        for detector in detectors:
+            text, _points, _straight = detector.detectAndDecode(image)
+            if text:
+                return text
+    raise AssertionError("no QR code found on the first page")
 
 
 @pytest.fixture
