@@ -8,6 +8,7 @@ need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 dpkg -s fonts-noto-cjk >/dev/null 2>&1 || need+=(fonts-noto-cjk)
 command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)  # reads the searchable PDFs' text
+command -v openssl >/dev/null 2>&1 || need+=(openssl)  # checks our SM2 signatures independently
 for lib in libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0; do  # WeasyPrint's pip wheel
   dpkg -s "$lib" >/dev/null 2>&1 || need+=("$lib")
 done
