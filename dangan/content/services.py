@@ -36,7 +36,7 @@ from .digests import digest_stream
 from .formats import FileFormat, Identifier
 from .models import Blob, Page, ledger_digest
 from .signals import pages_added
-from .stores import CHUNK_BYTES, blob_key, get_store
+from .stores import CHUNK_BYTES, blob_key, commit_together, get_store
 
 log = logging.getLogger(__name__)
 
@@ -184,6 +184,8 @@ def add_files(*, actor, record: Record, files: list[tuple[str, object]]) -> list
                 file_format = identifier.finish()
                 if scan is not None:
                     scan.finish()
+                if incoming is not None:
+                    incoming.finish_writing()  # the disk syncs it while the next is written
             except ValidationError as error:
                 errors.append(error)
                 continue
@@ -193,7 +195,11 @@ def add_files(*, actor, record: Record, files: list[tuple[str, object]]) -> list
             staged.append((name, file_format, incoming))
         if errors:
             raise ValidationError(errors)
-        stored = [(name, file_format, incoming.commit()) for name, file_format, incoming in staged]
+        blobs = commit_together([incoming for _, _, incoming in staged])
+        stored = [
+            (name, file_format, blob)
+            for (name, file_format, _), blob in zip(staged, blobs, strict=True)
+        ]
     return _record_pages(actor=actor, record=record, stored=stored)
 
 

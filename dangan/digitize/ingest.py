@@ -2,15 +2,18 @@
 
 A folder is named by the record's archival code or its legacy archive number; inside are the
 page images (``0001.jpg``, ``0002.tif`` …) or PDFs, in page order by their number. Matched
-folders are attached page by page, each page in its own transaction, so an interrupted batch
-simply continues when run again; a file already on the record (same SHA-256) is not added
-twice. Folders that match no record, files that cannot be kept, links and gaps in the page
-numbers are reported — never guessed.
+folders are attached a few pages at a time (``GROUP_PAGES``), each group in its own transaction
+and its files synced to disk together, so an interrupted batch simply continues when run again; a
+file already on the record (same SHA-256) is not added twice. A group with a file that cannot be
+kept is added again page by page, so that the bad file is reported and the others kept. Folders
+that match no record, files that cannot be kept, links and gaps in the page numbers are reported
+— never guessed.
 """
 
 import hashlib
 import os
 import re
+from contextlib import ExitStack
 from pathlib import Path
 
 from django.conf import settings
@@ -28,6 +31,8 @@ from .models import PageProcessing, ScanBatch
 from .services import queue_pages
 
 _NUMBER = re.compile(r"^(\d{1,6})(?:\D|$)")
+#: New pages of a folder added in one transaction, their files synced to disk together.
+GROUP_PAGES = 16
 
 
 def start_batch(*, actor, folder) -> ScanBatch:
@@ -128,6 +133,7 @@ def _attach_folder(folder: Path, files: list[str], *, actor, batch, report) -> N
             "blob"
         )
     }
+    group = []  # (file name, path, digest): new pages, added together
     for file_name in numbered:
         path = folder / file_name
         if path.is_symlink() or not path.is_file():
@@ -141,32 +147,64 @@ def _attach_folder(folder: Path, files: list[str], *, actor, batch, report) -> N
             )
             continue
         digest = _sha256(path)
+        if any(digest == d for _, _, d in group):
+            _add_pages(
+                group, name=name, record=record, actor=actor, batch=batch, report=report, kept=kept
+            )
+            group = []
         if digest in kept:  # there from an earlier run: make sure it is read, in this batch
             report["skipped"] += 1
             _resume(kept[digest], batch)
             continue
-        try:
-            with transaction.atomic(), path.open("rb") as stream:
-                pages = content_services.add_files(
-                    actor=actor, record=record, files=[(file_name, stream)]
+        group.append((file_name, path, digest))
+        if len(group) == GROUP_PAGES:
+            _add_pages(
+                group, name=name, record=record, actor=actor, batch=batch, report=report, kept=kept
+            )
+            group = []
+    _add_pages(group, name=name, record=record, actor=actor, batch=batch, report=report, kept=kept)
+
+
+def _add_pages(group, *, name, record, actor, batch, report, kept) -> None:
+    """Add the pages of ``group`` in one transaction (their blobs committed together); if that
+    is refused, one by one, so that each bad file is reported and the good ones are kept."""
+    if not group:
+        return
+    try:
+        with transaction.atomic(), ExitStack() as streams:
+            files = [
+                (file_name, streams.enter_context(path.open("rb"))) for file_name, path, _ in group
+            ]
+            pages = content_services.add_files(actor=actor, record=record, files=files)
+            PageProcessing.objects.filter(page__in=pages).update(batch=batch)
+    except (ValidationError, PermissionDenied, OSError) as error:
+        if len(group) > 1:
+            for one in group:
+                _add_pages(
+                    [one],
+                    name=name,
+                    record=record,
+                    actor=actor,
+                    batch=batch,
+                    report=report,
+                    kept=kept,
                 )
-                PageProcessing.objects.filter(page__in=pages).update(batch=batch)
-        except (ValidationError, PermissionDenied) as error:
+            return
+        file_name = group[0][0]
+        if isinstance(error, OSError):
+            code, message = "unreadable", str(error)
+        else:
             message = "; ".join(getattr(error, "messages", [str(error)]))
             code = getattr(error, "code", None) or (
                 error.error_list[0].code if hasattr(error, "error_list") else "refused"
             )
-            report["errors"].append(
-                {"folder": name, "file": file_name, "code": code or "refused", "message": message}
-            )
-            continue
-        except OSError as error:
-            report["errors"].append(
-                {"folder": name, "file": file_name, "code": "unreadable", "message": str(error)}
-            )
-            continue
-        kept[pages[0].blob.sha256] = pages[0]
-        report["pages"] += 1
+        report["errors"].append(
+            {"folder": name, "file": file_name, "code": code or "refused", "message": message}
+        )
+        return
+    for page in pages:
+        kept[page.blob.sha256] = page
+    report["pages"] += len(pages)
 
 
 def _resume(page: Page, batch: ScanBatch) -> None:

@@ -4,6 +4,7 @@ import hashlib
 import io
 import os
 import tracemalloc
+from contextlib import ExitStack
 
 import pytest
 
@@ -50,6 +51,26 @@ def test_same_bytes_are_stored_once_and_never_overwritten(store):
     assert second.key == first.key
     assert second.existed
     assert read_all(store, first.key) == data
+    assert leftovers(store) == []
+
+
+def test_uploads_committed_together_are_each_stored_once(store):
+    from dangan.content.stores import commit_together
+
+    pages = [os.urandom(300_000) for _ in range(5)]
+    with ExitStack() as stack:
+        incomings = []
+        for data in [*pages, pages[1]]:  # the second page scanned twice
+            incoming = stack.enter_context(store.receive())
+            incoming.write(data)
+            incoming.finish_writing()
+            incomings.append(incoming)
+        stored = commit_together(incomings)
+    assert [s.sha256 for s in stored] == [
+        hashlib.sha256(data).hexdigest() for data in [*pages, pages[1]]
+    ]
+    assert [s.existed for s in stored] == [False] * 5 + [True]
+    assert [read_all(store, s.key) for s in stored[:5]] == pages
     assert leftovers(store) == []
 
 
