@@ -87,6 +87,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "dangan.audit.middleware.AuditContextMiddleware",
+    "dangan.content.middleware.UnreadableBlobMiddleware",
 ]
 
 ROOT_URLCONF = "dangan.urls"
@@ -207,6 +208,9 @@ USE_TZ = True
 # --- Files -----------------------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+# Empty until ``collectstatic`` (the finders serve the files meanwhile): made here so that
+# WhiteNoise does not warn of a missing directory at every start.
+STATIC_ROOT.mkdir(exist_ok=True)
 # dangan/static (the site's stylesheet and script) belongs to no app: name it for the finders.
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {

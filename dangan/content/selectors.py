@@ -1,6 +1,7 @@
 """Reading content, always through the records the user may see (``visible_records``)."""
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from dangan.accounts.selectors import may_write_record
 from dangan.audit.models import AuditEvent
@@ -36,9 +37,27 @@ def record_files_context(user, record: Record) -> dict:
     }
 
 
+class BlobUnreadable(OSError):
+    """A kept file that cannot be read: missing from the store or damaged. The storage alert is
+    raised when this is; ``content.middleware`` answers the reader with a clear page."""
+
+
 def open_blob(blob: Blob):
-    """The blob's bytes as a stream (``read(n)``, ``close()``), never loaded whole."""
-    return get_store().open(blob.key)
+    """The blob's bytes as a stream (``read(n)``, ``close()``), never loaded whole;
+    ``BlobUnreadable`` (with the alert raised) when the store cannot give them."""
+    try:
+        return get_store().open(blob.key)
+    except Exception as error:
+        from dangan.integrity.fixity import report_unreadable
+
+        report_unreadable(blob, error)
+        raise BlobUnreadable(
+            _(
+                "The stored file %(sha)s cannot be read: it is missing or damaged. The system "
+                "administrator has been alerted; it can be restored from a backup."
+            )
+            % {"sha": blob.sha256[:12]}
+        ) from error
 
 
 def download_page(user, pk) -> tuple[Page, object]:
@@ -47,6 +66,7 @@ def download_page(user, pk) -> tuple[Page, object]:
     page = Page.objects.select_related("blob", "record").get(
         pk=pk, record__in=visible_records(user)
     )
+    stream = open_blob(page.blob)
     record_event(
         actor=user,
         action=AuditEvent.Action.DOWNLOAD,
@@ -57,4 +77,4 @@ def download_page(user, pk) -> tuple[Page, object]:
             "sha256": page.blob.sha256,
         },
     )
-    return page, open_blob(page.blob)
+    return page, stream

@@ -73,6 +73,23 @@ def _is_missing(error: Exception) -> bool:
     return code in ("NoSuchKey", "404", "NotFound")
 
 
+def _failure(error: Exception) -> tuple[str, str]:
+    """(outcome, finding) of a blob that could not be read because of ``error``."""
+    if _is_missing(error):
+        return BlobFixity.Outcome.MISSING, _("not in the store")
+    if type(error).__name__ == "ContentIntegrityError":  # sealed bytes changed at rest
+        return BlobFixity.Outcome.CHANGED, str(error)[:300]
+    return BlobFixity.Outcome.UNREADABLE, f"{type(error).__name__}: {error}"[:300]
+
+
+def report_unreadable(blob: Blob, error: Exception) -> None:
+    """A blob that failed someone who wanted to read it: kept as its fixity finding and
+    alerted now, not at the next round."""
+    outcome, finding = _failure(error)
+    _keep(blob, outcome, finding, timezone.now())
+    _alert(blob, outcome, finding)
+
+
 def read_blob(store, blob: Blob, throttle: Throttle, buffer: bytearray) -> tuple[str, str, int]:
     """Read ``blob`` whole from ``store``: (outcome, finding, bytes read)."""
     digest, size = hashlib.sha256(), 0
@@ -96,11 +113,7 @@ def read_blob(store, blob: Blob, throttle: Throttle, buffer: bytearray) -> tuple
         finally:
             stream.close()
     except Exception as error:
-        if _is_missing(error):
-            return BlobFixity.Outcome.MISSING, _("not in the store"), size
-        if type(error).__name__ == "ContentIntegrityError":  # sealed bytes changed at rest
-            return BlobFixity.Outcome.CHANGED, str(error)[:300], size
-        return BlobFixity.Outcome.UNREADABLE, f"{type(error).__name__}: {error}"[:300], size
+        return (*_failure(error), size)
     found = digest.hexdigest()
     if found != blob.sha256 or size != blob.size:
         return (

@@ -9,7 +9,7 @@ from django.views import defaults
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
 
-def _problem(status: int, code: str, title: str) -> JsonResponse:
+def problem(status: int, code: str, title: str) -> JsonResponse:
     return JsonResponse(
         {"type": "about:blank", "title": title, "status": status, "code": code, "detail": title},
         status=status,
@@ -20,11 +20,11 @@ def _problem(status: int, code: str, title: str) -> JsonResponse:
 
 def page_not_found(request, exception):
     if request.path.startswith("/api/"):
-        return _problem(404, "not_found", _("Not found."))
+        return problem(404, "not_found", _("Not found."))
     return defaults.page_not_found(request, exception)
 
 
 def server_error(request):
     if request.path.startswith("/api/"):
-        return _problem(500, "error", _("Server error."))
+        return problem(500, "error", _("Server error."))
     return defaults.server_error(request)

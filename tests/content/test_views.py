@@ -147,3 +147,27 @@ def test_the_api_uploads_lists_orders_and_downloads(store, logged_in, archivist,
     assert refused.status_code == 400
     assert refused.json()["errors"][0]["code"] == "format_executable"
     assert "x.pdf" in refused.json()["errors"][0]["detail"]
+
+
+def test_a_missing_file_gets_a_clear_answer_and_raises_the_alert(
+    local_store, logged_in, archivist, record
+):
+    from dangan.integrity.models import BlobFixity, StorageAlert
+
+    client = logged_in(archivist)
+    (page,) = upload(client, record, ("scan.pdf", pdf())).json()["pages"]
+    stored = Page.objects.get(pk=page["id"]).blob
+    local_store.path(stored.key).unlink()  # a disk fault, an operator's mistake
+
+    answer = client.get(page["download_url"])
+    assert answer.status_code == 503
+    assert "cannot be read" in answer.text and stored.sha256[:12] in answer.text
+    api = client.get(f"/api/v1/pages/{page['id']}/content/")
+    assert api.status_code == 503
+    assert api.json()["code"] == "blob_unreadable"
+
+    alert = StorageAlert.objects.get()
+    assert (alert.kind, alert.subject, alert.times) == ("blob_missing", f"blob:{stored.sha256}", 2)
+    assert BlobFixity.objects.get(blob=stored).outcome == BlobFixity.Outcome.MISSING
+    # What was not handed out is not written down as a download.
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.DOWNLOAD).exists()

@@ -17,6 +17,7 @@ from dangan.content.encryption import CHUNK_PLAIN, ContentIntegrityError
 from dangan.content.models import Blob
 from dangan.content.services import keep_bytes
 from dangan.content.stores import get_store
+from dangan.integrity.models import StorageAlert
 from tests.content.conftest import jpeg, pdf, s3_endpoint  # noqa: F401 - s3_endpoint: a fixture
 
 
@@ -170,8 +171,10 @@ def test_download_returns_the_plain_bytes_and_tampering_answers_no_bytes(
     raw = bytearray(stored_bytes(sealed_store, blob.key))
     raw[200] ^= 0xFF
     put_stored_bytes(sealed_store, blob.key, bytes(raw))
-    with pytest.raises(ContentIntegrityError):
-        client.get(page["download_url"])  # refused before a byte is sent
+    refused = client.get(page["download_url"])  # refused before a byte is sent
+    assert refused.status_code == 503 and not refused.streaming
+    assert "cannot be read" in refused.text
+    assert StorageAlert.objects.get().kind == StorageAlert.Kind.BLOB_CHANGED
 
 
 def test_blobs_stored_before_encryption_are_read_and_rekey_encrypts_them(
