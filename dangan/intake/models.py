@@ -223,12 +223,13 @@ class ItemDecision(models.Model):
 
 
 class SigningKey(models.Model):
-    """A unit's public key (Ed25519) that signs its offline packages; the archive keeps it."""
+    """A unit's public key that signs its offline packages (SM2; Ed25519 for keys made before),
+    kept by the archive."""
 
     unit = models.ForeignKey(
         "accounts.Unit", verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+"
     )
-    algorithm = models.CharField(_("algorithm"), max_length=16, default="ed25519")
+    algorithm = models.CharField(_("algorithm"), max_length=16, default="sm2")
     public_key = models.CharField(_("public key"), max_length=200)
     fingerprint = models.CharField(_("fingerprint"), max_length=64, unique=True)
     created_at = models.DateTimeField(_("registered"), auto_now_add=True)

@@ -10,7 +10,7 @@ Layout (one top-level directory, as RFC 8493 asks of a serialised bag)::
     handover-<uuid>/manifest-sha256.txt       every payload file
     handover-<uuid>/manifest-sm3.txt          the same files, SM3 (GB/T 32905)
     handover-<uuid>/tagmanifest-sha256.txt    the four files above
-    handover-<uuid>/signature-ed25519.txt     Ed25519 signature of tagmanifest-sha256.txt (base64)
+    handover-<uuid>/signature-sm2.txt         SM2 signature of tagmanifest-sha256.txt (hex r‖s)
     handover-<uuid>/data/metadata/handover.json   the list: items, values, persons, files
     handover-<uuid>/data/metadata/handover.xml    the same as XML (catalogue file)
     handover-<uuid>/data/items/0001/0001.jpg  the scans, item by item, page by page
@@ -19,7 +19,9 @@ The signature covers the tag manifest, which covers the manifests, which cover e
 one changed byte anywhere is found and named: a payload file fails its digest (YJ-1-1), a
 changed manifest or bag-info fails the tag manifest (YJ-1-4), a changed tag manifest or another
 key fails the signature (YJ-1-3); a missing file fails YJ-2-5, an added one YJ-4-2.
-Signatures are Ed25519 (``cryptography``); SM2 is not implemented yet.
+Signatures are SM2 (GB/T 32918, with SM3; ``security.sm2``), as the national rules want for
+packages. A key made before SM2 (Ed25519, a PEM file) still signs and is still verified: its
+packages carry ``signature-ed25519.txt`` (base64) and say ``Ed25519`` in bag-info.
 """
 
 import base64
@@ -52,13 +54,20 @@ from dangan.content.stores import get_store
 from dangan.integrity import checks as integrity
 from dangan.integrity.models import CheckReport
 from dangan.integrity.services import keep_report
+from dangan.security import sm2
 
 from . import handover as handover_services
 from . import selectors
 from .models import HandoverItem, HandoverList, SigningKey
 
 TAG_FILES = ("bagit.txt", "bag-info.txt", "manifest-sha256.txt", "manifest-sm3.txt")
-SIGNATURE_FILE = "signature-ed25519.txt"
+#: bag-info's Dangan-Signature-Algorithm → (the key's algorithm, the signature file).
+SIGNATURES = {
+    "SM2": ("sm2", "signature-sm2.txt"),
+    "Ed25519": ("ed25519", "signature-ed25519.txt"),
+}
+SIGNATURE_FILE = SIGNATURES["SM2"][1]
+SIGNATURE_FILES = {file for _algorithm, file in SIGNATURES.values()}
 JSON_PATH = "data/metadata/handover.json"
 XML_PATH = "data/metadata/handover.xml"
 #: Tag files are read into memory: none of ours is anywhere near this.
@@ -67,40 +76,108 @@ PACKAGE_SUBJECT = "intake.package"
 
 
 # --- Keys ----------------------------------------------------------------------------------------
-def fingerprint(public_key: Ed25519PublicKey) -> str:
-    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return hashlib.sha256(raw).hexdigest()
+@dataclass(frozen=True)
+class UnitKey:
+    """A unit's private key as read from its file: SM2, or Ed25519 for a key made before."""
+
+    name: str  # bag-info's Dangan-Signature-Algorithm: "SM2" or "Ed25519"
+    secret: object  # sm2.KeyPair or Ed25519PrivateKey
+
+    @property
+    def signature_file(self) -> str:
+        return SIGNATURES[self.name][1]
+
+    @property
+    def fingerprint(self) -> str:
+        if self.name == "SM2":
+            return sm2.fingerprint(self.secret.public)
+        raw = self.secret.public_key().public_bytes(
+            serialization.Encoding.Raw, serialization.PublicFormat.Raw
+        )
+        return hashlib.sha256(raw).hexdigest()
+
+    def sign(self, data: bytes) -> bytes:
+        """The signature file's bytes for ``data``."""
+        if self.name == "SM2":
+            return sm2.sign(self.secret, data).encode() + b"\n"
+        return base64.b64encode(self.secret.sign(data)) + b"\n"
+
+
+_KEY_HEADER = "# Dangan SM2 signing key (GB/T 32918) of unit {unit}: keep it secret\n"
 
 
 def create_key(*, actor, unit: Unit, path) -> SigningKey:
-    """A new Ed25519 key for ``unit``: the private key to ``path`` (PEM, mode 600), the public
-    key registered with the archive, which will accept the unit's packages signed by it."""
-    private = Ed25519PrivateKey.generate()
-    pem = private.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    path = Path(path)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "wb") as out:
-        out.write(pem)
-    public = private.public_key()
+    """A new SM2 key for ``unit``: the private key to ``path`` (mode 600: a comment line, then
+    the private and the public key in hex), the public key registered with the archive, which
+    will accept the unit's packages signed by it."""
+    made = sm2.generate()
+    descriptor = os.open(Path(path), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as out:
+        out.write(_KEY_HEADER.format(unit=unit.code) + f"{made.private}\n{made.public}\n")
     with transaction.atomic():
         key = SigningKey.objects.create(
             unit=unit,
-            public_key=base64.b64encode(
-                public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-            ).decode(),
-            fingerprint=fingerprint(public),
+            algorithm=sm2.ALGORITHM,
+            public_key=made.public,
+            fingerprint=made.fingerprint,
         )
         record_event(actor=actor, action=AuditEvent.Action.CREATE, obj=key)
     return key
 
 
-def load_private_key(path) -> Ed25519PrivateKey:
-    key = serialization.load_pem_private_key(Path(path).read_bytes(), password=None)
-    if not isinstance(key, Ed25519PrivateKey):
-        raise ValidationError(_("The key is not an Ed25519 private key."), code="key_kind")
+def revoke_key(*, actor, fingerprint: str) -> SigningKey:
+    """Refuse packages signed with the key ``fingerprint`` (whole, or its first 16 digits)
+    from now on; what it signed before stays received."""
+    fingerprint = fingerprint.strip().lower()
+    keys = list(
+        SigningKey.objects.filter(
+            fingerprint__startswith=fingerprint, revoked_at__isnull=True
+        ).select_related("unit")[:2]
+    )
+    if len(fingerprint) < 16 or len(keys) != 1:
+        raise ValidationError(
+            _("No valid key has the fingerprint %(key)s.") % {"key": fingerprint[:64]},
+            code="no_key",
+        )
+    key = keys[0]
+    with transaction.atomic():
+        key.revoked_at = timezone.now()
+        key.save(update_fields=["revoked_at"])
+        record_event(
+            actor=actor,
+            action=AuditEvent.Action.UPDATE,
+            obj=key,
+            detail={"change": "revoked", "fingerprint": key.fingerprint},
+        )
     return key
+
+
+def load_private_key(path) -> UnitKey:
+    """A unit's key file: SM2 (``create_key``), or an Ed25519 PEM key made before SM2."""
+    data = Path(path).read_bytes()
+    if data.startswith(b"-----BEGIN"):
+        key = serialization.load_pem_private_key(data, password=None)
+        if isinstance(key, Ed25519PrivateKey):
+            return UnitKey(name="Ed25519", secret=key)
+    else:
+        lines = [
+            line.strip()
+            for line in data.decode("ascii", "replace").splitlines()
+            if line.strip() and not line.startswith("#")
+        ]
+        if len(lines) == 2 and all(_is_hex(line) for line in lines):
+            pair = sm2.KeyPair(private=lines[0].lower(), public=lines[1].lower())
+            if len(pair.private) == 64 and len(pair.public) == 128:
+                return UnitKey(name="SM2", secret=pair)
+    raise ValidationError(_("The file is not a unit's signing key."), code="key_kind")
+
+
+def _is_hex(text: str) -> bool:
+    try:
+        bytes.fromhex(text)
+    except ValueError:
+        return False
+    return True
 
 
 # --- Writing a package ---------------------------------------------------------------------------
@@ -205,11 +282,11 @@ def payload_bytes(path: str, data: bytes) -> PayloadFile:
     )
 
 
-def write_bag(destination, *, root: str, info: dict, payload: list, sign=None) -> bytes:
+def write_bag(destination, *, root: str, info: dict, payload: list, key=None) -> bytes:
     """Write a bag (RFC 8493) as one tar file: tag files, manifests (SHA-256 and SM3) and the
     ``payload`` files streamed in order. ``info`` is bag-info (Payload-Oxum is added here);
-    ``sign``, if given, turns the tag manifest into the signature file's bytes. Returns the
-    tag manifest, whose digest names the bag."""
+    ``key`` (a ``UnitKey``), if given, signs the tag manifest. Returns the tag manifest, whose
+    digest names the bag."""
     payload_size = sum(f.size for f in payload)
     info = {**info, "Payload-Oxum": f"{payload_size}.{len(payload)}"}
     tags = {
@@ -226,8 +303,8 @@ def write_bag(destination, *, root: str, info: dict, payload: list, sign=None) -
         for name in TAG_FILES:
             _add_bytes(tar, f"{root}/{name}", tags[name])
         _add_bytes(tar, f"{root}/tagmanifest-sha256.txt", tagmanifest)
-        if sign is not None:
-            _add_bytes(tar, f"{root}/{SIGNATURE_FILE}", sign(tagmanifest))
+        if key is not None:
+            _add_bytes(tar, f"{root}/{key.signature_file}", key.sign(tagmanifest))
         for f in payload:
             member = tarfile.TarInfo(f"{root}/{f.path}")
             member.size, member.mtime, member.mode = f.size, now, 0o644
@@ -236,7 +313,7 @@ def write_bag(destination, *, root: str, info: dict, payload: list, sign=None) -
     return tagmanifest
 
 
-def create_package(*, actor, handover: HandoverList, key: Ed25519PrivateKey, destination) -> dict:
+def create_package(*, actor, handover: HandoverList, key: UnitKey, destination) -> dict:
     """Write ``handover`` as a signed bag to ``destination`` (a path); returns bag-info."""
     store = get_store()
     layout = []
@@ -262,7 +339,6 @@ def create_package(*, actor, handover: HandoverList, key: Ed25519PrivateKey, des
                 )
             )
     payload_bytes_total = sum(f.size for f in payload)
-    public = key.public_key()
     info = {
         "Source-Organization": handover.unit.name,
         "Bagging-Date": datetime.date.today().isoformat(),
@@ -271,15 +347,15 @@ def create_package(*, actor, handover: HandoverList, key: Ed25519PrivateKey, des
         "Dangan-Unit": handover.unit.code,
         "Dangan-List-Version": str(handover.version),
         "Dangan-Items": str(meta["item_count"]),
-        "Dangan-Signature-Algorithm": "Ed25519",
-        "Dangan-Key-Fingerprint": fingerprint(public),
+        "Dangan-Signature-Algorithm": key.name,
+        "Dangan-Key-Fingerprint": key.fingerprint,
     }
     write_bag(
         destination,
         root=f"handover-{handover.uid}",
         info=info,
         payload=payload,
-        sign=lambda tagmanifest: base64.b64encode(key.sign(tagmanifest)) + b"\n",
+        key=key,
     )
     info["Payload-Oxum"] = f"{payload_bytes_total}.{len(payload)}"
     record_event(
@@ -365,13 +441,15 @@ class _Member:
         return stream
 
 
-def _verify_signature(info: dict, tagmanifest: bytes | None, signature: bytes | None) -> tuple:
-    algorithm = info.get("Dangan-Signature-Algorithm", "")
+def _verify_signature(info: dict, tags: dict) -> tuple:
+    name = info.get("Dangan-Signature-Algorithm", "")
     print_ = info.get("Dangan-Key-Fingerprint", "")
+    if name not in SIGNATURES:
+        return False, [_("Unknown signature algorithm “%(name)s”.") % {"name": name}]
+    algorithm, signature_file = SIGNATURES[name]
+    signature, tagmanifest = tags.get(signature_file), tags.get("tagmanifest-sha256.txt")
     if signature is None:
-        return False, [_("%(file)s is missing.") % {"file": SIGNATURE_FILE}]
-    if algorithm != "Ed25519":
-        return False, [_("Unknown signature algorithm “%(name)s”.") % {"name": algorithm}]
+        return False, [_("%(file)s is missing.") % {"file": signature_file}]
     key = (
         SigningKey.objects.filter(fingerprint=print_, revoked_at__isnull=True)
         .select_related("unit")
@@ -387,17 +465,27 @@ def _verify_signature(info: dict, tagmanifest: bytes | None, signature: bytes | 
             _("The key belongs to %(unit)s, not to the unit named in the package.")
             % {"unit": key.unit.code}
         ]
-    public = Ed25519PublicKey.from_public_bytes(base64.b64decode(key.public_key))
-    try:
-        public.verify(base64.b64decode(signature.strip()), tagmanifest or b"")
-    except (InvalidSignature, ValueError):
+    if not _verifies(key, signature.strip(), tagmanifest or b"", algorithm):
         return False, [
             _("%(file)s does not verify tagmanifest-sha256.txt with the key of %(unit)s (%(key)s).")
-            % {"file": SIGNATURE_FILE, "unit": key.unit.code, "key": print_[:16]}
+            % {"file": signature_file, "unit": key.unit.code, "key": print_[:16]}
         ]
     return True, [
         _("Signed by %(unit)s, key %(key)s.") % {"unit": key.unit.name, "key": print_[:16]}
     ]
+
+
+def _verifies(key: SigningKey, signature: bytes, data: bytes, algorithm: str) -> bool:
+    if key.algorithm != algorithm:  # a key is registered for one algorithm only
+        return False
+    if algorithm == sm2.ALGORITHM:
+        return sm2.verify(key.public_key, data, signature.decode("ascii", "replace"))
+    public = Ed25519PublicKey.from_public_bytes(base64.b64decode(key.public_key))
+    try:
+        public.verify(base64.b64decode(signature), data)
+    except (InvalidSignature, ValueError):
+        return False
+    return True
 
 
 @dataclass
@@ -449,7 +537,7 @@ def read_bag(path) -> Bag:
                 continue
             if inner.startswith("data/"):
                 members[inner] = _Member(path, member.offset_data, member.size)
-            elif inner in TAG_FILES or inner in ("tagmanifest-sha256.txt", SIGNATURE_FILE):
+            elif inner in (*TAG_FILES, "tagmanifest-sha256.txt", *SIGNATURE_FILES):
                 if member.size > MAX_TAG_BYTES:
                     foreign.append(name)
                     continue
@@ -561,9 +649,7 @@ def read_package(path, *, verify_sm3=False) -> tuple:
         declared_bytes=declared_bytes,
         missing=missing,
         extra=extra,
-        signature=_verify_signature(
-            info, tags.get("tagmanifest-sha256.txt"), tags.get(SIGNATURE_FILE)
-        ),
+        signature=_verify_signature(info, tags),
         tag_changes=tag_changes,
         verify_sm3=verify_sm3,
         scan_paths=[path],

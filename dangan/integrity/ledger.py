@@ -206,17 +206,11 @@ def key_path():
 
 
 def signing_key():
-    """The archive's Ed25519 key for day roots, created on first use.
-
-    Loaded like a unit's package key (``intake.packages.load_private_key``), so one key format
-    serves both; SM2 waits for a library that is both correct and fast enough (see docs).
-    """
+    """The archive's Ed25519 key for day roots (a PEM file), created on first use."""
     import os
 
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-    from dangan.intake.packages import load_private_key
 
     path = key_path()
     if not path.exists():
@@ -232,7 +226,7 @@ def signing_key():
         else:
             with os.fdopen(descriptor, "wb") as out:
                 out.write(pem)
-    return load_private_key(path)
+    return serialization.load_pem_private_key(path.read_bytes(), password=None)
 
 
 def public_key_text(private) -> str:

@@ -122,13 +122,11 @@ def test_an_extra_file_is_named(package, scan):
 
 def test_a_wrong_signature_is_refused(package, town, tmp_path):
     """Signed with a key that is registered, but to another unit."""
-    import base64
-
     other = packages.load_private_key(_other_key(town, tmp_path))
     with tarfile.open(package) as tar:
         root = tar.getnames()[0].split("/")[0]
         tagmanifest = tar.extractfile(f"{root}/tagmanifest-sha256.txt").read()
-    signature = base64.b64encode(other.sign(tagmanifest)) + b"\n"
+    signature = other.sign(tagmanifest)
     _rewrite(package, change=(packages.SIGNATURE_FILE, lambda _old: signature))
     failed = _failed(package)
     assert set(failed) == {"YJ-1-3"}
@@ -173,3 +171,79 @@ def _other_key(town, tmp_path):
     path = tmp_path / "other.key"
     packages.create_key(actor=None, unit=other, path=path)
     return path
+
+
+def test_packages_are_signed_with_sm2_and_an_older_ed25519_key_still_signs(
+    package, town, town_clerk, tmp_path
+):
+    with tarfile.open(package) as tar:
+        names = {name.split("/", 1)[1] for name in tar.getnames() if "/" in name}
+        root = tar.getnames()[0].split("/")[0]
+        info = tar.extractfile(f"{root}/bag-info.txt").read().decode()
+    assert "signature-sm2.txt" in names and "signature-ed25519.txt" not in names
+    assert "Dangan-Signature-Algorithm: SM2" in info
+    assert packages.receive_package(actor=None, source=package, file_it=False).passed
+
+    # A town that made its key before SM2 keeps using it until it makes a new one.
+    import base64
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from dangan.intake.models import SigningKey
+
+    old = Ed25519PrivateKey.generate()
+    path = tmp_path / "old.pem"
+    path.write_bytes(
+        old.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    key = packages.load_private_key(path)
+    raw = old.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    SigningKey.objects.create(
+        unit=town,
+        algorithm="ed25519",
+        public_key=base64.b64encode(raw).decode(),
+        fingerprint=key.fingerprint,
+    )
+    handover = HandoverList.objects.get()
+    older = tmp_path / "older.tar"
+    packages.create_package(actor=town_clerk, handover=handover, key=key, destination=older)
+    with tarfile.open(older) as tar:
+        assert any(name.endswith("/signature-ed25519.txt") for name in tar.getnames())
+    assert packages.receive_package(actor=None, source=older, file_it=False).passed
+
+    # Bag-info cannot talk the archive into checking an SM2 package as Ed25519.
+    _rewrite(
+        package,
+        change=(
+            "bag-info.txt",
+            lambda data: data.replace(b"Algorithm: SM2", b"Algorithm: Ed25519"),
+        ),
+    )
+    assert not packages.receive_package(actor=None, source=package, file_it=False).passed
+
+
+def test_a_file_that_is_no_key_is_refused_clearly(tmp_path):
+    from django.core.exceptions import ValidationError
+
+    path = tmp_path / "notes.txt"
+    path.write_text("not a key\n")
+    with pytest.raises(ValidationError, match="not a unit's signing key"):
+        packages.load_private_key(path)
+
+
+def test_a_revoked_key_signs_no_more_packages(package, capsys):
+    from dangan.intake.models import SigningKey
+
+    key = SigningKey.objects.get()
+    call_command("package", "keys")
+    assert f"sm2      {key.fingerprint}" in capsys.readouterr().out
+    call_command("package", "revoke", key.fingerprint[:16])
+    assert "revoked" in capsys.readouterr().out
+    received = packages.receive_package(actor=None, source=package, file_it=False)
+    failed = {o.check_id: o for o in received.run.outcomes if o.verdict == "fail"}
+    assert "revoked" in failed["YJ-1-3"].evidence[0]

@@ -6,6 +6,9 @@ dangan package create LIST_ID --key town.key FILE  write the list as a signed Ba
 dangan package receive FILE [--json] [--sm3] [--check-only]
                                                    verify signature and fixity; refuse a
                                                    changed package, naming what changed
+dangan package keys [--unit T01]                   the registered keys
+dangan package revoke FINGERPRINT                  refuse packages signed with that key from
+                                                   now on (a lost key, a town moved to SM2)
 """
 
 import json
@@ -16,11 +19,11 @@ from django.core.management.base import BaseCommand, CommandError
 
 from dangan.accounts.models import Unit
 from dangan.intake import packages
-from dangan.intake.models import HandoverList
+from dangan.intake.models import HandoverList, SigningKey
 
 
 class Command(BaseCommand):
-    help = "Write, sign and receive offline hand-over packages (BagIt, Ed25519)."
+    help = "Write, sign and receive offline hand-over packages (BagIt, SM2)."
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
@@ -30,7 +33,11 @@ class Command(BaseCommand):
         create = sub.add_parser("create", help="Write a hand-over list as a signed package.")
         create.add_argument("list_id", type=int)
         create.add_argument("file")
-        create.add_argument("--key", required=True, help="the unit's private key (PEM)")
+        create.add_argument("--key", required=True, help="the unit's key file (keygen)")
+        keys = sub.add_parser("keys", help="List the registered keys.")
+        keys.add_argument("--unit", help="code of the unit")
+        revoke = sub.add_parser("revoke", help="Revoke a registered key.")
+        revoke.add_argument("fingerprint", help="the key's fingerprint, or its first 16 digits")
         receive = sub.add_parser("receive", help="Check a package and receive it.")
         receive.add_argument("file")
         receive.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -48,7 +55,25 @@ class Command(BaseCommand):
         except Unit.DoesNotExist:
             raise CommandError(f"No unit with code {unit}") from None
         key = packages.create_key(actor=None, unit=unit, path=file)
-        self.stdout.write(f"{file}: Ed25519 key of {unit.code}, fingerprint {key.fingerprint}")
+        self.stdout.write(f"{file}: SM2 key of {unit.code}, fingerprint {key.fingerprint}")
+
+    def _keys(self, *, unit, **options):
+        keys = SigningKey.objects.select_related("unit").order_by("unit__code", "created_at")
+        if unit:
+            keys = keys.filter(unit__code=unit)
+        for key in keys:
+            state = f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "valid"
+            self.stdout.write(
+                f"{key.unit.code}  {key.algorithm:8} {key.fingerprint}  "
+                f"{key.created_at:%Y-%m-%d}  {state}"
+            )
+
+    def _revoke(self, *, fingerprint, **options):
+        try:
+            key = packages.revoke_key(actor=None, fingerprint=fingerprint)
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages)) from None
+        self.stdout.write(f"revoked: {key.unit.code} {key.algorithm} {key.fingerprint}")
 
     def _create(self, *, list_id, file, key, **options):
         try:
