@@ -65,8 +65,8 @@ def browse_records(
     """Visible records filtered the way the list page and the API filter them.
 
     ``q`` matches an archival code or legacy number (exact or prefix), an ID number (whole, or
-    its last digits), a person's name, or words in the title. Full-text search lives in the
-    search app; this is the catalogue's own look-up.
+    its last digits), a person's name; when none of those matches, words of the records (title
+    and the rest of the description, page text) through the search app's index, 简/繁 alike.
     """
     records = visible_records(user)
     if fonds:
@@ -83,9 +83,11 @@ def browse_records(
         records = records.filter(state=state)
     if q:
         hits = records.filter(_lookup(q))
-        # Words of a title only when nothing matched a code, number or name: a title scan reads
-        # every record, and full-text search over titles and pages is the search app's job.
-        records = hits if hits.exists() else records.filter(title__contains=q.strip())
+        if not hits.exists():  # words, looked up in the index (a title scan read every record)
+            from dangan.search.selectors import matching_record_ids
+
+            hits = records.filter(pk__in=matching_record_ids(user, q))
+        records = hits
     return records.select_related("fonds", "category").order_by(
         *SORTS.get(sort, SORTS[DEFAULT_SORT])
     )

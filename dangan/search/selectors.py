@@ -161,6 +161,19 @@ def search(
     return results
 
 
+def matching_record_ids(user, text: str, *, limit: int = CANDIDATES) -> list[int]:
+    """Up to ``limit`` ids of records whose indexed words (description and page text) match
+    ``text``, best first, for another page's word look-up (the record list's box). Narrowed
+    in the index by the user's scope; the caller still reads them through ``visible_records``.
+    Not audited: the caller's page is."""
+    parsed = parse_query(text)
+    scope = record_scope(user)
+    if parsed is None or scope is None:
+        return []
+    candidates = get_backend().search(parsed.node, within=_index_filter(scope), limit=limit)
+    return [pk for pk, _score in candidates]
+
+
 # --- Rights and filters as index terms ---------------------------------------------------------
 
 _SCOPE_FIELDS = {"fonds_id": "fonds", "category_id": "category", "unit_id": "unit"}
