@@ -23,6 +23,7 @@ class AuditEvent(models.Model):
         LOGIN_FAILED = "login_failed", _("Failed log-in")
         LOGOUT = "logout", _("Logged out")
         PRUNE = "prune", _("Pruned the trail")
+        REFUSE = "refuse", _("Refused")
 
     at = models.DateTimeField(_("time"), db_index=True)
     actor = models.ForeignKey(

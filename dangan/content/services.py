@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 
 from dangan.accounts.selectors import may_write_record
 from dangan.audit.models import AuditEvent
-from dangan.audit.services import record_event
+from dangan.audit.services import Event, record_event, record_events
 from dangan.catalogue.models import Record
 from dangan.integrity import ledger
 from dangan.security.antivirus import UploadScan
@@ -194,6 +194,7 @@ def add_files(*, actor, record: Record, files: list[tuple[str, object]]) -> list
                     scan.close()
             staged.append((name, file_format, incoming))
         if errors:
+            _audit_malware(actor, errors, record=record)
             raise ValidationError(errors)
         blobs = commit_together([incoming for _, _, incoming in staged])
         stored = [
@@ -201,6 +202,25 @@ def add_files(*, actor, record: Record, files: list[tuple[str, object]]) -> list
             for (name, file_format, _), blob in zip(staged, blobs, strict=True)
         ]
     return _record_pages(actor=actor, record=record, stored=stored)
+
+
+def _audit_malware(actor, errors, *, record=None) -> None:
+    """Write each upload refused as malicious to the audit trail (a security event, which the
+    security auditor reviews), beside the log line the scanner wrote."""
+    events = [
+        Event(
+            action=AuditEvent.Action.REFUSE,
+            obj=record,
+            detail={
+                "reason": "virus_found",
+                "file": error.params["name"],
+                "finding": error.params["finding"],
+            },
+        )
+        for error in errors
+        if getattr(error, "code", None) == "virus_found"
+    ]
+    record_events(actor=actor, events=events)
 
 
 def _record_pages(*, actor, record, stored) -> list[Page]:
@@ -326,7 +346,11 @@ def keep_file(*, name: str, stream, scan: bool = True) -> Blob:
                     scan.feed(chunk)
             file_format = identifier.finish()
             if scan is not None:
-                scan.finish()
+                try:
+                    scan.finish()
+                except ValidationError as error:
+                    _audit_malware(None, [error])
+                    raise
             stored = incoming.commit()
     finally:
         if scan is not None:

@@ -18,7 +18,6 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -166,20 +165,33 @@ def _attach_folder(folder: Path, files: list[str], *, actor, batch, report) -> N
 
 
 def _add_pages(group, *, name, record, actor, batch, report, kept) -> None:
-    """Add the pages of ``group`` in one transaction (their blobs committed together); if that
-    is refused, one by one, so that each bad file is reported and the good ones are kept."""
+    """Add the pages of ``group`` in one transaction (their blobs committed together). If that
+    is refused, the files it names are reported and the others added one by one."""
     if not group:
         return
     try:
-        with transaction.atomic(), ExitStack() as streams:
+        # Not inside a transaction of ours: add_files has its own, and the audit entry of a
+        # refused file must stay. A crash before the batch is set is mended by the next run
+        # (the page is found by its digest and taken into that run's batch).
+        with ExitStack() as streams:
             files = [
                 (file_name, streams.enter_context(path.open("rb"))) for file_name, path, _ in group
             ]
             pages = content_services.add_files(actor=actor, record=record, files=files)
-            PageProcessing.objects.filter(page__in=pages).update(batch=batch)
+        PageProcessing.objects.filter(page__in=pages).update(batch=batch)
     except (ValidationError, PermissionDenied, OSError) as error:
-        if len(group) > 1:
-            for one in group:
+        refused = {}
+        if isinstance(error, ValidationError):
+            for one in error.error_list:
+                file_name = (one.params or {}).get("name")
+                if file_name and file_name not in refused:
+                    refused[file_name] = one
+        if len(group) == 1 and not refused:
+            refused[group[0][0]] = error
+        for file_name, one in refused.items():
+            report["errors"].append({"folder": name, "file": file_name, **_problem(one)})
+        for one in group:
+            if one[0] not in refused:
                 _add_pages(
                     [one],
                     name=name,
@@ -189,22 +201,21 @@ def _add_pages(group, *, name, record, actor, batch, report, kept) -> None:
                     report=report,
                     kept=kept,
                 )
-            return
-        file_name = group[0][0]
-        if isinstance(error, OSError):
-            code, message = "unreadable", str(error)
-        else:
-            message = "; ".join(getattr(error, "messages", [str(error)]))
-            code = getattr(error, "code", None) or (
-                error.error_list[0].code if hasattr(error, "error_list") else "refused"
-            )
-        report["errors"].append(
-            {"folder": name, "file": file_name, "code": code or "refused", "message": message}
-        )
         return
     for page in pages:
         kept[page.blob.sha256] = page
     report["pages"] += len(pages)
+
+
+def _problem(error) -> dict:
+    """The report's ``code`` and ``message`` for a refused or unreadable file."""
+    if isinstance(error, OSError):
+        return {"code": "unreadable", "message": str(error)}
+    code = getattr(error, "code", None) or (
+        error.error_list[0].code if hasattr(error, "error_list") else None
+    )
+    message = "; ".join(getattr(error, "messages", [str(error)]))
+    return {"code": code or "refused", "message": message}
 
 
 def _resume(page: Page, batch: ScanBatch) -> None:

@@ -6,6 +6,7 @@ says "not configured" when there is no scanner."""
 
 import hashlib
 import io
+import json
 import os
 import socket
 import struct
@@ -15,6 +16,7 @@ import threading
 import pytest
 from django.core.exceptions import ValidationError
 
+from dangan.audit.models import AuditEvent
 from dangan.content.models import Blob, Page
 from dangan.content.services import add_files, keep_file
 from dangan.content.stores import get_store
@@ -129,12 +131,18 @@ def test_an_infected_upload_is_refused_and_leaves_nothing(
     assert "bad.jpg" in refused.value.messages[0] and "Eicar" in refused.value.messages[0]
     assert Page.objects.count() == 0 and Blob.objects.count() == 0
     assert leftovers(local_store) == []
+    (event,) = AuditEvent.objects.filter(action=AuditEvent.Action.REFUSE)
+    assert (event.actor, event.object_id) == (archivist, str(record.pk))
+    assert event.detail["file"] == "bad.jpg" and "Eicar" in event.detail["finding"]
 
 
 def test_staged_files_are_scanned_too(clamd, local_store, db):
     with pytest.raises(ValidationError) as refused:
         keep_file(name="handed-over.jpg", stream=io.BytesIO(infected_jpeg()))
     assert refused.value.code == "virus_found"
+    assert AuditEvent.objects.get(action=AuditEvent.Action.REFUSE).detail["file"] == (
+        "handed-over.jpg"
+    )
     assert keep_file(name="clean.jpg", stream=io.BytesIO(jpeg())).size > 0
 
 
@@ -187,3 +195,28 @@ def test_the_da_t_70_check_says_not_configured_without_a_scanner(settings, monke
     outcomes = {o.check_id: o for o in run_checks(_submission(jpeg())).outcomes}
     assert outcomes["YJ-4-1"].verdict == "skipped"
     assert "Not configured" in outcomes["YJ-4-1"].summary
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_infected_scan_in_a_folder_is_reported_once_and_the_others_kept(
+    clamd, local_store, archivist, make_record, tmp_path
+):
+    from django.core.management import call_command
+
+    record = make_record(legacy_number="SYTG-00042")
+    folder = tmp_path / "scans" / "SYTG-00042"
+    folder.mkdir(parents=True)
+    for n in (1, 3, 4):
+        (folder / f"{n:04d}.jpg").write_bytes(jpeg())
+    (folder / "0002.jpg").write_bytes(infected_jpeg())
+    out = io.StringIO()
+    call_command("ingest_scans", str(folder.parent), json=True, stdout=out)
+    report = json.loads(out.getvalue())
+    assert report["pages"] == 3
+    assert [(e["file"], e["code"]) for e in report["errors"]] == [("0002.jpg", "virus_found")]
+    assert [p.filename for p in Page.objects.filter(record=record).order_by("position")] == [
+        "0001.jpg",
+        "0003.jpg",
+        "0004.jpg",
+    ]
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.REFUSE).count() == 1
