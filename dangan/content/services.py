@@ -6,10 +6,12 @@ when every file of the upload is acceptable are the blobs committed and the page
 one transaction with the audit event. A refused file or any failure leaves no page and no
 temporary file behind.
 
-The SM3 digest is computed after the bytes are stored, by a task queued when the transaction
-that created the blob commits (``fill_sm3_task``); whatever needs it sooner calls
-``ensure_sm3``. A blob whose task never ran (the worker stopped) is filled by the next fixity
-round (``fill_missing_sm3``).
+The SM3 digest of a file is computed after the bytes are stored, by one task per upload queued
+when the transaction that created the blobs commits (``fill_sm3_task``); whatever needs it
+sooner calls ``ensure_sm3``. A blob whose task never ran (the worker stopped) is filled by the
+next fixity round (``fill_missing_sm3``). Bytes the archive made itself in memory (a page's
+searchable PDF and thumbnails, ``keep_bytes``) are small: their SM3 is computed beside the
+write and goes into the blob's first ledger entry, so they queue no task at all.
 """
 
 import io
@@ -33,6 +35,7 @@ from dangan.integrity import ledger
 from dangan.security.antivirus import UploadScan
 
 from .digests import digest_stream
+from .digests import sm3 as new_sm3
 from .formats import FileFormat, Identifier
 from .models import Blob, Page, ledger_digest
 from .signals import pages_added
@@ -66,9 +69,9 @@ def _chunks(stream) -> Iterable[bytes]:
 
 
 def _ledger_blob(blob: Blob, **details) -> ledger.Pending:
-    """The ledger entry of bytes new to the store: their SHA-256 (SM3 follows in its own
-    entry, ``ensure_sm3``), as ``dangan verify`` checks. No file name: the ledger is kept for
-    good, and a name can be personal data."""
+    """The ledger entry of bytes new to the store: their SHA-256, and their SM3 when it is
+    already known (else it follows in its own entry, ``ensure_sm3``), as ``dangan verify``
+    checks. No file name: the ledger is kept for good, and a name can be personal data."""
     return ledger.Pending(
         kind=ledger.CONTENT_ADDED,
         subject=f"blob:{blob.sha256}",
@@ -77,8 +80,9 @@ def _ledger_blob(blob: Blob, **details) -> ledger.Pending:
     )
 
 
-def _blob_row(stored, file_format: FileFormat) -> tuple[Blob, bool]:
-    """The row of bytes committed to the store (found, or created without SM3 yet)."""
+def _blob_row(stored, file_format: FileFormat, *, sm3_hex: str = "") -> tuple[Blob, bool]:
+    """The row of bytes committed to the store (found, or created with ``sm3_hex``, which is
+    empty when the SM3 is left to ``fill_sm3_task``)."""
     return Blob.objects.get_or_create(
         sha256=stored.sha256,
         defaults={
@@ -86,6 +90,7 @@ def _blob_row(stored, file_format: FileFormat) -> tuple[Blob, bool]:
             "mime": file_format.mime,
             "format_name": file_format.name,
             "format_version": file_format.version,
+            "sm3": sm3_hex,
         },
     )
 
@@ -327,14 +332,23 @@ def move_page(*, actor, record: Record, page_id: int, offset: int) -> list[Page]
 
 def keep_bytes(*, name: str, data: bytes) -> Blob:
     """Store bytes the archive made itself (a searchable PDF, a thumbnail); see ``keep_file``.
-    They come from files that were scanned on their way in, so they are not scanned again."""
-    return keep_file(name=name, stream=io.BytesIO(data), scan=False)
+    They come from files that were scanned on their way in, so they are not scanned again.
+
+    They are in memory and small (a few hundred kB): their SM3 costs a millisecond here, where
+    a task would write a queue row, read the blob back from the store and append a ledger
+    entry of its own — three times for every page the pipeline reads."""
+    digest = new_sm3()
+    digest.update(data)
+    return keep_file(name=name, stream=io.BytesIO(data), scan=False, sm3_hex=digest.hexdigest())
 
 
-def keep_file(*, name: str, stream, scan: bool = True) -> Blob:
+def keep_file(*, name: str, stream, scan: bool = True, sm3_hex: str = "") -> Blob:
     """Stream one file into the store and return its blob, linked to no record yet (a file
     staged for a hand-over, a completed resumable upload). Refused formats and, when ClamAV
-    is configured, malicious files raise ``ValidationError`` and leave nothing behind."""
+    is configured, malicious files raise ``ValidationError`` and leave nothing behind.
+
+    ``sm3_hex``, the SM3 of the same bytes when the caller has it, is kept at once; without it
+    a task fills it in after the commit."""
     identifier = Identifier(sanitize_filename(name))
     scan = UploadScan.start(sanitize_filename(name)) if scan else None
     try:
@@ -356,10 +370,11 @@ def keep_file(*, name: str, stream, scan: bool = True) -> Blob:
         if scan is not None:
             scan.close()
     with transaction.atomic():
-        blob, created = _blob_row(stored, file_format)
+        blob, created = _blob_row(stored, file_format, sm3_hex=sm3_hex)
         if created:
             ledger.append_many(actor=None, entries=[_ledger_blob(blob)])
-            _fill_sm3_after_commit([blob])
+            if not blob.sm3:
+                _fill_sm3_after_commit([blob])
     return blob
 
 

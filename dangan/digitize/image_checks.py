@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from django.utils.translation import gettext as _
-from PIL import Image, ImageFilter
+from PIL import Image
 
 from dangan.digitize.ocr import load_image
 
@@ -107,12 +107,15 @@ def estimate_dpi(picture: Image.Image) -> tuple[float, str]:
 
 
 def _reduced_gray(picture: Image.Image) -> np.ndarray:
+    import cv2  # here: importing OpenCV takes 0.1 s, which web processes need not pay
+
     gray = picture.convert("L")
     if gray.width > _WORK_WIDTH:
         height = max(1, round(gray.height * _WORK_WIDTH / gray.width))
         gray = gray.resize((_WORK_WIDTH, height), Image.Resampling.BOX)
-    # Speckles of scanner noise are not ink.
-    return np.asarray(gray.filter(ImageFilter.MedianFilter(3)), dtype=np.int16)
+    # Speckles of scanner noise are not ink. OpenCV (which rapidocr brings) gives the same
+    # 3×3 median as Pillow's MedianFilter(3) in a fraction of a millisecond instead of 65 ms.
+    return cv2.medianBlur(np.asarray(gray), 3).astype(np.int16)
 
 
 def _ink(gray: np.ndarray) -> np.ndarray:

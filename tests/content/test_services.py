@@ -14,6 +14,7 @@ from dangan.content.models import Blob, Page
 from dangan.content.services import (
     add_files,
     ensure_sm3,
+    keep_bytes,
     move_page,
     reorder_pages,
     sanitize_filename,
@@ -134,6 +135,23 @@ def test_sm3_is_computed_by_the_task_queued_when_the_upload_commits(
     blob.refresh_from_db()
     assert blob.sm3 == hex_sm3(data)
     assert sm3_entries(blob) == [f"sha256:{blob.sha256} sm3:{blob.sm3}"]
+
+
+def test_bytes_made_in_memory_are_kept_with_their_sm3_and_queue_no_task(
+    db, store, django_capture_on_commit_callbacks
+):
+    from django_tasks_db.models import DBTaskResult
+
+    data = pdf()
+    with django_capture_on_commit_callbacks(execute=True):
+        blob = keep_bytes(name="1.pdf", data=data)
+    assert blob.sm3 == hex_sm3(data)
+    assert Blob.objects.get(pk=blob.pk).sm3 == blob.sm3
+    added = LedgerEntry.objects.get(kind=ledger.CONTENT_ADDED, subject=f"blob:{blob.sha256}")
+    assert added.digest == f"sha256:{blob.sha256} sm3:{blob.sm3}"  # one entry says both
+    assert sm3_entries(blob) == []
+    assert not DBTaskResult.objects.filter(task_path="dangan.content.tasks.fill_sm3_task").exists()
+    assert ensure_sm3(blob) == blob.sm3
 
 
 @pytest.mark.django_db(transaction=True)

@@ -10,6 +10,7 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from dangan.accounts.models import Secrecy
 from dangan.audit.models import AuditEvent
@@ -76,6 +77,12 @@ def test_a_folder_of_scans_becomes_read_searchable_pages(records, scans):
     text = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True).stdout
     assert "失业人员档案托管登记表" in text.decode().replace(" ", "")
     assert first.thumbnail.format_name == "JPEG"
+    # The derivatives were made in memory: kept with their SM3, they queue no task of their own.
+    assert first.searchable_pdf.sm3 and first.thumbnail.sm3 and first.preview.sm3
+    sm3_tasks = DBTaskResult.objects.filter(task_path="dangan.content.tasks.fill_sm3_task")
+    assert sorted(blob for task in sm3_tasks for blob in task.args_kwargs["args"][0]) == sorted(
+        Page.objects.values_list("blob_id", flat=True)
+    )
 
     traditional = PageProcessing.objects.get(page__record=records["SYTG-00003"])
     assert "鑑定表" in traditional.text
