@@ -10,10 +10,9 @@ Fills the catalogue with ``bench/catalogue_list.py``'s fast path (default 10,000
 30 % as many persons), spreads the records over ``--counties`` counties (top-level units of
 kind "county", each with its bureau), adds OCR-like page text for ``--pages`` pages
 (``bench/search.py``'s filler) and builds the search index. On PostgreSQL the rows go in by
-COPY with triggers off and the secondary indexes built afterwards (``bulk_load``). Then, for an
-archivist of one
-county (an "any unit" grant: tenancy keeps them in their county) and for a provincial office
-(the same grant, no county), it times over ``--runs`` runs:
+COPY with triggers off and the secondary indexes built afterwards (``bench/bulk_load.py``).
+Then, for an archivist of one county (an "any unit" grant: tenancy keeps them in their county)
+and for a provincial office (the same grant, no county), it times over ``--runs`` runs:
 
 * the record list's first page, ``browse_records(user, …)[:50]``: no filter, a category, a
   person's name, an archival-code prefix;
@@ -23,7 +22,6 @@ Prints p50 and p95 in ms per (user, query). Target: the list within 100 ms, sear
 """
 
 import argparse
-import contextlib
 import json
 import os
 import random
@@ -36,6 +34,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bulk_load import bulk_load  # noqa: E402
 from catalogue_list import fill, setup_django  # noqa: E402
 from search import fill_pages  # noqa: E402
 
@@ -96,86 +95,6 @@ def spread_over(bureaus) -> None:
         return plain(model, rows, columns, defaults, **kwargs)
 
     catalogue_list._insert = insert
-
-
-def copy_rows(model, rows, columns, defaults, batch=1_000_000):
-    """The fast path's writer on PostgreSQL: ``COPY … FROM STDIN``, a commit every ``batch``
-    rows (one COPY of ten million rows would keep them all in one transaction)."""
-    from django.db import connection, transaction
-
-    table = connection.ops.quote_name(model._meta.db_table)
-    names = ", ".join(connection.ops.quote_name(c) for c in columns)
-    rows = iter(rows)
-    while True:
-        written = 0
-        with transaction.atomic(), connection.cursor() as cursor:
-            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row([row.get(c, defaults.get(c)) for c in columns])
-                    written += 1
-                    if written == batch:
-                        break
-        if written < batch:
-            return
-
-
-#: The tables the fill writes millions of rows into.
-BULK_TABLES = ("catalogue_record", "people_person", "people_recordperson")
-
-
-@contextlib.contextmanager
-def bulk_load():
-    """For a fill on PostgreSQL: rows go in by COPY with no trigger firing (neither the holdings
-    counters nor the foreign-key checks: the fast path writes consistent rows) and without the
-    secondary indexes, which are built afterwards (quicker than keeping them up row by row);
-    then the holdings are counted once from the records."""
-    import catalogue_list
-    import search as search_bench
-    from django.db import connection, transaction
-
-    from dangan.stats import holdings_triggers
-
-    if connection.vendor != "postgresql":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid)"
-            " FROM pg_constraint c WHERE c.contype = 'u' AND c.conrelid::regclass::text = ANY(%s)",
-            [list(BULK_TABLES)],
-        )
-        constraints = cursor.fetchall()
-        cursor.execute(
-            "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.tablename = ANY(%s)"
-            " AND i.indexname NOT IN (SELECT conname FROM pg_constraint)",
-            [list(BULK_TABLES)],
-        )
-        indexes = cursor.fetchall()
-        for table, name, _definition in constraints:
-            cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
-        for name, _definition in indexes:
-            cursor.execute(f'DROP INDEX "{name}"')
-        cursor.execute("SET session_replication_role = replica")
-    catalogue_list._insert = search_bench._insert = copy_rows
-    try:
-        yield
-    finally:
-        started = time.monotonic()
-        with connection.cursor() as cursor:
-            cursor.execute("SET session_replication_role = DEFAULT")
-            cursor.execute("SET maintenance_work_mem = '1GB'")
-            for _name, definition in indexes:
-                cursor.execute(definition)
-            for table, name, definition in constraints:
-                cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
-            with transaction.atomic():
-                holdings_triggers.rebuild(cursor)
-            cursor.execute("ANALYZE")
-        print(
-            f"  {len(indexes) + len(constraints)} indexes built and holdings counted in "
-            f"{time.monotonic() - started:.1f} s",
-            file=sys.stderr,
-        )
 
 
 def users(bureau):
@@ -260,8 +179,8 @@ def main():
         with bulk_load():
             spread_over(make_counties(args.counties))
             fill(args.records, max(args.records * 3 // 10, 1000), args.seed)
-        if not args.lists_only:
-            fill_pages(args.pages if args.pages is not None else args.records // 50, args.seed)
+            if not args.lists_only:
+                fill_pages(args.pages if args.pages is not None else args.records // 50, args.seed)
         print(f"  filled in {time.monotonic() - started:.0f} s", file=sys.stderr)
         if not args.lists_only:
             print("Building the index …", file=sys.stderr)

@@ -7,14 +7,15 @@
     .venv/bin/python bench/search.py --data-dir /tmp/b --skip-build  # time the filled index again
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench .venv/bin/python bench/search.py
 
-Fills the catalogue with ``bench/catalogue_list.py``'s fast path, adds scanned pages with about
-500 characters of OCR-like text each (forms, names, ID numbers, employers, dates), builds the
-index with ``dangan.search.services.rebuild_index`` and prints the build rate and index size.
-Then it times ``dangan.search.selectors.search`` — the search page's own call, permission check,
-snippets and audit included — for a mixed query set (names, ID tails and 15-digit numbers,
-phrases from page text, legacy numbers, the same with a facet filter, and as a user with a
-grant on one category only), and beside it a ``LIKE '%…%'`` scan over titles and page text
-of the same data, for the ratio.
+Fills the catalogue with ``bench/catalogue_list.py``'s fast path (on PostgreSQL by COPY, see
+``bench/bulk_load.py``), adds scanned pages with about 500 characters of OCR-like text each (forms,
+names, ID numbers, employers, dates), builds the index with
+``dangan.search.services.rebuild_index`` and prints the build rate and index size. Then it times
+``dangan.search.selectors.search`` — the search page's own call, permission check, snippets and
+audit included — for a mixed query set (names, ID tails and 15-digit numbers, phrases from page
+text, legacy numbers, the same with a facet filter, and as a user with a grant on one category
+only), and beside it a ``LIKE '%…%'`` scan over titles and page text of the same data, for the
+ratio.
 """
 
 import argparse
@@ -31,7 +32,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from catalogue_list import _insert, _rows_template, fill, setup_django  # noqa: E402
+import catalogue_list  # noqa: E402
+from bulk_load import bulk_load  # noqa: E402
+from catalogue_list import _rows_template, fill, setup_django  # noqa: E402
 
 TARGET_MS = {"sqlite": 50, "postgresql": 100}
 PLACES = "建湖 盐城 阜宁 射阳 滨海 响水 东台 大丰 宝应 高邮 兴化 泰州 淮安 涟水 沭阳 宿迁".split()
@@ -123,7 +126,7 @@ def fill_pages(pages: int, seed: int) -> None:
             plan.append((record_id, position))
     plan = list(dict.fromkeys(plan))[:pages]
     columns, defaults = _rows_template(Blob, now)
-    _insert(
+    catalogue_list._insert(
         Blob,
         (
             {
@@ -140,7 +143,7 @@ def fill_pages(pages: int, seed: int) -> None:
         defaults,
     )
     columns, defaults = _rows_template(Page, now)
-    _insert(
+    catalogue_list._insert(
         Page,
         (
             {
@@ -173,7 +176,7 @@ def fill_pages(pages: int, seed: int) -> None:
                 "attempts": 1,
             }
 
-    _insert(PageProcessing, processing(), columns, defaults)
+    catalogue_list._insert(PageProcessing, processing(), columns, defaults)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             for model in (Blob, Page, PageProcessing):
@@ -379,11 +382,13 @@ def main():
     from dangan.digitize.models import PageProcessing
     from dangan.search.services import rebuild_index
 
-    if not Record.objects.exists():
-        print(f"Filling {data_dir} ({connection.vendor}) …", file=sys.stderr)
-        fill(args.records, max(args.records * 3 // 10, 1000), args.seed)
     if not PageProcessing.objects.exists():
-        fill_pages(args.pages, args.seed)
+        # On PostgreSQL by COPY, with triggers and secondary indexes off (``bulk_load.py``).
+        with bulk_load():
+            if not Record.objects.exists():
+                print(f"Filling {data_dir} ({connection.vendor}) …", file=sys.stderr)
+                fill(args.records, max(args.records * 3 // 10, 1000), args.seed)
+            fill_pages(args.pages, args.seed)
     if args.fill_only:
         return
     build = None

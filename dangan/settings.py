@@ -5,6 +5,7 @@ SQLite in ``DANGAN_DATA_DIR``, content on local disk, the task worker in-process
 A province sets ``DATABASE_URL`` (PostgreSQL) and friends; the code does not change.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -279,6 +280,10 @@ DANGAN_INTEGRITY_FORMATS = env.list(
 # A dotted path to a dangan.search.backends.base.SearchBackend class; empty: the backend of the
 # database (SQLite FTS5 or PostgreSQL full text). See docs/search.md.
 DANGAN_SEARCH_BACKEND = env.str("DANGAN_SEARCH_BACKEND", default="")
+# Processes that analyze and write the records side by side in ``dangan reindex`` (PostgreSQL).
+DANGAN_SEARCH_REBUILD_WORKERS = env.int(
+    "DANGAN_SEARCH_REBUILD_WORKERS", default=min(os.cpu_count() or 1, 8)
+)
 
 # --- API -------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

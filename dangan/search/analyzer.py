@@ -53,6 +53,8 @@ def fold(text: str) -> str:
     """NFKC, simplified characters, lower case: the form both documents and queries take."""
     if not text:
         return ""
+    if text.isascii():  # codes, numbers: NFKC and opencc leave ASCII as it is
+        return text.lower()
     if not unicodedata.is_normalized("NFKC", text):  # the quick check: most text already is
         text = unicodedata.normalize("NFKC", text)
     return to_simplified(text).lower()

@@ -8,11 +8,13 @@ bypasses the services (a bulk SQL fix, an older database) is found by ``index_pe
 record whose ``updated_at`` differs from the copy its entry keeps, or that has no entry.
 """
 
+import multiprocessing
 import re
 import time
 from collections import defaultdict
 
-from django.db import transaction
+from django.conf import settings
+from django.db import connection, connections, transaction
 
 from dangan.accounts.models import Secrecy
 from dangan.catalogue.models import Record
@@ -49,6 +51,7 @@ _RECORD_FIELDS = (
     "org_code",
     "box_number",
     "metadata",
+    "updated_at",
 )
 
 
@@ -110,7 +113,7 @@ def build_documents(records) -> list[Document]:
 
 def _document(row, persons, pages) -> Document:
     (pk, fonds, category, unit, secrecy, year, retention, openness, code, legacy) = row[:10]
-    doc = Document(record_id=pk)
+    doc = Document(record_id=pk, stamp=row[17])
     # One fold and one cut per record: the fields joined by line breaks, which end every run.
     described = [text for text in row[10:16] if text]
     described.append(f"{code or ''} {legacy} {year}")
@@ -151,32 +154,27 @@ def _id_terms_of(text: str) -> list[str]:
         return id_terms(text.strip())
 
 
-def rebuild_index(*, chunk: int = 2000, progress=None) -> dict:
+def rebuild_index(*, chunk: int = 2000, progress=None, workers: int | None = None) -> dict:
     """Build the whole index again from the catalogue; returns counts and timings.
 
     Runs in chunks, each its own transaction, so that clerks can keep working; a record they
-    change meanwhile is written by its service and picked up by the final step.
+    change meanwhile is written by its service. Where the engine takes writes from several
+    connections at once (PostgreSQL), ``workers`` processes (default: the
+    ``DANGAN_SEARCH_REBUILD_WORKERS`` setting) analyze and write the chunks side by side: the
+    analysis is Python, one core each.
     """
     backend = get_backend()
     started = time.monotonic()
     backend.start_rebuild()
-    ids = Record.objects.order_by("pk").values_list("pk", flat=True)
-    total = ids.count()
+    ids = list(Record.objects.order_by("pk").values_list("pk", flat=True))
+    ranges = [(ids[at], ids[min(at + chunk, len(ids)) - 1]) for at in range(0, len(ids), chunk)]
+    if workers is None:
+        workers = settings.DANGAN_SEARCH_REBUILD_WORKERS
     done = 0
-    last = 0
-    while True:
-        bounds = list(ids.filter(pk__gt=last)[:chunk])
-        if not bounds:
-            break
-        with transaction.atomic():
-            documents = build_documents(
-                Record.objects.filter(pk__gte=bounds[0], pk__lte=bounds[-1])
-            )
-            backend.write_bulk(documents)
-        done += len(documents)
-        last = bounds[-1]
+    for written in _index_ranges(ranges, workers=workers, backend=backend):
+        done += written
         if progress:
-            progress(done, total)
+            progress(done, len(ids))
     loaded = time.monotonic()
     backend.finish_rebuild()
     finished = time.monotonic()
@@ -188,7 +186,48 @@ def rebuild_index(*, chunk: int = 2000, progress=None) -> dict:
         "records_per_second": round(done / max(finished - started, 1e-9)),
         "size_bytes": backend.size_bytes(),
         "backend": backend.name,
+        "workers": workers if _in_parallel(ranges, workers, backend) else 1,
     }
+
+
+def _in_parallel(ranges, workers, backend) -> bool:
+    # Inside a transaction (a test's), other connections could not see its records.
+    return (
+        workers > 1
+        and len(ranges) > 1
+        and backend.concurrent_writes
+        and not connection.in_atomic_block
+    )
+
+
+def _index_ranges(ranges, *, workers, backend):
+    """Index the records of each (first id, last id) range; yields how many each had."""
+    if not _in_parallel(ranges, workers, backend):
+        for bounds in ranges:
+            yield _index_range(bounds, backend=backend)
+        return
+    connections.close_all()  # a forked worker must not share its parent's connection
+    pool = multiprocessing.get_context("fork").Pool(min(workers, len(ranges)))
+    try:
+        yield from pool.imap_unordered(_index_range_in_worker, ranges)
+        pool.close()
+    finally:
+        pool.terminate()
+        pool.join()
+
+
+def _index_range(bounds, *, backend) -> int:
+    with transaction.atomic():
+        documents = build_documents(Record.objects.filter(pk__gte=bounds[0], pk__lte=bounds[1]))
+        backend.write_bulk(documents)
+    return len(documents)
+
+
+def _index_range_in_worker(bounds) -> int:
+    try:
+        return _index_range(bounds, backend=get_backend())
+    finally:
+        connections.close_all()  # a worker's connection would outlive the rebuild otherwise
 
 
 def index_pending(*, limit: int | None = None) -> dict:

@@ -15,6 +15,9 @@ class SearchBackend(ABC):
     """
 
     name = "base"
+    #: Whether entries may be written from several connections at once (a rebuild by
+    #: several processes); SQLite has one writer at a time.
+    concurrent_writes = False
 
     def __init__(self, connection):
         self.connection = connection

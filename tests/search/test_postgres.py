@@ -1,0 +1,101 @@
+"""The PostgreSQL backend: its tsvector literals and its rebuild (COPY, several processes)."""
+
+import pytest
+from django.db import connection
+
+from dangan.catalogue.models import Record
+from dangan.search.analyzer import Document
+from dangan.search.backends import get_backend
+from dangan.search.backends.postgres import MAX_POSITION, WEIGHT, tsvectors
+from dangan.search.services import build_documents, rebuild_index, reindex_records
+
+on_postgresql = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the PostgreSQL backend only"
+)
+
+
+def _walked(document, columns):
+    """The specification: each term in turn, a gap between columns, at most 255 positions a
+    term (one for single characters), none past MAX_POSITION (a new term there: the last)."""
+    positions, position = {}, 0
+    for column in columns:
+        most = 1 if column == "chars" else 255
+        position += 1
+        for term in getattr(document, column):
+            position += 1
+            found = positions.get(term)
+            if found is None:
+                positions[term] = [f"{min(position, MAX_POSITION)}{WEIGHT[column]}"]
+            elif position <= MAX_POSITION and len(found) < most:
+                found.append(f"{position}{WEIGHT[column]}")
+    return positions
+
+
+def _parsed(literal):
+    entries = {}
+    for entry in filter(None, literal.split(" ")):
+        term, _, at = entry.rpartition(":")
+        entries[term.strip("'").replace("''", "'").replace("\\\\", "\\")] = at.split(",")
+    return entries
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        Document(
+            record_id=1,
+            exact=["_n王伟", "_i320925196803041011"],
+            meta=["关于", "于发", "2001"],
+            pages=["王伟", "伟同", "同志"] * 300,
+            chars=list("关于发王伟同志") * 200,
+            facets=["_ffa1", "_fsle1", "_fsle2"],
+        ),
+        Document(record_id=2, meta=["ab", "cd"] * 9000, chars=list("甲乙") * 9000),
+        Document(record_id=3, exact=["_no'neil", "_na\\b"], facets=["_fy2001"]),
+        Document(record_id=4, meta=["_fy2001"], facets=["_fy2001"]),
+        Document(record_id=5),
+    ],
+)
+def test_tsvectors_hold_the_positions_of_walking_the_terms_one_by_one(document):
+    everything, described = tsvectors(document)
+
+    assert _parsed(everything) == _walked(document, tuple(WEIGHT))
+    assert _parsed(described) == _walked(document, ("exact", "meta", "facets"))
+
+
+def _entries():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT record_id, tsv::text, described::text, stamp FROM search_document"
+            " ORDER BY record_id"
+        )
+        return cursor.fetchall()
+
+
+@on_postgresql
+def test_a_rebuild_replaces_an_entry_a_clerk_wrote_meanwhile(make_record):
+    record = make_record(title="关于发放高温补贴的通知")
+    before = _entries()
+    Record.objects.filter(pk=record.pk).update(title="关于发放取暖补贴的通知")
+
+    get_backend().write_bulk(build_documents(Record.objects.filter(pk=record.pk)))
+
+    (entry,) = _entries()
+    assert entry != before[0] and "取暖" in entry[1]
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_rebuild_by_several_processes_writes_what_the_services_write(make_record):
+    for n in range(7):
+        make_record(title=f"第{n}号工伤认定决定书", remarks="同意办理")
+    reindex_records(Record.objects.values_list("pk", flat=True))
+    written = _entries()
+
+    try:
+        summary = rebuild_index(chunk=2, workers=2)
+
+        assert summary["workers"] == 2 and summary["records"] == 7
+        assert _entries() == written
+    finally:  # the index is no model: the database's flush after the test leaves it be
+        get_backend().remove([entry[0] for entry in written])
