@@ -118,6 +118,16 @@ def facet_term(name: str, value) -> str:
     return f"_f{name}{str(value).lower()}"
 
 
+#: Records per id band: a band term (``_fb15``: ids 15 × 65,536 … 16 × 65,536 − 1) lets an
+#: engine whose index cannot be read in id order (PostgreSQL's GIN) look for the newest
+#: matches of a common word among the newest records first, instead of among all.
+ID_BAND = 65_536
+
+
+def band_term(band: int) -> str:
+    return facet_term("b", band)
+
+
 #: The one-letter facet names used in facet terms.
 FACETS = {
     "fonds": "f",

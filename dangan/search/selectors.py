@@ -44,7 +44,7 @@ from .backends import get_backend
 
 PAGE_SIZE = 20
 #: How many matches the index ranks and hands over for checking, counting and facets.
-CANDIDATES = 1000
+CANDIDATES = 500
 SNIPPET_WIDTH = 80
 FACET_NAMES = ("fonds", "category", "year", "retention", "openness")
 MODES = ("records", "persons")

@@ -23,7 +23,15 @@ from dangan.digitize.models import PageProcessing
 from dangan.people import id_numbers
 from dangan.people.models import RecordPerson
 
-from .analyzer import Document, code_term, facet_term, id_terms, name_term
+from .analyzer import (
+    ID_BAND,
+    Document,
+    band_term,
+    code_term,
+    facet_term,
+    id_terms,
+    name_term,
+)
 from .backends import get_backend
 
 BATCH = 500
@@ -143,6 +151,7 @@ def _document(row, persons, pages) -> Document:
         facet_term("y", year),
         facet_term("r", retention),
         facet_term("o", openness),
+        band_term(pk // ID_BAND),
     ]
     return doc
 

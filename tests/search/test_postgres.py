@@ -99,3 +99,27 @@ def test_a_rebuild_by_several_processes_writes_what_the_services_write(make_reco
         assert _entries() == written
     finally:  # the index is no model: the database's flush after the test leaves it be
         get_backend().remove([entry[0] for entry in written])
+
+
+@on_postgresql
+def test_the_newest_matches_of_a_common_word_are_found_band_by_band(make_record, monkeypatch):
+    """With bands of two records, the newest matches come from the newest bands, in order,
+    however the matches are spread: some bands hold none, a phrase holds in only some."""
+    from dangan.search import analyzer
+    from dangan.search import services as search_services
+    from dangan.search.backends import postgres
+
+    monkeypatch.setattr(search_services, "ID_BAND", 2)
+    monkeypatch.setattr(postgres, "ID_BAND", 2)
+    titles = ["申请办理退休", "退休申请", "其他", "其他", "办理申请", "申请办理失业登记"] * 4
+    records = [make_record(title=title) for title in titles]
+    reindex_records([r.pk for r in records])
+    backend = get_backend()
+    words = analyzer.parse_query("申请").node
+    phrase = analyzer.parse_query("申请办理").node
+    with connection.cursor() as cursor:
+        for node, wanted in ((words, "申请"), (phrase, "申请办理")):
+            expected = [r.pk for r in reversed(records) if wanted in r.title]
+            for limit in (1, 3, 7, 100):
+                found = backend._newest(cursor, backend._query(node, None), limit)
+                assert found == expected[:limit]

@@ -20,6 +20,7 @@ query's matches in the description are found without reading page text. The tabl
 rows narrow (``toast_tuple_target``), so that walking many matches reads few pages.
 """
 
+import math
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import groupby, islice
@@ -27,7 +28,7 @@ from itertools import groupby, islice
 import psycopg
 from django.db import IntegrityError, connections, transaction
 
-from ..analyzer import Document
+from ..analyzer import ID_BAND, Document, band_term
 from .base import SqlBackend, render
 
 WEIGHT = {"exact": "A", "meta": "B", "pages": "C", "chars": "D", "facets": "D"}
@@ -281,9 +282,44 @@ class PostgresBackend(SqlBackend):
         return [(pk, float(score)) for pk, score in cursor.fetchall()]
 
     def _newest(self, cursor, query, limit):
+        """The newest ``limit`` matches. GIN gives matches in no order, so "newest" would read
+        every match's row to sort them (tens of thousands for a common word): they are looked
+        for band by band instead (``analyzer.ID_BAND``), the newest bands first, so that a
+        common word reads the rows of the newest bands only. As many bands are taken next as
+        the matches found so far say are needed; a rare word reads all that are left at once."""
+        cursor.execute("SELECT max(record_id) FROM search_document")
+        top = cursor.fetchone()[0]
+        if top is None:
+            return []
+        found, band, width, searched = [], top // ID_BAND, 2, 0
+        while band >= 0 and len(found) < limit:
+            lowest = band - width + 1
+            if lowest <= 0:  # the rest, bounded by id: its matches are few
+                found += self._newest_of(
+                    cursor, query, limit - len(found), below=(band + 1) * ID_BAND
+                )
+                break
+            terms = " | ".join(_quote(band_term(b)) for b in range(band, lowest - 1, -1))
+            banded = _Query(
+                column=query.column,
+                text=f"({query.text}) & ({terms})",
+                words=f"({query.words}) & ({terms})",
+            )
+            found += self._newest_of(cursor, banded, limit - len(found))
+            searched += width
+            band = lowest - 1
+            per_band = len(found) / searched
+            wanted = (limit - len(found)) / per_band if per_band else band + 1
+            width = max(width * 2, math.ceil(wanted * 1.5))
+        return found[:limit]
+
+    def _newest_of(self, cursor, query, limit, *, below=None):
+        """The newest ``limit`` matches of ``query`` (with ids under ``below``); a phrase is
+        checked on the newest entries holding its words, a batch at a time."""
+        bound = "" if below is None else f" AND record_id < {int(below)}"
         newest = (
             f"SELECT record_id FROM search_document WHERE {query.column} @@ CAST(%s AS tsquery)"
-            " ORDER BY record_id DESC LIMIT %s"
+            f"{bound} ORDER BY record_id DESC LIMIT %s"
         )
         if query.words == query.text:
             cursor.execute(newest, [query.text, limit])
