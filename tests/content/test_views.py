@@ -161,7 +161,7 @@ def test_a_missing_file_gets_a_clear_answer_and_raises_the_alert(
 
     answer = client.get(page["download_url"])
     assert answer.status_code == 503
-    assert "cannot be read" in answer.text and stored.sha256[:12] in answer.text
+    assert "无法读取" in answer.text and stored.sha256[:12] in answer.text
     api = client.get(f"/api/v1/pages/{page['id']}/content/")
     assert api.status_code == 503
     assert api.json()["code"] == "blob_unreadable"

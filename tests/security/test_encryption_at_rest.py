@@ -173,7 +173,7 @@ def test_download_returns_the_plain_bytes_and_tampering_answers_no_bytes(
     put_stored_bytes(sealed_store, blob.key, bytes(raw))
     refused = client.get(page["download_url"])  # refused before a byte is sent
     assert refused.status_code == 503 and not refused.streaming
-    assert "cannot be read" in refused.text
+    assert "无法读取" in refused.text
     assert StorageAlert.objects.get().kind == StorageAlert.Kind.BLOB_CHANGED
 
 
