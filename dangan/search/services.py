@@ -215,10 +215,15 @@ def _index_ranges(ranges, *, workers, backend):
         for bounds in ranges:
             yield _index_range(bounds, backend=backend)
         return
-    connections.close_all()  # a forked worker must not share its parent's connection
-    pool = multiprocessing.get_context("fork").Pool(min(workers, len(ranges)))
+    from . import workers as worker  # spawned processes: see there
+
+    names = {alias: connections[alias].settings_dict["NAME"] for alias in connections}
+    connections.close_all()  # nothing of the parent's (a lock of the truncation) stays open
+    pool = multiprocessing.get_context("spawn").Pool(
+        min(workers, len(ranges)), initializer=worker.start, initargs=(names,)
+    )
     try:
-        yield from pool.imap_unordered(_index_range_in_worker, ranges)
+        yield from pool.imap_unordered(worker.index_range, ranges)
         pool.close()
     finally:
         pool.terminate()
@@ -230,13 +235,6 @@ def _index_range(bounds, *, backend) -> int:
         documents = build_documents(Record.objects.filter(pk__gte=bounds[0], pk__lte=bounds[1]))
         backend.write_bulk(documents)
     return len(documents)
-
-
-def _index_range_in_worker(bounds) -> int:
-    try:
-        return _index_range(bounds, backend=get_backend())
-    finally:
-        connections.close_all()  # a worker's connection would outlive the rebuild otherwise
 
 
 def index_pending(*, limit: int | None = None) -> dict:
