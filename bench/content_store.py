@@ -130,7 +130,7 @@ def main():
     parser.add_argument("--keep", action="store_true", help="keep the generated sources")
     parser.add_argument("--sm3", action="store_true", help="also time the later SM3 of the blobs")
     parser.add_argument(
-        "--rounds", default=3, type=int, help="rounds of every way in turn; the median is shown"
+        "--rounds", default=5, type=int, help="rounds of every way in turn; the median is shown"
     )
     args = parser.parse_args()
     sets = [
