@@ -413,13 +413,14 @@ def open_delivery(*, user, token: str) -> tuple[AccessRequest, object]:
     req = AccessRequest.objects.select_related("certificate__blob", "record").get(
         pk=data.get("r"), requester=user, state=AccessRequest.State.DELIVERED
     )
+    stream = open_blob(req.certificate.blob)  # first: an unreadable file was not downloaded
     record_event(
         actor=user,
         action=AuditEvent.Action.DOWNLOAD,
         obj=req.record,
         detail={"request": req.number, "certificate": req.certificate.number},
     )
-    return req, open_blob(req.certificate.blob)
+    return req, stream
 
 
 # --- Certified copies (档案证明) -----------------------------------------------------------------

@@ -345,6 +345,7 @@ def certificate_pdf(request, pk):
         cert = selectors.certificate_for_desk(request.user, pk)
     except Certificate.DoesNotExist:
         raise Http404 from None
+    stream = open_blob(cert.blob)  # first: a file that cannot be read was not downloaded
     record_event(
         actor=request.user,
         action=AuditEvent.Action.DOWNLOAD,
@@ -352,7 +353,7 @@ def certificate_pdf(request, pk):
         detail={"certificate": cert.number},
     )
     return FileResponse(
-        open_blob(cert.blob),
+        stream,
         content_type="application/pdf",
         as_attachment=True,
         filename=f"{cert.number}.pdf",

@@ -735,7 +735,7 @@ def import_transfer(*, actor, source, progress=None) -> Imported:
                 member = bag.members[f"data/{f['path']}"]
                 with member.open() as stream:
                     blobs[f["path"]] = keep_file(
-                        name=f["filename"], stream=Limited(stream, member.size)
+                        name=f["filename"], stream=Limited(stream, member.size), actor=actor
                     )
     categories = {c.code: c for c in Category.objects.all()}
     fonds_by_code = {f.code: f for f in Fonds.objects.all()}

@@ -199,7 +199,7 @@ def add_files(*, actor, record: Record, files: list[tuple[str, object]]) -> list
                     scan.close()
             staged.append((name, file_format, incoming))
         if errors:
-            _audit_malware(actor, errors, record=record)
+            audit_refusals(actor, errors, record=record)
             raise ValidationError(errors)
         blobs = commit_together([incoming for _, _, incoming in staged])
         stored = [
@@ -209,9 +209,14 @@ def add_files(*, actor, record: Record, files: list[tuple[str, object]]) -> list
     return _record_pages(actor=actor, record=record, stored=stored)
 
 
-def _audit_malware(actor, errors, *, record=None) -> None:
-    """Write each upload refused as malicious to the audit trail (a security event, which the
-    security auditor reviews), beside the log line the scanner wrote."""
+def audit_refusals(actor, errors, *, record=None) -> None:
+    """Write each upload refused as malicious among ``errors`` (``ValidationError``\s, or one
+    holding several) to the audit trail: a security event, which the security auditor reviews,
+    beside the log line the scanner wrote. ``add_files`` and ``keep_file`` call it; a caller
+    that holds them in a transaction of its own which the refusal rolls back calls it again
+    after the rollback."""
+    if isinstance(errors, ValidationError):
+        errors = errors.error_list
     events = [
         Event(
             action=AuditEvent.Action.REFUSE,
@@ -342,13 +347,14 @@ def keep_bytes(*, name: str, data: bytes) -> Blob:
     return keep_file(name=name, stream=io.BytesIO(data), scan=False, sm3_hex=digest.hexdigest())
 
 
-def keep_file(*, name: str, stream, scan: bool = True, sm3_hex: str = "") -> Blob:
+def keep_file(*, name: str, stream, scan: bool = True, sm3_hex: str = "", actor=None) -> Blob:
     """Stream one file into the store and return its blob, linked to no record yet (a file
     staged for a hand-over, a completed resumable upload). Refused formats and, when ClamAV
     is configured, malicious files raise ``ValidationError`` and leave nothing behind.
 
     ``sm3_hex``, the SM3 of the same bytes when the caller has it, is kept at once; without it
-    a task fills it in after the commit."""
+    a task fills it in after the commit. ``actor``: who sent the file (None: the system), named
+    in the audit trail when it is refused as malicious."""
     identifier = Identifier(sanitize_filename(name))
     scan = UploadScan.start(sanitize_filename(name)) if scan else None
     try:
@@ -363,7 +369,7 @@ def keep_file(*, name: str, stream, scan: bool = True, sm3_hex: str = "") -> Blo
                 try:
                     scan.finish()
                 except ValidationError as error:
-                    _audit_malware(None, [error])
+                    audit_refusals(actor, [error])
                     raise
             stored = incoming.commit()
     finally:

@@ -43,6 +43,7 @@ def open_derivative(user, pk, kind: str):
     blob = {"thumbnail": row.thumbnail, "preview": row.preview, "pdf": row.searchable_pdf}[kind]
     if blob is None:
         raise PageProcessing.DoesNotExist
+    stream = open_blob(blob)  # first: a file that cannot be read was not downloaded
     if DERIVATIVES[kind]:
         record_event(
             actor=user,
@@ -50,7 +51,7 @@ def open_derivative(user, pk, kind: str):
             obj=row.page.record,
             detail={"page": row.page_id, "file": "searchable_pdf", "sha256": blob.sha256},
         )
-    return blob, open_blob(blob)
+    return blob, stream
 
 
 def recent_batches(user, limit=20):

@@ -29,6 +29,7 @@ from rest_framework.views import APIView
 
 from dangan.api.errors import problem_responses
 from dangan.catalogue.models import Category, Fonds
+from dangan.content.services import audit_refusals
 from dangan.integrity.selectors import latest_report
 
 from . import handover as services
@@ -169,12 +170,21 @@ class HandoverListView(APIView):
             category = Category.objects.get(code=data["category"])
         except (Fonds.DoesNotExist, Category.DoesNotExist):
             raise ApiValidationError({"category": "unknown fonds or category"}) from None
+        try:
+            handover = self._create(request, data, fonds, category)
+        except ValidationError as error:  # the transaction rolled its audit entries back
+            audit_refusals(request.user, error)
+            raise
+        return Response(_list_data(handover, request), status=status.HTTP_201_CREATED)
+
+    @staticmethod
+    def _create(request, data, fonds, category):
         with transaction.atomic():
             handover = services.create_list(
                 actor=request.user, fonds=fonds, category=category, title=data["title"]
             )
             for item in data["items"]:
-                staged, blobs = [], []
+                staged = []  # in the item's order: parts to store, uploads already stored
                 for f in item["files"]:
                     if f.get("upload"):
                         try:
@@ -183,7 +193,7 @@ class HandoverListView(APIView):
                             raise ApiValidationError({"upload": str(f["upload"])}) from None
                         if upload.blob is None:
                             raise ApiValidationError({"upload": "not complete"})
-                        blobs.append(
+                        staged.append(
                             (f.get("filename") or upload.filename, upload.blob, upload.sha256)
                         )
                     else:
@@ -191,7 +201,7 @@ class HandoverListView(APIView):
                         if part is None:
                             raise ApiValidationError({"files": f"no part {f.get('field')!r}"})
                         staged.append((f.get("filename") or part.name, part, f.get("sha256")))
-                row = services.add_item(
+                services.add_item(
                     actor=request.user,
                     handover=handover,
                     values=item["values"],
@@ -199,8 +209,6 @@ class HandoverListView(APIView):
                     persons=item["persons"],
                     files=staged,
                 )
-                if blobs:
-                    services.stage_blobs(row, blobs)
         if data["send"]:
             services.submit(
                 actor=request.user,
@@ -209,7 +217,7 @@ class HandoverListView(APIView):
                 declared_bytes=data.get("declared_bytes"),
             )
             handover.refresh_from_db()
-        return Response(_list_data(handover, request), status=status.HTTP_201_CREATED)
+        return handover
 
 
 class HandoverDetailView(APIView):

@@ -24,6 +24,7 @@ from dangan.audit.models import AuditEvent
 from dangan.audit.services import Event, record_event, record_events
 from dangan.catalogue.dates import parse_date
 from dangan.catalogue.services import RecordDraft, check_draft, create_records
+from dangan.content.models import Blob
 from dangan.content.services import attach_blobs, keep_file
 from dangan.integrity import checks as integrity
 from dangan.integrity.models import CheckReport, Verdict
@@ -121,30 +122,34 @@ def _clean_persons(persons) -> list[dict]:
     ]
 
 
-def _stage_files(item: HandoverItem, files) -> None:
-    """``files``: ``(name, stream)`` or ``(name, stream, declared SHA-256)``, in page order."""
-    rows = []
-    for position, entry in enumerate(files, start=1):
-        name, stream = entry[0], entry[1]
+def _keep_files(actor, files) -> list[tuple]:
+    """``files``: ``(name, stream or Blob)`` or ``(name, stream or Blob, declared SHA-256)``,
+    in page order; a stream is stored before the item's transaction begins, so that a file
+    refused as malicious stays in the audit trail when the item is not saved (a Blob is
+    already in the store: a completed resumable upload). Returns ``stage_blobs``'s
+    ``(name, Blob, declared SHA-256 or None)``."""
+    kept = []
+    for entry in files:
+        name, source = entry[0], entry[1]
         declared = entry[2] if len(entry) > 2 and entry[2] else None
-        blob = keep_file(name=name, stream=stream)
-        rows.append(
-            ItemFile(
-                item=item,
-                position=position,
-                filename=name,
-                blob=blob,
-                declared_sha256=(declared or blob.sha256).lower(),
-                declared_size=blob.size if declared is None else None,
-            )
-        )
-    ItemFile.objects.bulk_create(rows)
+        if not isinstance(source, Blob):
+            source = keep_file(actor=actor, name=name, stream=source)
+        kept.append((name, source, declared))
+    return kept
 
 
 def stage_blobs(item: HandoverItem, blobs) -> None:
-    """``blobs``: ``(name, Blob, declared SHA-256)`` already in the store (resumable uploads)."""
+    """``blobs``: ``(name, Blob, declared SHA-256)`` already in the store, in page order. Without
+    a declared SHA-256 the file counts as sent as it arrived (its digest and size)."""
     ItemFile.objects.bulk_create(
-        ItemFile(item=item, position=n, filename=name, blob=blob, declared_sha256=declared.lower())
+        ItemFile(
+            item=item,
+            position=n,
+            filename=name,
+            blob=blob,
+            declared_sha256=(declared or blob.sha256).lower(),
+            declared_size=blob.size if declared is None else None,
+        )
         for n, (name, blob, declared) in enumerate(blobs, start=1)
     )
 
@@ -180,6 +185,7 @@ def add_item(*, actor, handover, values: dict, metadata=None, persons=(), files=
     errors = item_errors(handover, values, metadata, persons)
     if errors:
         raise ValidationError(errors)
+    kept = _keep_files(actor, files)
     with transaction.atomic():
         last = handover.items.aggregate(last=Max("position"))["last"] or 0
         item = HandoverItem.objects.create(
@@ -189,7 +195,7 @@ def add_item(*, actor, handover, values: dict, metadata=None, persons=(), files=
             metadata=metadata,
             persons=persons,
         )
-        _stage_files(item, files)
+        stage_blobs(item, kept)
     return item
 
 
@@ -200,12 +206,13 @@ def update_item(*, actor, item: HandoverItem, values: dict, metadata=None, perso
     errors = item_errors(item.handover, values, metadata, persons)
     if errors:
         raise ValidationError(errors)
+    kept = _keep_files(actor, files)
     with transaction.atomic():
         item.values, item.metadata, item.persons = _json_values(values), metadata, persons
         item.save(update_fields=["values", "metadata", "persons"])
-        if files:
+        if kept:
             item.files.all().delete()
-            _stage_files(item, files)
+            stage_blobs(item, kept)
     return item
 
 

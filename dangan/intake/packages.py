@@ -103,9 +103,6 @@ class UnitKey:
         return base64.b64encode(self.secret.sign(data)) + b"\n"
 
 
-_KEY_HEADER = "# Dangan SM2 signing key (GB/T 32918) of unit {unit}: keep it secret\n"
-
-
 def create_key(*, actor, unit: Unit, path) -> SigningKey:
     """A new SM2 key for ``unit``: the private key to ``path`` (mode 600: a comment line, then
     the private and the public key in hex), the public key registered with the archive, which
@@ -113,7 +110,9 @@ def create_key(*, actor, unit: Unit, path) -> SigningKey:
     made = sm2.generate()
     descriptor = os.open(Path(path), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w") as out:
-        out.write(_KEY_HEADER.format(unit=unit.code) + f"{made.private}\n{made.public}\n")
+        out.write(
+            sm2.key_text(made, f"Dangan SM2 signing key (GB/T 32918) of unit {unit.code}: secret")
+        )
     with transaction.atomic():
         key = SigningKey.objects.create(
             unit=unit,
@@ -160,24 +159,10 @@ def load_private_key(path) -> UnitKey:
         if isinstance(key, Ed25519PrivateKey):
             return UnitKey(name="Ed25519", secret=key)
     else:
-        lines = [
-            line.strip()
-            for line in data.decode("ascii", "replace").splitlines()
-            if line.strip() and not line.startswith("#")
-        ]
-        if len(lines) == 2 and all(_is_hex(line) for line in lines):
-            pair = sm2.KeyPair(private=lines[0].lower(), public=lines[1].lower())
-            if len(pair.private) == 64 and len(pair.public) == 128:
-                return UnitKey(name="SM2", secret=pair)
+        pair = sm2.parse_key(data.decode("ascii", "replace"))
+        if pair is not None:
+            return UnitKey(name="SM2", secret=pair)
     raise ValidationError(_("The file is not a unit's signing key."), code="key_kind")
-
-
-def _is_hex(text: str) -> bool:
-    try:
-        bytes.fromhex(text)
-    except ValueError:
-        return False
-    return True
 
 
 # --- Writing a package ---------------------------------------------------------------------------
@@ -749,7 +734,9 @@ def _file_package(*, actor, info, meta, members) -> HandoverList:
             for f in item["files"]:
                 with members[f["path"]].open() as stream:
                     blob = keep_file(
-                        name=f["filename"], stream=Limited(stream, members[f["path"]].size)
+                        name=f["filename"],
+                        stream=Limited(stream, members[f["path"]].size),
+                        actor=actor,
                     )
                 blobs.append((f["filename"], blob, f["sha256"]))
             handover_services.stage_blobs(row, blobs)

@@ -130,7 +130,7 @@ def append_chunk(
 def _complete(upload: Upload) -> None:
     path = _partial(upload)
     with open(path, "rb") as stream:
-        blob = keep_file(name=upload.filename, stream=stream)
+        blob = keep_file(name=upload.filename, stream=stream, actor=upload.created_by)
     if blob.sha256 != upload.sha256:
         Upload.objects.filter(pk=upload.pk).update(offset=0)
         path.write_bytes(b"")

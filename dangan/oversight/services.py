@@ -287,7 +287,7 @@ def add_finding(*, actor, inspection: Inspection, text: str, due_on, photos=()) 
         raise ValidationError(_("Describe the finding."), code="empty")
     with transaction.atomic():
         finding = Finding.objects.create(inspection=inspection, text=text, due_on=due_on)
-        names = [_keep_photo(finding, name, stream) for name, stream in photos]
+        names = [_keep_photo(actor, finding, name, stream) for name, stream in photos]
         _audit(
             actor,
             AuditEvent.Action.CREATE,
@@ -300,12 +300,12 @@ def add_finding(*, actor, inspection: Inspection, text: str, due_on, photos=()) 
 def add_photos(*, actor, finding: Finding, photos) -> list[str]:
     _require_steer(actor)
     with transaction.atomic():
-        names = [_keep_photo(finding, name, stream) for name, stream in photos]
+        names = [_keep_photo(actor, finding, name, stream) for name, stream in photos]
         _audit(actor, AuditEvent.Action.UPDATE, finding, after={"photos": names})
     return names
 
 
-def _keep_photo(finding: Finding, name: str, stream) -> str:
+def _keep_photo(actor, finding: Finding, name: str, stream) -> str:
     from dangan.content.services import keep_file, sanitize_filename
 
     size = getattr(stream, "size", None)
@@ -318,7 +318,7 @@ def _keep_photo(finding: Finding, name: str, stream) -> str:
         raise ValidationError(
             _("%(name)s is not a photo (JPEG, PNG, TIFF).") % {"name": name}, code="not_photo"
         )
-    blob = keep_file(name=name, stream=stream)
+    blob = keep_file(name=name, stream=stream, actor=actor)
     if blob.mime not in PHOTO_MIMES:
         raise ValidationError(
             _("%(name)s is not a photo (JPEG, PNG, TIFF).") % {"name": name}, code="not_photo"

@@ -13,6 +13,7 @@ private and public keys in hex, one per line); backups keep it with the other da
 
 import hashlib
 import os
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -61,6 +62,24 @@ def verify(public: str, data: bytes, signature: str) -> bool:
         return False
 
 
+_KEY_LINES = (re.compile(r"[0-9a-f]{64}"), re.compile(r"[0-9a-f]{128}"))
+
+
+def key_text(key: KeyPair, comment: str = "") -> str:
+    """A key file's text: an optional ``#`` comment line, then the private and the public key
+    in hex, a line each (the archive's key, a unit's package key)."""
+    return (f"# {comment}\n" if comment else "") + f"{key.private}\n{key.public}\n"
+
+
+def parse_key(text: str) -> KeyPair | None:
+    """The key in a ``key_text``; None when ``text`` is not one."""
+    lines = [line.strip().lower() for line in text.splitlines()]
+    lines = [line for line in lines if line and not line.startswith("#")]
+    if len(lines) != 2 or not all(p.fullmatch(t) for p, t in zip(_KEY_LINES, lines, strict=True)):
+        return None
+    return KeyPair(private=lines[0], public=lines[1])
+
+
 def fingerprint(public: str) -> str:
     """SHA-256 of the public key's bytes (04 ‖ x ‖ y), in hex."""
     return hashlib.sha256(bytes.fromhex("04" + public)).hexdigest()
@@ -81,7 +100,7 @@ def archive_key() -> KeyPair:
         temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "w") as out:
-            out.write(f"{made.private}\n{made.public}\n")
+            out.write(key_text(made))
         try:
             os.link(temporary, path)  # whole, and only if no other process made one first
         except FileExistsError:
@@ -90,7 +109,9 @@ def archive_key() -> KeyPair:
             temporary.unlink()
     stamp = (str(path), path.stat().st_mtime_ns)
     if stamp not in _cache:
-        private, public = path.read_text().split()[:2]
+        key = parse_key(path.read_text())
+        if key is None:
+            raise ValueError(f"{path} is not an SM2 key file")
         _cache.clear()
-        _cache[stamp] = KeyPair(private=private, public=public)
+        _cache[stamp] = key
     return _cache[stamp]

@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 
 from dangan.content.digests import sm3 as new_sm3
 from dangan.content.services import fill_missing_sm3
+from tests.security.test_antivirus import clamd  # noqa: F401 - a fixture
 
 pytestmark = [pytest.mark.usefixtures("content_dir"), pytest.mark.urls("tests.intake.urls")]
 
@@ -158,3 +159,32 @@ def _file(name, data):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile(name, data, content_type="image/jpeg")
+
+
+@pytest.mark.usefixtures("clamd")
+def test_a_list_with_a_malicious_file_is_refused_and_the_refusal_stays_audited(
+    api, scan, town_clerk, fonds, category, id_number
+):
+    from dangan.audit.models import AuditEvent
+    from dangan.intake.models import HandoverList
+    from tests.security.test_antivirus import infected_jpeg
+
+    item = {
+        "values": {"date": "2021-01-01", "responsible": "就业服务中心"},
+        "persons": [{"id_number": id_number(), "name": "钱一"}],
+        "files": [{"field": "f1"}, {"field": "f2"}],
+    }
+    listing = {"fonds": fonds.code, "category": category.code, "title": "病毒", "items": [item]}
+    answer = api.post(
+        "/api/v1/handovers/",
+        {
+            "list": json.dumps(listing),
+            "f1": _file("1.jpg", scan(1)),
+            "f2": _file("2.jpg", infected_jpeg()),
+        },
+        format="multipart",
+    )
+    assert answer.status_code == 400
+    assert not HandoverList.objects.exists()  # the list is all or nothing
+    (event,) = AuditEvent.objects.filter(action=AuditEvent.Action.REFUSE)
+    assert (event.actor, event.detail["file"]) == (town_clerk, "2.jpg")
