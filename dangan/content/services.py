@@ -210,7 +210,7 @@ def add_files(*, actor, record: Record, files: list[tuple[str, object]]) -> list
 
 
 def audit_refusals(actor, errors, *, record=None) -> None:
-    """Write each upload refused as malicious among ``errors`` (``ValidationError``\s, or one
+    """Write each upload refused as malicious among ``errors`` (``ValidationError`` objects, or one
     holding several) to the audit trail: a security event, which the security auditor reviews,
     beside the log line the scanner wrote. ``add_files`` and ``keep_file`` call it; a caller
     that holds them in a transaction of its own which the refusal rolls back calls it again

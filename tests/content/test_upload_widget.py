@@ -79,3 +79,31 @@ def test_a_refused_file_is_named_in_the_widget(
     page.wait_for_selector("[data-errors] li")
     assert "tool.pdf" in page.inner_text("[data-errors]")
     assert not Page.objects.exists()
+
+
+def test_scans_uploaded_to_a_record_are_read_and_their_text_shown(
+    local_store, login, archivist, make_record
+):
+    """The issue's journey: upload a scan in the record page, let the worker read it (the step
+    ``dangan worker`` runs for each queued page), and see the page's text in the viewer."""
+    from dangan.digitize import services
+    from tests.digitize.conftest import SAMPLES
+
+    record = make_record()
+    page = login(archivist)
+    page.goto(f"/content/records/{record.pk}/")
+    scan = (SAMPLES / "scans" / "SYTG-00001" / "0001.jpg").read_bytes()
+    page.set_input_files(
+        "[data-file-input]", files=[{"name": "0001.jpg", "mimeType": "image/jpeg", "buffer": scan}]
+    )
+    page.click("[data-upload-button]")
+    page.wait_for_selector("tr[data-page-id]")
+    queued = list(services._claimable().values_list("pk", flat=True))
+    assert len(queued) == 1  # the upload queued its page for reading
+    assert services.process_page(queued[0]) == "done"
+
+    page.reload()
+    expect(page.locator("tr[data-page-id] .page-state")).to_have_class("page-state done")
+    page.locator("tr[data-page-id] a").first.click()
+    expect(page.locator("pre.ocr-text")).to_contain_text("罗凤秀")
+    expect(page.locator("pre.ocr-text")).to_contain_text("失业人员档案托管登记表")
