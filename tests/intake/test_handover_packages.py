@@ -137,7 +137,8 @@ def test_a_signature_that_does_not_verify_is_refused(package):
         package,
         change=(
             packages.SIGNATURE_FILE,
-            lambda old: old[:10] + (b"B" if old[10:11] == b"A" else b"A") + old[11:],
+            # another hex digit (not the same one in the other case): r changes for sure
+            lambda old: old[:10] + (b"1" if old[10:11] == b"0" else b"0") + old[11:],
         ),
     )
     failed = _failed(package)
