@@ -1,7 +1,6 @@
 """利用登记 (the utilisation register): the reading room's visits of a period, as the printed
 register the archive keeps (PDF) and as a sheet (Excel). ID numbers are masked in both."""
 
-import io
 from pathlib import Path
 
 from django.template.loader import render_to_string
@@ -9,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dangan.people.id_numbers import mask
+from dangan.spreadsheets import Spreadsheet
 
 from .models import Visit
 
@@ -46,27 +46,22 @@ def register_pdf(visits: list[Visit], *, start, end) -> bytes:
 
 
 def register_xlsx(visits: list[Visit], *, start, end) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = _("Utilisation register")[:31]
-    sheet.append([_("Utilisation register"), f"{start} – {end}"])
-    sheet["A1"].font = Font(bold=True, size=14)
-    header = [
-        _("Time"),
-        _("Visitor"),
-        _("ID number"),
-        _("Visitor's unit"),
-        _("Purpose"),
-        _("Records consulted"),
-        _("Received by"),
-        _("Remarks"),
-    ]
-    sheet.append(header)
-    for cell in sheet[2]:
-        cell.font = Font(bold=True)
+    title = _("Utilisation register")
+    sheet = Spreadsheet(title, widths=(17, 12, 22, 24, 16, 30, 12, 24))
+    sheet.append([title, f"{start} – {end}"], bold=True, size=14)
+    sheet.append(
+        [
+            _("Time"),
+            _("Visitor"),
+            _("ID number"),
+            _("Visitor's unit"),
+            _("Purpose"),
+            _("Records consulted"),
+            _("Received by"),
+            _("Remarks"),
+        ],
+        bold=True,
+    )
     for row in rows(visits):
         sheet.append(
             [
@@ -80,8 +75,4 @@ def register_xlsx(visits: list[Visit], *, start, end) -> bytes:
                 row["remarks"],
             ]
         )
-    for column, width in zip("ABCDEFGH", (17, 12, 22, 24, 16, 30, 12, 24), strict=True):
-        sheet.column_dimensions[column].width = width
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return sheet.to_bytes()

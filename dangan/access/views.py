@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from dangan import spreadsheets
 from dangan.audit.models import AuditEvent
 from dangan.audit.services import record_event
 from dangan.catalogue.models import Record
@@ -33,7 +34,7 @@ from .forms import (
 )
 from .models import AccessRequest, Certificate, Loan, Visit
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX = spreadsheets.CONTENT_TYPE
 
 
 def desk_required(view):

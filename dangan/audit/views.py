@@ -6,17 +6,18 @@ Exports are themselves written to the trail.
 
 import csv
 import io
-import json
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.core.serializers.json import DjangoJSONEncoder
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
+
+from dangan import spreadsheets
+from dangan.spreadsheets import Spreadsheet, csv_cell
 
 from .models import AuditEvent
 from .selectors import audit_trail
@@ -119,18 +120,9 @@ COLUMNS = [
 
 
 def _cells(event) -> list:
-    cells = []
-    for key, _label in COLUMNS:
-        value = getattr(event, key)
-        if key == "at":
-            value = timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S")
-        elif isinstance(value, dict | list):
-            value = json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False)
-        # A cell starting with = + - @ would be a formula to a spreadsheet (CSV injection).
-        if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-            value = "'" + value
-        cells.append("" if value is None else value)
-    return cells
+    """The event's columns, typed; ``dangan.spreadsheets`` keeps formula-like text as text."""
+    at = timezone.localtime(event.at).replace(microsecond=0, tzinfo=None)
+    return [at if key == "at" else getattr(event, key) for key, _label in COLUMNS]
 
 
 @login_required
@@ -147,29 +139,23 @@ def export(request, fmt):
         writer = csv.writer(text)
         writer.writerow(header)
         for event in events.iterator(chunk_size=2000):
-            writer.writerow(_cells(event))
+            writer.writerow([csv_cell(value) for value in _cells(event)])
             count += 1
         response = HttpResponse(
             "\ufeff" + text.getvalue(), content_type="text/csv; charset=utf-8"
         )  # the BOM makes Excel read the UTF-8 as UTF-8
         response["Content-Disposition"] = f'attachment; filename="{name}"'
     else:
-        from openpyxl import Workbook
-
-        book = Workbook(write_only=True)
-        sheet = book.create_sheet(_("Audit trail"))
+        sheet = Spreadsheet(_("Audit trail"))
         sheet.append(header)
         for event in events.iterator(chunk_size=2000):
             sheet.append(_cells(event))
             count += 1
-        output = io.BytesIO()
-        book.save(output)
-        output.seek(0)
         response = FileResponse(
-            output,
+            sheet.to_temporary_file(),
             as_attachment=True,
             filename=name,
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            content_type=spreadsheets.CONTENT_TYPE,
         )
     record_event(
         actor=request.user,

@@ -1,17 +1,12 @@
 """Writing a selection of records as an Excel 归档文件目录 (the catalogue of filed items, DA/T 22).
 
-openpyxl's write-only mode streams rows to a temporary file, so a selection of a million
-records costs disk, not memory. The caller passes records already filtered by
-``selectors.browse_records``; nothing here decides what a user may see.
+``dangan.spreadsheets`` streams rows to a temporary file, so a selection of a million records
+costs disk, not memory, and keeps a title such as ``=HYPERLINK(…)`` text. The caller passes
+records already filtered by ``selectors.browse_records``; nothing here decides what a user may see.
 """
 
-import tempfile
-
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font
-
 from dangan.accounts.models import Secrecy
+from dangan.spreadsheets import Spreadsheet
 
 #: Column headers and widths of the 归档文件目录, as the standard writes them (data, not UI text).
 COLUMNS = [
@@ -67,26 +62,11 @@ def write_register(records, *, title: str = SHEET_TITLE):
 
     The file is positioned at its start and removed when closed.
     """
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(SHEET_TITLE)
-    for index, (_header, width) in enumerate(COLUMNS):
-        sheet.column_dimensions[chr(ord("A") + index)].width = width
-    sheet.freeze_panes = "A3"
-    heading = WriteOnlyCell(sheet, value=title)
-    heading.font = Font(bold=True, size=14)
-    sheet.append([heading])
-    header_row = []
-    for header, _width in COLUMNS:
-        cell = WriteOnlyCell(sheet, value=header)
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(horizontal="center")
-        header_row.append(cell)
-    sheet.append(header_row)
+    sheet = Spreadsheet(SHEET_TITLE, widths=[width for _header, width in COLUMNS], freeze="A3")
+    sheet.append([title], bold=True, size=14)
+    sheet.append([header for header, _width in COLUMNS], bold=True, center=True)
     count = 0
     rows = records.select_related(None).only(*_FIELDS, "legacy_number")
     for count, record in enumerate(rows.iterator(chunk_size=2000), start=1):
         sheet.append(register_row(count, record))
-    output = tempfile.TemporaryFile(suffix=".xlsx")
-    workbook.save(output)
-    output.seek(0)
-    return output, count
+    return sheet.to_temporary_file(), count

@@ -1,12 +1,11 @@
 """The dashboard's tables and the annual report as Excel (openpyxl) and PDF (WeasyPrint)."""
 
-import io
 from pathlib import Path
 
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
+
+from dangan.spreadsheets import Spreadsheet
 
 from .annual_report import TITLE, AnnualReport
 
@@ -102,24 +101,14 @@ def dashboard_tables(data: dict) -> dict[str, dict]:
 
 def table_xlsx(*, title: str, heads: list, rows: list, note: str = "") -> bytes:
     """One sheet: a title line, an optional note, the column heads in bold, the rows."""
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = title[:31]
-    sheet.append([title])
-    sheet["A1"].font = Font(bold=True, size=14)
+    sheet = Spreadsheet(title, widths=[24] + [14] * (len(heads) - 1))
+    sheet.append([title], bold=True, size=14)
     if note:
         sheet.append([note])
-    sheet.append(heads)
-    for cell in sheet[sheet.max_row]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(horizontal="center", wrap_text=True)
+    sheet.append(heads, bold=True, center=True, wrap=True)
     for row in rows:
         sheet.append(row)
-    for index, _head in enumerate(heads):
-        sheet.column_dimensions[chr(ord("A") + index)].width = 14 if index else 24
-    output = io.BytesIO()
-    workbook.save(output)
-    return output.getvalue()
+    return sheet.to_bytes()
 
 
 def report_xlsx(report: AnnualReport, *, unit_name: str) -> bytes:

@@ -9,13 +9,14 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from dangan import spreadsheets
 from dangan.audit.models import AuditEvent
 from dangan.audit.services import record_event
 
 from . import exports, selectors
 from .annual_report import annual_report
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX = spreadsheets.CONTENT_TYPE
 
 
 def reader_required(view):
