@@ -13,7 +13,7 @@ $(BIN)/dangan: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-run: $(BIN)/dangan
+run: $(BIN)/dangan system-packages
 	$(BIN)/dangan run
 
 system-packages:

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Debian packages the tests need: Chromium for the browser tests, CJK fonts for rendering,
-# poppler-utils to read the text layer of the searchable PDFs (digitization), Pango and HarfBuzz's
-# subsetter for WeasyPrint (box labels, the annual report as PDF).
+# Debian packages Dangan needs (`make run` and `make test` both call this): CJK fonts for every
+# PDF (without them certificates and reports would show empty boxes, so Dangan refuses to make
+# them), poppler-utils to read the text layer of the searchable PDFs (digitization), Pango and
+# HarfBuzz's subsetter for WeasyPrint (certificates, box labels, the annual report as PDF),
+# openssl to check our SM2 signatures independently, and Chromium for the browser tests.
 # Installs what is missing when we may (root with apt-get); otherwise says what to install.
 set -euo pipefail
 need=()
@@ -18,5 +20,6 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 else
-  echo "Please install: sudo apt-get install ${need[*]} (browser tests need them)" >&2
+  echo "Dangan needs these Debian packages; please install them:" >&2
+  echo "  sudo apt-get install ${need[*]}" >&2
 fi

@@ -18,6 +18,7 @@ from django.template.loader import render_to_string
 
 from dangan.content.models import Page
 from dangan.content.selectors import open_blob
+from dangan.pdf import render_pdf
 
 logger = logging.getLogger(__name__)
 
@@ -43,10 +44,8 @@ def qr_data_uri(url: str) -> str:
 
 
 def _html_pdf(template: str, context: dict) -> bytes:
-    from weasyprint import CSS, HTML
-
     html = render_to_string(template, context)
-    return HTML(string=html).write_pdf(stylesheets=[CSS(filename=str(STYLESHEET))])
+    return render_pdf(html, stylesheets=[STYLESHEET])
 
 
 def _page_pdf(page: Page) -> bytes | None:

@@ -7,6 +7,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from dangan.pdf import render_pdf
 from dangan.people.id_numbers import mask
 from dangan.spreadsheets import Spreadsheet
 
@@ -36,13 +37,11 @@ def rows(visits: list[Visit]) -> list[dict]:
 
 
 def register_pdf(visits: list[Visit], *, start, end) -> bytes:
-    from weasyprint import CSS, HTML
-
     html = render_to_string(
         "access/register_print.html",
         {"rows": rows(visits), "start": start, "end": end, "printed": timezone.localtime()},
     )
-    return HTML(string=html).write_pdf(stylesheets=[CSS(filename=str(STYLESHEET))])
+    return render_pdf(html, stylesheets=[STYLESHEET])
 
 
 def register_xlsx(visits: list[Visit], *, start, end) -> bytes:

@@ -13,6 +13,8 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from dangan.pdf import render_pdf
+
 from .models import DestructionList
 
 STYLESHEET = Path(__file__).with_name("certificate.css")
@@ -29,8 +31,6 @@ def lines_digest(listing: DestructionList) -> str:
 
 
 def certificate_pdf(listing: DestructionList) -> bytes:
-    from weasyprint import CSS, HTML
-
     digest = lines_digest(listing)
     html = render_to_string(
         "appraisal/certificate.html",
@@ -45,4 +45,4 @@ def certificate_pdf(listing: DestructionList) -> bytes:
             "printed": timezone.localdate(),
         },
     )
-    return HTML(string=html).write_pdf(stylesheets=[CSS(filename=str(STYLESHEET))])
+    return render_pdf(html, stylesheets=[STYLESHEET])

@@ -25,6 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from dangan import canonical
+from dangan.pdf import render_pdf
 
 from .models import LedgerEntry, LedgerHead
 
@@ -416,7 +417,6 @@ def day_pdf(root) -> bytes:
     QR code of the root, to sign and file on paper (WeasyPrint, Noto Sans CJK)."""
     import segno
     from django.template.loader import render_to_string
-    from weasyprint import CSS, HTML
 
     html = render_to_string(
         "integrity/day_root_print.html",
@@ -426,5 +426,4 @@ def day_pdf(root) -> bytes:
             "printed": timezone.localdate(),
         },
     )
-    stylesheet = CSS(filename=str(Path(__file__).with_name("day_root.css")))
-    return HTML(string=html).write_pdf(stylesheets=[stylesheet])
+    return render_pdf(html, stylesheets=[Path(__file__).with_name("day_root.css")])

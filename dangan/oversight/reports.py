@@ -6,6 +6,8 @@ from pathlib import Path
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
+from dangan.pdf import render_pdf
+
 from .models import Fact, Inspection
 
 STYLESHEET = Path(__file__).with_name("report.css")
@@ -46,8 +48,6 @@ def _data_uri(blob) -> str:
 
 
 def inspection_pdf(inspection: Inspection) -> bytes:
-    from weasyprint import CSS, HTML
-
     findings = list(inspection.findings.prefetch_related("photos__blob"))
     for finding in findings:
         finding.printed = [
@@ -62,4 +62,4 @@ def inspection_pdf(inspection: Inspection) -> bytes:
             "findings": findings,
         },
     )
-    return HTML(string=html).write_pdf(stylesheets=[CSS(filename=str(STYLESHEET))])
+    return render_pdf(html, stylesheets=[STYLESHEET])

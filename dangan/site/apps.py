@@ -8,3 +8,10 @@ class SiteConfig(AppConfig):
     name = "dangan.site"
     label = "dangan_site"
     verbose_name = _("Site")
+
+    def ready(self):
+        from django.core import checks
+
+        from dangan.pdf import check_fonts
+
+        checks.register(check_fonts)

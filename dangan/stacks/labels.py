@@ -11,6 +11,8 @@ import segno
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from dangan.pdf import render_pdf
+
 from .models import Box
 from .selectors import box_for_label
 
@@ -23,8 +25,6 @@ def qr_data_uri(code: str) -> str:
 
 def box_labels_pdf(boxes: list[Box]) -> bytes:
     """One PDF with, for each box, its cover label, its spine label and its box note."""
-    from weasyprint import CSS, HTML
-
     sizes = "".join(
         f"@page spine-{spine} {{ size: {spine}mm 310mm; margin: 3mm 2mm; }}\n"
         f".spine-{spine} {{ page: spine-{spine}; width: {spine - 4}mm; }}\n"
@@ -39,6 +39,4 @@ def box_labels_pdf(boxes: list[Box]) -> bytes:
             "printed": timezone.localdate(),
         },
     )
-    return HTML(string=html).write_pdf(
-        stylesheets=[CSS(filename=str(STYLESHEET)), CSS(string=sizes)]
-    )
+    return render_pdf(html, stylesheets=[STYLESHEET], css=sizes)

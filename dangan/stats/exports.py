@@ -7,6 +7,8 @@ from django.utils.translation import gettext as _
 
 from dangan.spreadsheets import Spreadsheet
 
+from dangan.pdf import render_pdf
+
 from .annual_report import TITLE, AnnualReport
 
 REPORT_STYLESHEET = Path(__file__).with_name("report.css")
@@ -122,10 +124,8 @@ def report_xlsx(report: AnnualReport, *, unit_name: str) -> bytes:
 
 
 def report_pdf(report: AnnualReport, *, unit_name: str) -> bytes:
-    from weasyprint import CSS, HTML
-
     html = render_to_string(
         "stats/report_pdf.html",
         {"title": TITLE, "report": report, "unit_name": unit_name, "rows": report.table()},
     )
-    return HTML(string=html).write_pdf(stylesheets=[CSS(filename=str(REPORT_STYLESHEET))])
+    return render_pdf(html, stylesheets=[REPORT_STYLESHEET])

@@ -179,3 +179,9 @@ def test_only_archivists_and_leaders_revoke_and_always_with_a_reason(cert, clerk
 def test_a_clerk_sees_the_certificate_but_no_revoke_button(cert, clerk, logged_in):
     page = logged_in(clerk).get(f"/access/certificates/{cert.pk}/").content.decode()
     assert cert.number in page and 'id="revoke-form"' not in page
+
+
+def test_the_certificate_pdf_embeds_a_chinese_font_and_draws_every_glyph(cert):
+    from tests.pdf_glyphs import assert_chinese_glyphs
+
+    assert_chinese_glyphs(issued_bytes(cert))

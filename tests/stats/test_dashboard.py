@@ -14,6 +14,7 @@ from dangan.catalogue.models import Category
 from dangan.catalogue.selectors import read_record, visible_records
 from dangan.stats import selectors
 from dangan.stats.annual_report import annual_report
+from tests.pdf_glyphs import assert_chinese_glyphs
 
 
 @pytest.fixture
@@ -115,6 +116,7 @@ def test_report_exports_to_excel_and_pdf(logged_in, holdings, archivist):
     assert rows[-1][0] == "合计" and rows[-1][1] == 4
     pdf = client.get(reverse("stats:report-export", args=[year, "pdf"]))
     assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    assert_chinese_glyphs(pdf.content)
     assert client.get(reverse("stats:report-export", args=[year, "doc"])).status_code == 404
     page = client.get(reverse("stats:report"), {"year": year}).content.decode()
     assert 'id="annual-report"' in page

@@ -1,0 +1,98 @@
+"""No PDF is made with empty boxes for Chinese characters: without a Chinese font, refuse."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.pdf_glyphs import assert_chinese_glyphs, notdef_characters
+
+HTML = "<p>档案证明 張偉 abc</p>"
+
+
+def fontconfig(tmp_path: Path, *font_dirs: str) -> dict:
+    """An environment whose fontconfig sees only ``font_dirs`` (none: no font at all)."""
+    conf = tmp_path / "fonts.conf"
+    dirs = "".join(f"<dir>{d}</dir>" for d in font_dirs) or f"<dir>{tmp_path / 'empty'}</dir>"
+    conf.write_text(
+        '<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd">'
+        f"<fontconfig>{dirs}<cachedir>{tmp_path / 'cache'}</cachedir></fontconfig>"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(FONTCONFIG_FILE=str(conf), DJANGO_SETTINGS_MODULE="dangan.settings")
+    env["DANGAN_DATA_DIR"] = str(tmp_path / "data")
+    return env
+
+
+def run(env, code: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()\n" + code],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_a_pdf_with_chinese_text_embeds_a_chinese_font_and_draws_every_glyph():
+    from dangan.pdf import render_pdf
+
+    assert_chinese_glyphs(render_pdf(HTML))
+
+
+REFUSE = f"""
+from django.core.exceptions import ValidationError
+from django.utils import translation
+from dangan.pdf import render_pdf
+translation.activate("en")
+try:
+    render_pdf({HTML!r})
+except ValidationError as error:
+    print("REFUSED", error.code, *error.messages)
+else:
+    print("MADE")
+"""
+
+
+def test_without_any_chinese_font_no_pdf_is_made_and_the_fix_is_named(tmp_path):
+    done = run(fontconfig(tmp_path), REFUSE)
+    assert "REFUSED missing_font" in done.stdout, done.stdout + done.stderr
+    assert "No Chinese font is installed" in done.stdout
+    assert "apt-get install fonts-noto-cjk" in done.stdout
+
+
+@pytest.mark.skipif(not Path("/usr/share/fonts/truetype/dejavu").is_dir(), reason="no DejaVu")
+def test_a_font_without_chinese_glyphs_is_caught_after_rendering(tmp_path):
+    """fontconfig's answer can be wrong (a font that claims the language but lacks glyphs):
+    the glyphs actually drawn decide."""
+    env = fontconfig(tmp_path, "/usr/share/fonts/truetype/dejavu")
+    code = "import dangan.pdf as pdf\npdf.font_problem = lambda: None\n" + REFUSE
+    done = run(env, code)
+    assert "REFUSED missing_font" in done.stdout, done.stdout + done.stderr
+    assert "档案证明" in done.stdout and "apt-get install fonts-noto-cjk" in done.stdout
+
+
+def test_dangan_check_names_the_missing_font_and_its_fix(tmp_path):
+    env = fontconfig(tmp_path)
+    env["LANGUAGE_CODE"] = "en"
+    done = subprocess.run(
+        [sys.executable, "-m", "dangan.cli", "check"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode != 0
+    assert "dangan.E001" in done.stderr and "fonts-noto-cjk" in done.stderr, done.stderr
+
+
+def test_the_glyph_check_sees_empty_boxes(tmp_path):
+    """The test's own instrument can fail: a PDF drawn without a Chinese font is caught."""
+    env = fontconfig(tmp_path, "/usr/share/fonts/truetype/dejavu")
+    out = tmp_path / "bad.pdf"
+    draw = f"from weasyprint import HTML\nHTML(string={HTML!r}).write_pdf({str(out)!r})"
+    done = run(env, draw)
+    assert done.returncode == 0, done.stderr
+    assert "档" in notdef_characters(out.read_bytes())
