@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "dangan.oversight",
     "dangan.access",
     "dangan.portal",
+    "dangan.remote",
 ]
 
 MIDDLEWARE = [
@@ -346,6 +347,20 @@ DANGAN_ISSUER_NAME = env.str("DANGAN_ISSUER_NAME", default="县人力资源和�
 #: The address citizens reach this archive at: the QR code of a certificate points there.
 DANGAN_PUBLIC_URL = env.str("DANGAN_PUBLIC_URL", default="http://localhost:8000")
 #: Mail for loan reminders: smtp://user:password@host:587 (default: printed on the console).
+
+# --- Remote access across counties (remote app: docs/remote.md) ----------------------------------
+#: This installation's code among its peers (e.g. the county's administrative code, 370102).
+DANGAN_INSTALLATION_CODE = env.str("DANGAN_INSTALLATION_CODE", default="DANGAN")
+#: The holder approves a remote request at once when every record it holds of the person is open.
+DANGAN_REMOTE_AUTO_APPROVE_OPEN = env.bool("DANGAN_REMOTE_AUTO_APPROVE_OPEN", default=True)
+#: A message whose time is further than this from ours is refused as too old (seconds).
+DANGAN_REMOTE_MAX_AGE_SECONDS = env.int("DANGAN_REMOTE_MAX_AGE_SECONDS", default=600)
+#: The first wait before a message is tried again; it doubles up to the maximum (seconds).
+DANGAN_REMOTE_RETRY_SECONDS = env.float("DANGAN_REMOTE_RETRY_SECONDS", default=10)
+DANGAN_REMOTE_RETRY_MAX_SECONDS = env.float("DANGAN_REMOTE_RETRY_MAX_SECONDS", default=1800)
+#: How often the worker looks at the outbox, and how long it waits for a peer (seconds).
+DANGAN_REMOTE_SEND_SECONDS = env.float("DANGAN_REMOTE_SEND_SECONDS", default=5)
+DANGAN_REMOTE_TIMEOUT = env.float("DANGAN_REMOTE_TIMEOUT", default=60)
 EMAIL_CONFIG = env.email_url("DANGAN_EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DANGAN_EMAIL_FROM", default="dangan@localhost")

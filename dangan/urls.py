@@ -23,6 +23,7 @@ urlpatterns = [
     path("portal/", include("dangan.portal.urls")),
     path("access/", include("dangan.access.urls")),
     path("verify/", include("dangan.access.verify_urls")),
+    path("remote/", include("dangan.remote.urls")),
     path("", include("dangan.ops.urls")),
     path("", RedirectView.as_view(pattern_name="catalogue:record-list", permanent=False)),
 ]

@@ -425,11 +425,19 @@ def open_delivery(*, user, token: str) -> tuple[AccessRequest, object]:
 
 # --- Certified copies (档案证明) -----------------------------------------------------------------
 def issue_certificate(
-    *, actor, record, request: AccessRequest | None = None, watermark: str = "", checked=False
+    *,
+    actor,
+    record,
+    request: AccessRequest | None = None,
+    watermark: str = "",
+    checked=False,
+    issuer_name: str = "",
 ) -> Certificate:
     """Issue a certified copy of ``record``: build the PDF, keep it in the content store, sign
     its digest, append to the ledger. ``checked``: the caller already decided the actor's right
-    (a request's delivery); otherwise the actor must be at the desk and see the record."""
+    (a request's delivery); otherwise the actor must be at the desk and see the record.
+    ``issuer_name``: who issues it, when not ``DANGAN_ISSUER_NAME`` (a county of a province's
+    installation answering a remote request)."""
     from dangan.content.models import Page
 
     if not checked:
@@ -440,6 +448,7 @@ def issue_certificate(
                 _("Secret records are never delivered online."), code="secret_never_online"
             )
     code = certificates.new_code()
+    issuer_name = issuer_name or settings.DANGAN_ISSUER_NAME
     issued_at = timezone.now().replace(microsecond=0)
     with transaction.atomic():
         number = _next_number("ZM")
@@ -447,13 +456,13 @@ def issue_certificate(
             number=number,
             verify_url=settings.DANGAN_PUBLIC_URL.rstrip("/")
             + reverse("verify:certificate", args=[code]),
-            issuer=settings.DANGAN_ISSUER_NAME,
+            issuer=issuer_name,
             issued_at=timezone.localtime(issued_at),
             summary=certificates.summary_of(record),
             watermark=watermark
             or _("%(issuer)s · %(time)s · certificate %(number)s")
             % {
-                "issuer": settings.DANGAN_ISSUER_NAME,
+                "issuer": issuer_name,
                 "time": timezone.localtime(issued_at).strftime("%Y-%m-%d %H:%M"),
                 "number": number,
             },
@@ -472,7 +481,7 @@ def issue_certificate(
             record=record,
             request=request,
             issued_by=actor,
-            issuer_name=settings.DANGAN_ISSUER_NAME,
+            issuer_name=issuer_name,
             issued_at=issued_at,
             summary=content.summary,
             blob=blob,

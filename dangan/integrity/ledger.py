@@ -44,6 +44,9 @@ AUDIT_HEAD = "audit.head"
 CERTIFICATE_ISSUED = "certificate.issued"
 #: ... and revoked, when it was issued in error.
 CERTIFICATE_REVOKED = "certificate.revoked"
+#: A certificate of another archive delivered at this desk, or this archive's delivered to
+#: another's (dangan.remote: 异地查档).
+CERTIFICATE_DELIVERED = "certificate.delivered"
 KINDS = (
     RECORD_FILED,
     RECORD_CHANGED,
@@ -56,6 +59,7 @@ KINDS = (
     AUDIT_HEAD,
     CERTIFICATE_ISSUED,
     CERTIFICATE_REVOKED,
+    CERTIFICATE_DELIVERED,
 )
 #: Separates the columns of an entry's hashed line; refused inside the plain-text columns
 #: (the details are JSON, which escapes it).

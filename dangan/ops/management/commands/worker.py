@@ -4,7 +4,9 @@ Start as many as the machines allow, on any machine that reaches the database, t
 and the content store. Each takes one task at a time from the queue (the database, or Redis
 with ``DANGAN_TASKS=rq``). Beside that, every ``--sweep-seconds`` it gives back the pages of
 workers that died (``digitize.services.release_expired``): a page is claimed by one worker
-with a lease, and a page whose lease ran out is queued again — read once, never lost.
+with a lease, and a page whose lease ran out is queued again — read once, never lost. And
+every ``DANGAN_REMOTE_SEND_SECONDS`` it sends the messages waiting for peer installations
+(``remote.outbox.send_due``: remote requests, answers, certificates).
 """
 
 import logging
@@ -31,6 +33,19 @@ def sweep_forever(stop: threading.Event, every: float) -> None:
     connections.close_all()
 
 
+def send_outbox_forever(stop: threading.Event, every: float) -> None:
+    """Send the remote requests' outbox (``dangan.remote``): messages to peer installations."""
+    from dangan.remote.outbox import send_due
+
+    while not stop.wait(every):
+        close_old_connections()
+        try:
+            send_due()
+        except Exception:  # the database away for a moment: try again at the next round
+            log.exception("sending the remote outbox failed")
+    connections.close_all()
+
+
 class Command(BaseCommand):
     help = _("Run background tasks (OCR, checks, indexing) here; start one per CPU on any machine.")
 
@@ -52,6 +67,13 @@ class Command(BaseCommand):
             target=sweep_forever, args=(stop, sweep_seconds), name="sweeper", daemon=True
         )
         sweeper.start()
+        sender = threading.Thread(
+            target=send_outbox_forever,
+            args=(stop, settings.DANGAN_REMOTE_SEND_SECONDS),
+            name="remote-outbox",
+            daemon=True,
+        )
+        sender.start()
         try:
             if settings.TASKS["default"]["BACKEND"].startswith("django_tasks_rq"):
                 queues = list(settings.RQ_QUEUES) if queue == "*" else [queue]
