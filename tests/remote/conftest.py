@@ -43,9 +43,7 @@ def held(make_record, holder, province):
     """What 射阳县 keeps of the person: make(openness=…) files one record with a scanned page."""
 
     def make(**values):
-        record = make_record(
-            actor=holder, unit=province["C02"]["bureau"], person=PERSON, **values
-        )
+        record = make_record(actor=holder, unit=province["C02"]["bureau"], person=PERSON, **values)
         add_files(actor=holder, record=record, files=[("scan.png", scan_png())])
         return record
 

@@ -70,17 +70,17 @@ def test_controlled_records_wait_for_the_holders_archivist(
     desk = logged_in(desk_clerk).get(reverse("remote:desk-detail", args=[req.pk])).content
     assert "[测试档案".encode() not in desk
     logged_in(holder).post(
-        reverse("remote:inbox-detail", args=[req.pk]), {"decision": "approve", "records": [record.pk]},
+        reverse("remote:inbox-detail", args=[req.pk]),
+        {"decision": "approve", "records": [record.pk]},
     )
     req.refresh_from_db()
     assert req.state == "delivered" and req.decided_by == holder and req.certificates.count() == 1
 
 
-def test_none_held_and_refusals_reach_the_desk_with_their_reasons(
-    desk_clerk, holder, logged_in
-):
+def test_none_held_and_refusals_reach_the_desk_with_their_reasons(desk_clerk, holder, logged_in):
     req = services.ask(actor=desk_clerk, holder="C02", id_number=PERSON["id_number"])
-    assert RemoteRequest.objects.get(pk=req.pk).state == "received"  # nothing held: a person answers
+    # Nothing held: the rules do not answer, a person does.
+    assert RemoteRequest.objects.get(pk=req.pk).state == "received"
     logged_in(holder).post(
         reverse("remote:inbox-detail", args=[req.pk]), {"decision": "none_held", "reason": ""}
     )
@@ -123,7 +123,8 @@ def test_the_commands_ask_answer_and_tell_the_state(desk_clerk, holder, held, ca
     call_command("remote", "inbox", "--json")
     (row,) = json.loads(capsys.readouterr().out)
     assert row["number"] == asked["number"] and row["peer"] == "C01"
-    assert row["id_number_masked"] == PERSON["id_number"][:6] + "********" + PERSON["id_number"][-4:]
+    number = PERSON["id_number"]
+    assert row["id_number_masked"] == number[:6] + "********" + number[-4:]
     assert row["state"] == "received"
     call_command(
         "remote", "answer", asked["number"], "--approve", "--user", holder.username, "--json"
