@@ -297,7 +297,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
-    "EXCEPTION_HANDLER": "dangan.api.errors.problem_details_handler",
+    "EXCEPTION_HANDLER": "dangan.core.problems.problem_details_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Dangan API",

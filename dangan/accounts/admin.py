@@ -20,9 +20,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from dangan.audit.admin import AuditedAdminMixin, AuditedModelAdmin, DutyTabularInline
+from dangan.security.duties import Duty, check_account_change, check_rights_change, has_duty
 
 from . import services
-from .duties import Duty, check_account_change, check_rights_change, has_duty
 from .models import ADMIN_ROLES, Grant, LoginFailures, Unit, User
 
 

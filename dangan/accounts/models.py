@@ -2,6 +2,10 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+# The roles are defined with the separation of duties in dangan.security; every app finds them
+# here too, beside the user who holds one.
+from dangan.security.roles import ADMIN_ROLES, EDITING_ROLES, NO_RECORD_ROLES, Role  # noqa: F401
+
 from .twofactor import SecretField
 
 
@@ -39,28 +43,6 @@ class Unit(models.Model):
 
     def __str__(self):
         return self.name
-
-
-class Role(models.TextChoices):
-    """Business roles and the three administrators (三员), who are mutually exclusive."""
-
-    ARCHIVIST = "archivist", _("Archivist")
-    READING_CLERK = "reading_clerk", _("Reading-room clerk")
-    UNIT_CLERK = "unit_clerk", _("Business-unit clerk")
-    TOWN_CLERK = "town_clerk", _("Town clerk")
-    LEADER = "leader", _("Leader")
-    CITIZEN = "citizen", _("Citizen")
-    SYSTEM_ADMIN = "system_admin", _("System administrator")
-    SECURITY_ADMIN = "security_admin", _("Security administrator")
-    AUDITOR = "auditor", _("Security auditor")
-
-
-#: Roles that may file and change records inside their grants.
-EDITING_ROLES = {Role.ARCHIVIST}
-#: Roles that never read records, whatever grants they hold (三员分立).
-NO_RECORD_ROLES = {Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDITOR, Role.CITIZEN}
-#: The three administrators (三员): the only roles that use the Django admin, one duty each.
-ADMIN_ROLES = {Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDITOR}
 
 
 class User(AbstractUser):

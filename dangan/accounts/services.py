@@ -16,9 +16,9 @@ from django.utils.translation import gettext as _
 
 from dangan.audit.models import AuditEvent
 from dangan.audit.services import record_event
+from dangan.security.duties import Duty, check_account_change, check_duty, check_rights_change
 
 from . import twofactor
-from .duties import Duty, check_account_change, check_duty, check_rights_change
 from .models import ADMIN_ROLES, Grant, LoginFailures, Role, Secrecy, TwoFactorDevice, Unit, User
 
 #: What a system administrator may set on an account (never role, grants, staff or superuser).

@@ -273,22 +273,3 @@ class PersonFileSerializer(PersonSerializer):
 
     class Meta(PersonSerializer.Meta):
         fields = [*PersonSerializer.Meta.fields, "records"]
-
-
-class ProblemErrorSerializer(serializers.Serializer):
-    pointer = serializers.CharField(
-        help_text=_("JSON pointer to the bad value; “#” for the whole.")
-    )
-    detail = serializers.CharField()
-    code = serializers.CharField()
-
-
-class ProblemSerializer(serializers.Serializer):
-    """An error, as RFC 9457 problem details."""
-
-    type = serializers.CharField()
-    title = serializers.CharField()
-    status = serializers.IntegerField()
-    code = serializers.CharField()
-    detail = serializers.CharField(required=False)
-    errors = ProblemErrorSerializer(many=True, required=False)

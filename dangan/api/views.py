@@ -7,7 +7,6 @@ A record or person the user may not see answers 404, as if it did not exist.
 from django.db import transaction
 from drf_spectacular.utils import (
     OpenApiParameter,
-    OpenApiResponse,
     extend_schema,
     extend_schema_view,
 )
@@ -27,27 +26,21 @@ from dangan.catalogue.selectors import (
     visible_records,
 )
 from dangan.catalogue.services import create_record, update_record
+from dangan.core.problems import problem_responses
 from dangan.people.id_numbers import mask
 from dangan.people.models import Person
 from dangan.people.selectors import person_file, visible_persons
 from dangan.people.services import resolve_persons
 
 from . import serializers as s
-from .errors import PROBLEM_CONTENT_TYPE
 from .filters import looks_like_id_number, normalized_query, search_persons
 
-PROBLEM = s.ProblemSerializer
 ID = OpenApiParameter("id", int, OpenApiParameter.PATH)
 
 
-def problem(status_code: int, description: str) -> dict:
-    """An error answer of the schema: problem details with their own media type."""
-    return {(status_code, PROBLEM_CONTENT_TYPE): OpenApiResponse(PROBLEM, description=description)}
-
-
-NOT_FOUND = problem(404, "Not found, or not visible to you.")
-INVALID = problem(400, "Invalid input; `errors` says where and why.")
-REFUSED = problem(403, "Outside your rights.")
+NOT_FOUND = problem_responses(404)
+INVALID = problem_responses(400)
+REFUSED = problem_responses(403)
 
 
 @extend_schema_view(retrieve=extend_schema(responses={200: s.FondsSerializer, **NOT_FOUND}))

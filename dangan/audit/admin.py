@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.db import transaction
 from django.forms.models import model_to_dict
 
-from dangan.accounts.duties import Duty, has_duty
+from dangan.security.duties import Duty, has_duty
 
 from .models import AuditEvent
 from .services import Event, record_event, record_events

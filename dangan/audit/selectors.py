@@ -5,7 +5,7 @@ import datetime
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from dangan.accounts.duties import Duty, check_duty
+from dangan.security.duties import Duty, check_duty
 
 from .models import AuditEvent
 

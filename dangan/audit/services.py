@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from dangan import bulk_insert, canonical
+from dangan.core import bulk_insert, canonical
 
 from .models import AuditAnchor, AuditEvent, AuditHead
 

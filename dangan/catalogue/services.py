@@ -13,10 +13,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
-from dangan import bulk_insert
 from dangan.accounts.selectors import may_write_record
 from dangan.audit.models import AuditEvent
 from dangan.audit.services import Event, record_events
+from dangan.core import bulk_insert
 from dangan.integrity import ledger
 from dangan.people.models import RecordPerson
 from dangan.search.services import reindex_records

@@ -15,26 +15,16 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from dangan.api.errors import PROBLEM_CONTENT_TYPE
-from dangan.api.serializers import ProblemSerializer
 from dangan.catalogue.models import Record
 from dangan.catalogue.selectors import record_for_edit
+from dangan.core.problems import problem_responses
 
 from . import selectors, services
 from .models import Page
 
-
-def _problem(status_code: int, description: str) -> dict:
-    return {
-        (status_code, PROBLEM_CONTENT_TYPE): OpenApiResponse(
-            ProblemSerializer, description=description
-        )
-    }
-
-
-NOT_FOUND = _problem(404, "Not found, or not visible to you.")
-INVALID = _problem(400, "Invalid input; `errors` says where and why.")
-REFUSED = _problem(403, "Outside your rights.")
+NOT_FOUND = problem_responses(404)
+INVALID = problem_responses(400)
+REFUSED = problem_responses(403)
 
 
 class PageSerializer(serializers.ModelSerializer):

@@ -27,9 +27,9 @@ from rest_framework.parsers import BaseParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from dangan.api.errors import problem_responses
 from dangan.catalogue.models import Category, Fonds
 from dangan.content.services import audit_refusals
+from dangan.core.problems import problem_responses
 from dangan.integrity.selectors import latest_report
 
 from . import handover as services

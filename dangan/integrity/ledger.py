@@ -24,7 +24,7 @@ from pathlib import Path
 from django.db import transaction
 from django.utils import timezone
 
-from dangan import canonical
+from dangan.core import canonical
 from dangan.pdf import render_pdf
 
 from .models import LedgerEntry, LedgerHead
@@ -137,7 +137,7 @@ def append_many(*, actor, entries: list[Pending]) -> list[tuple[int, str]]:
     one INSERT per thousand, as plain rows: a register import of a hundred thousand rows can
     afford it.
     """
-    from dangan import bulk_insert
+    from dangan.core import bulk_insert
 
     if not entries:
         return []

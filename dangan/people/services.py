@@ -4,9 +4,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from dangan import bulk_insert
 from dangan.audit.models import AuditEvent
 from dangan.audit.services import Event, record_events
+from dangan.core import bulk_insert
 
 from . import id_numbers
 from .models import Person

@@ -9,7 +9,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from dangan.accounts.models import Role
+from .roles import Role
 
 LAST_SEEN = "dangan_last_seen"
 LOGIN_AT = "dangan_login_at"

@@ -14,7 +14,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from dangan.api.errors import problem_responses
+from dangan.core.problems import problem_responses
 
 from . import services
 from .models import Reading, Room

@@ -11,7 +11,8 @@ that a program can act on it, and says where it belongs as a JSON pointer into t
 
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework import exceptions
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions, serializers
 from rest_framework.fields import get_error_detail
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler
@@ -86,12 +87,29 @@ PROBLEM_DESCRIPTIONS = {
 }
 
 
+class ProblemErrorSerializer(serializers.Serializer):
+    pointer = serializers.CharField(
+        help_text=_("JSON pointer to the bad value; “#” for the whole.")
+    )
+    detail = serializers.CharField()
+    code = serializers.CharField()
+
+
+class ProblemSerializer(serializers.Serializer):
+    """An error, as RFC 9457 problem details."""
+
+    type = serializers.CharField()
+    title = serializers.CharField()
+    status = serializers.IntegerField()
+    code = serializers.CharField()
+    detail = serializers.CharField(required=False)
+    errors = ProblemErrorSerializer(many=True, required=False)
+
+
 def problem_responses(*codes: int) -> dict:
     """The OpenAPI answers (drf-spectacular ``extend_schema(responses=…)``) of the problem-detail
     errors an endpoint gives, so that schemathesis can hold every answer to the schema."""
     from drf_spectacular.utils import OpenApiResponse
-
-    from dangan.api.serializers import ProblemSerializer
 
     return {
         (code, PROBLEM_CONTENT_TYPE): OpenApiResponse(

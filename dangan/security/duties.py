@@ -17,7 +17,7 @@ from enum import StrEnum
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 
-from .models import ADMIN_ROLES, Role
+from .roles import ADMIN_ROLES, Role
 
 
 class Duty(StrEnum):
