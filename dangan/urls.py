@@ -9,7 +9,7 @@ urlpatterns = [
     path("", include("dangan.accounts.urls")),
     path("audit/", include("dangan.audit.urls")),
     path("catalogue/", include("dangan.catalogue.urls")),
-    path("people/", include("dangan.people.urls")),
+    path("people/", include("dangan.catalogue.person_urls")),
     path("intake/", include("dangan.intake.urls")),
     path("content/", include("dangan.content.urls")),
     path("search/", include("dangan.search.urls")),

@@ -7,14 +7,19 @@ views answer 404).
 
 import datetime
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.utils import timezone
 
 from dangan.accounts.models import Role
 from dangan.catalogue.models import Record
 from dangan.catalogue.selectors import visible_records
+from dangan.core.hooks import Hook
 
 from .models import AccessRequest, Certificate, Loan, Use, Visit
+
+#: ``(citizen) -> Q`` over records: the records concerning the person the citizen's account is
+#: bound to and the open catalogue (provided by dangan.portal, which keeps the binding).
+citizen_scope = Hook("the records a citizen may ask a copy of")
 
 #: Roles that see the reading room's register and the desk's lists.
 DESK_READERS = {Role.ARCHIVIST, Role.READING_CLERK, Role.LEADER}
@@ -34,10 +39,7 @@ def requestable_records(user) -> QuerySet[Record]:
     if user is None or not user.is_authenticated or not user.is_active:
         return Record.objects.none()
     if user.role == Role.CITIZEN:
-        from dangan.portal.selectors import citizen_records, open_records
-
-        scope = Q(pk__in=open_records().values("pk")) | Q(pk__in=citizen_records(user).values("pk"))
-        return Record.objects.filter(scope).exclude(state="destroyed")
+        return Record.objects.filter(citizen_scope(user)).exclude(state="destroyed")
     return visible_records(user).exclude(state="destroyed")
 
 

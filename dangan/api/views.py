@@ -20,16 +20,17 @@ from dangan.audit.services import record_event
 from dangan.catalogue.models import Category, Record
 from dangan.catalogue.selectors import (
     browse_records,
+    person_file,
     read_record,
     record_for_edit,
     visible_fonds,
+    visible_persons,
     visible_records,
 )
 from dangan.catalogue.services import create_record, update_record
 from dangan.core.problems import problem_responses
 from dangan.people.id_numbers import mask
 from dangan.people.models import Person
-from dangan.people.selectors import person_file, visible_persons
 from dangan.people.services import resolve_persons
 
 from . import serializers as s

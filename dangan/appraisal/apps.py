@@ -13,7 +13,9 @@ class AppraisalConfig(AppConfig):
         from django.db.models.signals import pre_delete
 
         from dangan.catalogue.models import Record
+        from dangan.integrity import stages
 
+        from . import transfer
         from .services import refuse_tombstone_deletion
 
         # A tombstone is the archive's proof of a lawful destruction, kept for good: whatever
@@ -21,3 +23,5 @@ class AppraisalConfig(AppConfig):
         pre_delete.connect(
             refuse_tombstone_deletion, sender=Record, dispatch_uid="appraisal-tombstone"
         )
+        # `dangan check --stage transfer` (dangan.integrity) reads packages through us.
+        stages.transfer_checks.provide(transfer.check_transfer)

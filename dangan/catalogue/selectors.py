@@ -14,8 +14,13 @@ from django.db.models import Q, QuerySet
 from dangan.accounts.selectors import record_scope, user_grants
 from dangan.audit.models import AuditEvent
 from dangan.audit.services import record_event
+from dangan.core.hooks import Hook
+from dangan.people.models import Person
 
 from .models import Category, Fonds, Record
+
+#: ``(user, text) -> record ids`` whose indexed words match ``text`` (provided by dangan.search).
+records_matching_words = Hook("the record ids matching words in the search index")
 
 SORTS = {
     "code": ("archival_code",),
@@ -84,9 +89,7 @@ def browse_records(
     if q:
         hits = records.filter(_lookup(q))
         if not hits.exists():  # words, looked up in the index (a title scan read every record)
-            from dangan.search.selectors import matching_record_ids
-
-            hits = records.filter(pk__in=matching_record_ids(user, q))
+            hits = records.filter(pk__in=records_matching_words(user, q))
         records = hits
     return records.select_related("fonds", "category").order_by(
         *SORTS.get(sort, SORTS[DEFAULT_SORT])
@@ -195,3 +198,26 @@ def record_history(user, record: Record) -> QuerySet[AuditEvent]:
         .exclude(action=AuditEvent.Action.READ)
         .order_by("-id")
     )
+
+
+# --- Persons (一人一档): a person is visible through the records the user may see --------------
+def visible_persons(user) -> QuerySet[Person]:
+    return Person.objects.filter(
+        pk__in=visible_records(user).filter(persons__isnull=False).values("persons")
+    )
+
+
+def person_file(user, pk) -> tuple[Person, QuerySet]:
+    """A person and every record of every category concerning them that ``user`` may see.
+
+    ``Person.DoesNotExist`` when the user sees none of their records. The read is audited.
+    """
+    person = visible_persons(user).get(pk=pk)
+    records = (
+        visible_records(user)
+        .filter(persons=person)
+        .select_related("fonds", "category")
+        .order_by("category__position", "year", "id")
+    )
+    record_event(actor=user, action=AuditEvent.Action.READ, obj=person, object_repr=str(person))
+    return person, records

@@ -17,13 +17,13 @@ from dangan.accounts.selectors import may_write_record
 from dangan.audit.models import AuditEvent
 from dangan.audit.services import Event, record_events
 from dangan.core import bulk_insert
-from dangan.integrity import ledger
+from dangan.core.canonical import sha256_of
 from dangan.people.models import RecordPerson
-from dangan.search.services import reindex_records
 
 from . import archival_code
 from .models import Category, CodeCounter, Fonds, Record, Retention
 from .schema import clean_metadata
+from .signals import records_changed, records_written
 
 #: Fields a clerk may set directly on a record (besides fonds, category and metadata).
 CORE_FIELDS = [
@@ -84,17 +84,19 @@ def metadata_digest(record: Record, *, snapshot: dict | None = None) -> str:
     ``dangan verify`` recomputes; a row edited behind the application's back no longer matches.
     ``snapshot``: the record's ``snapshot()``, when the caller has it already."""
     if snapshot is None:
-        return ledger.sha256_of({f.name: f.value_from_object(record) for f in _DIGEST_FIELDS})
-    return ledger.sha256_of({f.name: snapshot[f.name] for f in _DIGEST_FIELDS})
+        return sha256_of({f.name: f.value_from_object(record) for f in _DIGEST_FIELDS})
+    return sha256_of({f.name: snapshot[f.name] for f in _DIGEST_FIELDS})
 
 
-def _ledger_entry(record: Record, kind: str, *, snapshot: dict | None = None) -> ledger.Pending:
-    return ledger.Pending(
-        kind=kind,
-        subject=f"record:{record.pk}",
-        digest=metadata_digest(record, snapshot=snapshot),
-        details={"archival_code": record.archival_code, "state": record.state},
-    )
+def _reindex(record_ids) -> None:
+    """The search index follows, in this transaction (``signals.records_changed``)."""
+    records_changed.send(sender=Record, record_ids=list(record_ids))
+
+
+def _to_ledger(actor, written: list[tuple[Record, str, str]]) -> None:
+    """The ledger's entries, in this transaction (``signals.records_written``): ``written`` is
+    ``(record, "filed" or "changed", metadata digest)``."""
+    records_written.send(sender=Record, actor=actor, written=written)
 
 
 #: Checked by ``_build`` only when given: what the service sets itself is right by construction.
@@ -255,7 +257,7 @@ def create_records(*, actor, drafts: list[RecordDraft]) -> list[Record]:
                 for p in d.persons
             ],
         )
-        reindex_records([r.pk for r in records])
+        _reindex(r.pk for r in records)
         snapshots = [snapshot(r) for r in records]  # once, for the audit trail and the ledger
         create = AuditEvent.Action.CREATE
         record_events(
@@ -265,14 +267,10 @@ def create_records(*, actor, drafts: list[RecordDraft]) -> list[Record]:
                 for r, after in zip(records, snapshots, strict=True)
             ],
         )
-        ledger.append_many(
-            actor=actor,
-            entries=[
-                _ledger_entry(
-                    r,
-                    ledger.RECORD_FILED if r.state == _FILED else ledger.RECORD_CHANGED,
-                    snapshot=after,
-                )
+        _to_ledger(
+            actor,
+            [
+                (r, "filed" if r.state == _FILED else "changed", metadata_digest(r, snapshot=after))
                 for r, after in zip(records, snapshots, strict=True)
             ],
         )
@@ -356,9 +354,9 @@ def update_record(*, actor, record: Record, values=None, metadata=None, persons=
                 RecordPerson.objects.get_or_create(record=record, person=person)
             before["persons"] = before_persons
             after["persons"] = sorted(p.pk for p in persons)
-        reindex_records([record.pk])
-        if metadata_digest(record) != before_digest:
-            ledger.append_many(actor=actor, entries=[_ledger_entry(record, ledger.RECORD_CHANGED)])
+        _reindex([record.pk])
+        if (digest := metadata_digest(record)) != before_digest:
+            _to_ledger(actor, [(record, "changed", digest)])
         changed = {k: v for k, v in after.items() if before.get(k) != v}
         if changed:
             record_events(
@@ -399,7 +397,7 @@ def file_record(*, actor, record: Record) -> Record:
         record.save(
             update_fields=["state", "archival_code", "code_prefix", "sequence", "updated_at"]
         )
-        reindex_records([record.pk])
+        _reindex([record.pk])
         record_events(
             actor=actor,
             events=[
@@ -411,7 +409,7 @@ def file_record(*, actor, record: Record) -> Record:
                 )
             ],
         )
-        ledger.append_many(actor=actor, entries=[_ledger_entry(record, ledger.RECORD_FILED)])
+        _to_ledger(actor, [(record, "filed", metadata_digest(record))])
     return record
 
 

@@ -10,6 +10,7 @@ from dangan.catalogue.models import Record
 from dangan.catalogue.selectors import visible_records
 
 from .models import Blob, Page
+from .signals import blob_unreadable
 from .stores import get_store
 
 #: What the file picker offers; the server decides by content, whatever the name says.
@@ -48,9 +49,7 @@ def open_blob(blob: Blob):
     try:
         return get_store().open(blob.key)
     except Exception as error:
-        from dangan.integrity.fixity import report_unreadable
-
-        report_unreadable(blob, error)
+        blob_unreadable.send(sender=Blob, blob=blob, error=error)
         raise BlobUnreadable(
             _(
                 "The stored file %(sha)s cannot be read: it is missing or damaged. The system "

@@ -31,14 +31,13 @@ from dangan.accounts.selectors import may_write_record
 from dangan.audit.models import AuditEvent
 from dangan.audit.services import Event, record_event, record_events
 from dangan.catalogue.models import Record
-from dangan.integrity import ledger
 from dangan.security.antivirus import UploadScan
 
 from .digests import digest_stream
 from .digests import sm3 as new_sm3
 from .formats import FileFormat, Identifier
-from .models import Blob, Page, ledger_digest
-from .signals import pages_added
+from .models import Blob, Page
+from .signals import blob_sm3_known, blobs_stored, pages_added
 from .stores import CHUNK_BYTES, blob_key, commit_together, get_store
 
 log = logging.getLogger(__name__)
@@ -66,18 +65,6 @@ def _chunks(stream) -> Iterable[bytes]:
         return
     while chunk := stream.read(CHUNK_BYTES):
         yield chunk
-
-
-def _ledger_blob(blob: Blob, **details) -> ledger.Pending:
-    """The ledger entry of bytes new to the store: their SHA-256, and their SM3 when it is
-    already known (else it follows in its own entry, ``ensure_sm3``), as ``dangan verify``
-    checks. No file name: the ledger is kept for good, and a name can be personal data."""
-    return ledger.Pending(
-        kind=ledger.CONTENT_ADDED,
-        subject=f"blob:{blob.sha256}",
-        digest=blob.ledger_digest,
-        details={"size": blob.size, **details},
-    )
 
 
 def _blob_row(stored, file_format: FileFormat, *, sm3_hex: str = "") -> tuple[Blob, bool]:
@@ -128,16 +115,7 @@ def ensure_sm3(blob: Blob) -> str:
         )
     with transaction.atomic():
         if Blob.objects.filter(pk=blob.pk, sm3="").update(sm3=sm3):
-            ledger.append_many(
-                actor=None,
-                entries=[
-                    ledger.Pending(
-                        kind=ledger.CONTENT_SM3,
-                        subject=f"blob:{blob.sha256}",
-                        digest=ledger_digest(blob.sha256, sm3),
-                    )
-                ],
-            )
+            blob_sm3_known.send(sender=Blob, blob=blob, sm3=sm3)
     blob.sm3 = sm3
     return sm3
 
@@ -258,9 +236,7 @@ def _record_pages(*, actor, record, stored) -> list[Page]:
                 )
             )
         Page.objects.bulk_create(pages)
-        ledger.append_many(
-            actor=actor, entries=[_ledger_blob(row, record=record.pk) for row in new_blobs]
-        )
+        blobs_stored.send(sender=Blob, actor=actor, blobs=new_blobs, record=record)
         _fill_sm3_after_commit(new_blobs)
         pages_added.send(sender=Page, pages=pages, actor=actor)
         record_event(
@@ -378,7 +354,7 @@ def keep_file(*, name: str, stream, scan: bool = True, sm3_hex: str = "", actor=
     with transaction.atomic():
         blob, created = _blob_row(stored, file_format, sm3_hex=sm3_hex)
         if created:
-            ledger.append_many(actor=None, entries=[_ledger_blob(blob)])
+            blobs_stored.send(sender=Blob, actor=None, blobs=[blob], record=None)
             if not blob.sm3:
                 _fill_sm3_after_commit([blob])
     return blob

@@ -6,6 +6,8 @@ One encoder serves every call: building one per call (``json.dumps(..., cls=...)
 than the encoding itself when an import digests several values for each of 100,000 rows.
 """
 
+import hashlib
+
 from django.core.serializers.json import DjangoJSONEncoder
 
 _ENCODER = DjangoJSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
@@ -14,3 +16,8 @@ _ENCODER = DjangoJSONEncoder(ensure_ascii=False, sort_keys=True, separators=(","
 def dumps(value) -> str:
     """The canonical JSON text of ``value`` (thread-safe: the encoder keeps no state)."""
     return _ENCODER.encode(value)
+
+
+def sha256_of(value) -> str:
+    """``sha256:<hex>`` of ``value``'s canonical JSON: the digest the ledger keeps for metadata."""
+    return "sha256:" + hashlib.sha256(dumps(value).encode()).hexdigest()

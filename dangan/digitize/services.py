@@ -19,6 +19,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from dangan.catalogue.signals import records_changed
 from dangan.content import services as content_services
 from dangan.content.models import Page
 from dangan.content.selectors import open_blob
@@ -283,10 +284,5 @@ def _pdf_thumbnails(page: Page, data: bytes) -> dict:
 
 
 def _reindex(record_id) -> None:
-    """Tell the search index the record's text changed (when the search app is installed)."""
-    from django.apps import apps
-
-    if apps.is_installed("dangan.search"):
-        from dangan.search.services import reindex_records
-
-        reindex_records([record_id])
+    """Tell the search index the record's text changed (``catalogue.signals.records_changed``)."""
+    records_changed.send(sender=Page, record_ids=[record_id])

@@ -10,7 +10,24 @@ class IntegrityConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
+        from dangan.catalogue import signals as catalogue_signals
+        from dangan.content import signals as content_signals
+
+        from . import receivers
         from .fixity import schedule_after_migrate
 
         # `dangan run` migrates at every start: that is when the fixity schedule is (re)started.
         post_migrate.connect(schedule_after_migrate, sender=self)
+        # The ledger entry of each change below, in the change's own transaction.
+        catalogue_signals.records_written.connect(
+            receivers.records_written, dispatch_uid="integrity-ledger-records"
+        )
+        content_signals.blobs_stored.connect(
+            receivers.blobs_stored, dispatch_uid="integrity-ledger-blobs"
+        )
+        content_signals.blob_sm3_known.connect(
+            receivers.blob_sm3_known, dispatch_uid="integrity-ledger-sm3"
+        )
+        content_signals.blob_unreadable.connect(
+            receivers.blob_unreadable, dispatch_uid="integrity-unreadable"
+        )

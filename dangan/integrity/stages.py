@@ -16,6 +16,7 @@ from django.db.models import Max
 
 from dangan.catalogue.models import Record
 from dangan.catalogue.services import REQUIRED_AT_FILING
+from dangan.core.hooks import Hook
 
 from . import checks, ledger
 from .models import CheckReport, LedgerEntry
@@ -30,6 +31,10 @@ PREFIX = {
 FILING_SUBJECT = "ledger.filing"
 PRESERVATION_SUBJECT = "catalogue.records"
 TRANSFER_SUBJECT = "transfer.package"
+
+#: ``(source) -> (Run, reading)``: the transfer-stage checks over a transfer package, nothing
+#: written (provided by dangan.appraisal, which reads the packages).
+transfer_checks = Hook("the checks of a transfer package")
 
 
 def _item_errors(record: Record) -> list[str]:
@@ -193,9 +198,7 @@ def check_transfer(*, actor, source) -> CheckReport:
     """The transfer-stage checks over a transfer package (``appraisal.transfer``)."""
     from pathlib import Path
 
-    from dangan.appraisal import transfer
-
-    run, _reading = transfer.check_transfer(source)
+    run, _reading = transfer_checks(source)
     return keep_report(
         actor=actor,
         stage=CheckReport.Stage.HANDOVER,

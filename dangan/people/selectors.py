@@ -1,34 +1,9 @@
-"""Reading persons. A person is visible to a user through the records the user may see."""
+"""Reading persons for a write, without a reader's grants.
 
-from django.db.models import QuerySet
-
-from dangan.audit.models import AuditEvent
-from dangan.audit.services import record_event
-from dangan.catalogue.selectors import visible_records
+What a reader may see of persons (a person is visible through the records the reader may see:
+``visible_persons``, ``person_file``) is read in ``dangan.catalogue.selectors``, above."""
 
 from .models import Person
-
-
-def visible_persons(user) -> QuerySet[Person]:
-    return Person.objects.filter(
-        pk__in=visible_records(user).filter(persons__isnull=False).values("persons")
-    )
-
-
-def person_file(user, pk) -> tuple[Person, QuerySet]:
-    """A person and every record of every category concerning them that ``user`` may see.
-
-    ``Person.DoesNotExist`` when the user sees none of their records. The read is audited.
-    """
-    person = visible_persons(user).get(pk=pk)
-    records = (
-        visible_records(user)
-        .filter(persons=person)
-        .select_related("fonds", "category")
-        .order_by("category__position", "year", "id")
-    )
-    record_event(actor=user, action=AuditEvent.Action.READ, obj=person, object_repr=str(person))
-    return person, records
 
 
 def persons_by_id_number(numbers) -> dict[str, Person]:

@@ -8,3 +8,11 @@ class PortalConfig(AppConfig):
     name = "dangan.portal"
     label = "portal"
     verbose_name = _("Citizen portal")
+
+    def ready(self):
+        from dangan.access import selectors as access_selectors
+
+        from .selectors import requestable_by_citizen
+
+        # Which records a citizen may ask a copy of: the access app asks us (we keep the binding).
+        access_selectors.citizen_scope.provide(requestable_by_citizen)

@@ -15,7 +15,7 @@ import math
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from dangan.accounts.models import Role, Secrecy
 from dangan.audit.models import AuditEvent
@@ -97,6 +97,12 @@ def open_records() -> QuerySet[Record]:
     return Record.objects.filter(
         openness=Openness.OPEN, state=Record.State.FILED, secrecy=Secrecy.PUBLIC
     )
+
+
+def requestable_by_citizen(user) -> Q:
+    """The records a citizen may ask a copy of (``access.selectors.requestable_records``):
+    their own (``citizen_records``) and the open catalogue (``open_records``)."""
+    return Q(pk__in=open_records().values("pk")) | Q(pk__in=citizen_records(user).values("pk"))
 
 
 def _persons_of(record_ids) -> dict[int, list[tuple[str, str]]]:

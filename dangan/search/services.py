@@ -86,6 +86,11 @@ def reindex_records(record_ids) -> None:
                 backend.remove(sorted(gone))
 
 
+def reindex_changed_records(sender, record_ids, **kwargs) -> None:
+    """``catalogue.signals.records_changed``: the records' entries, in the sender's transaction."""
+    reindex_records(record_ids)
+
+
 def forget_deleted_record(sender, instance, **kwargs) -> None:
     """``post_delete`` of a record: its entry goes in the same transaction."""
     get_backend().remove([instance.pk])

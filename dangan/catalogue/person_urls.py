@@ -1,6 +1,8 @@
+"""/people/: the staff pages about persons (the URL names keep their ``people:`` namespace)."""
+
 from django.urls import path
 
-from . import views
+from . import person_views as views
 
 app_name = "people"
 urlpatterns = [

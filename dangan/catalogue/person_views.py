@@ -1,4 +1,6 @@
-"""Staff pages about persons: search by name or ID number, and a person's whole file."""
+"""Staff pages about persons (under /people/): search by name or ID number, and a person's
+whole file (一人一档). Here, not in dangan.people: a person is read through the records the
+reader may see, and the catalogue decides that."""
 
 import re
 import unicodedata
@@ -13,10 +15,10 @@ from django.utils.translation import gettext as _
 
 from dangan.audit.models import AuditEvent
 from dangan.audit.services import record_event
+from dangan.people import id_numbers
+from dangan.people.models import Person
+from dangan.people.names import fold
 
-from . import id_numbers
-from .models import Person
-from .names import fold
 from .selectors import person_file, visible_persons
 
 RESULT_LIMIT = 100

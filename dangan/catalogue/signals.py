@@ -1,0 +1,18 @@
+"""Signals of the catalogue: how the apps above it learn that records changed, without the
+catalogue importing them (see the layers in docs/architecture.md).
+
+Both are sent inside the transaction of the change, and their receivers run at once in it: what
+they write commits or rolls back with the change itself.
+"""
+
+from django.dispatch import Signal
+
+#: ``record_ids``: records whose description, persons or page text changed (or that are gone).
+#: The search index brings their entries up to date (``dangan.search``).
+records_changed = Signal()
+
+#: ``actor`` and ``written``, a list of ``(record, kind, digest)``: records created, filed or
+#: changed, ``kind`` is ``"filed"`` or ``"changed"``, ``digest`` the record's
+#: ``metadata_digest``. The tamper-evident ledger appends one entry for each
+#: (``dangan.integrity``).
+records_written = Signal()

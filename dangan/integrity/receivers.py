@@ -1,0 +1,64 @@
+"""What the integrity app does when the apps below it report a change (their signals, connected
+in ``IntegrityConfig.ready``): the ledger's entries, in the sender's transaction, and the fixity
+finding of a file that could not be read."""
+
+from dangan.content.models import ledger_digest
+
+from . import fixity, ledger
+
+
+def records_written(sender, actor, written, **kwargs) -> None:
+    """``catalogue.signals.records_written``: one ``record.filed`` or ``record.changed`` entry
+    per record, with its metadata digest."""
+    kinds = {"filed": ledger.RECORD_FILED, "changed": ledger.RECORD_CHANGED}
+    ledger.append_many(
+        actor=actor,
+        entries=[
+            ledger.Pending(
+                kind=kinds[kind],
+                subject=f"record:{record.pk}",
+                digest=digest,
+                details={"archival_code": record.archival_code, "state": record.state},
+            )
+            for record, kind, digest in written
+        ],
+    )
+
+
+def blobs_stored(sender, actor, blobs, record=None, **kwargs) -> None:
+    """``content.signals.blobs_stored``: the ledger entry of bytes new to the store: their
+    SHA-256, and their SM3 when it is already known (else it follows in its own entry), as
+    ``dangan verify`` checks. No file name: the ledger is kept for good, and a name can be
+    personal data."""
+    also = {} if record is None else {"record": record.pk}
+    ledger.append_many(
+        actor=actor,
+        entries=[
+            ledger.Pending(
+                kind=ledger.CONTENT_ADDED,
+                subject=f"blob:{blob.sha256}",
+                digest=blob.ledger_digest,
+                details={"size": blob.size, **also},
+            )
+            for blob in blobs
+        ],
+    )
+
+
+def blob_sm3_known(sender, blob, sm3, **kwargs) -> None:
+    """``content.signals.blob_sm3_known``: the ``content.sm3`` entry of a blob stored before."""
+    ledger.append_many(
+        actor=None,
+        entries=[
+            ledger.Pending(
+                kind=ledger.CONTENT_SM3,
+                subject=f"blob:{blob.sha256}",
+                digest=ledger_digest(blob.sha256, sm3),
+            )
+        ],
+    )
+
+
+def blob_unreadable(sender, blob, error, **kwargs) -> None:
+    """``content.signals.blob_unreadable``: kept as the blob's fixity finding and alerted now."""
+    fixity.report_unreadable(blob, error)
