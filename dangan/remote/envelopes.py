@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils import timezone
 
-from dangan import canonical
+from dangan.core import canonical
 from dangan.security import sm2
 
 from . import keys

@@ -5,9 +5,8 @@ from pathlib import Path
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
-from dangan.spreadsheets import Spreadsheet
-
 from dangan.pdf import render_pdf
+from dangan.spreadsheets import Spreadsheet
 
 from .annual_report import TITLE, AnnualReport
 
