@@ -239,6 +239,12 @@ DANGAN_ZIP_LIMITS = {
     "unpacked_bytes": env.int("DANGAN_ZIP_MAX_UNPACKED", default=1024 * 1024 * 1024),
     "ratio": env.int("DANGAN_ZIP_MAX_RATIO", default=200),
 }
+#: What a package (offline hand-over, transfer) may hold before it is refused as a tar bomb:
+#: its files, and the bytes they add up to (a transfer of a county's year fits in the default).
+DANGAN_PACKAGE_LIMITS = {
+    "members": env.int("DANGAN_PACKAGE_MAX_FILES", default=1_000_000),
+    "bytes": env.int("DANGAN_PACKAGE_MAX_BYTES", default=1024**4),
+}
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 # Content (scans, PDFs, sound, video): content-addressed blobs, on local disk or in S3-compatible
 # object storage (MinIO, Ceph RGW). See docs/content.md.

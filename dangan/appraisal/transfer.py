@@ -47,7 +47,15 @@ from dangan.catalogue.services import CORE_FIELDS, RecordDraft, create_records
 from dangan.content.models import Page
 from dangan.content.services import attach_blobs, ensure_sm3, keep_file
 from dangan.content.stores import get_store
-from dangan.intake.packages import Limited, PayloadFile, payload_bytes, read_bag, write_bag
+from dangan.intake.packages import (
+    Limited,
+    PayloadFile,
+    bag_files,
+    payload_bytes,
+    read_bag,
+    verify_bag,
+    write_bag,
+)
 from dangan.integrity import checks as integrity
 from dangan.integrity import ledger
 from dangan.integrity.models import CheckReport
@@ -511,11 +519,21 @@ class Item:
     files: list  # dicts: page, path, size, sha256, sm3, filename
 
 
-def _parse(member) -> etree._Element:
+class _Unreadable(Exception):
+    """A package file that is not what our schemas describe (said in a translated line)."""
+
+
+def _parse(member, name: str) -> etree._Element:
+    """One XML file of a package whose bag was verified (``verify_bag``) before."""
     with member.open() as stream:
         data = stream.read(member.size)
     parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
-    return etree.fromstring(data, parser)
+    try:
+        return etree.fromstring(data, parser)
+    except etree.XMLSyntaxError as error:
+        raise _Unreadable(
+            _("%(file)s is not well-formed XML (%(error)s).") % {"file": name, "error": error}
+        ) from None
 
 
 def _read_item(root, directory: str) -> Item:
@@ -547,6 +565,26 @@ def _read_item(root, directory: str) -> Item:
             for node in root.iterfind(_q("file"))
         ],
     )
+
+
+def _item(member, name: str, directory: str, transfer_schema, problems: list) -> Item | None:
+    """The item of a metadata file, its values readable as the catalogue takes them; None (the
+    reasons added to ``problems``) when it is not."""
+    root = _parse(member, name)
+    if not transfer_schema.validate(root):
+        problems += [f"{name}: {e}" for e in transfer_schema.error_log][:5]
+        return None
+    try:
+        item = _read_item(root, directory)
+        _clean_values(item.values)
+    except (ValueError, TypeError, ValidationError) as error:
+        messages = getattr(error, "messages", None) or [str(error)]
+        problems.append(
+            _("%(file)s: a value the catalogue cannot take (%(error)s).")
+            % {"file": name, "error": " ".join(messages)}
+        )
+        return None
+    return item
 
 
 def _clean_values(values: dict) -> dict:
@@ -584,9 +622,13 @@ def _describe(bag, reading: Reading):
     if CATALOGUE not in bag.members:
         reading.errors["-"] = [_("The catalogue file %(file)s is missing.") % {"file": CATALOGUE}]
         return [integrity.ItemEntry(position=0, label="-", metadata_errors=reading.errors["-"])]
-    catalogue = _parse(bag.members[CATALOGUE])
+    try:
+        catalogue = _parse(bag.members[CATALOGUE], CATALOGUE)
+    except _Unreadable as error:
+        reading.errors["-"] = [str(error)]
+        return [integrity.ItemEntry(position=0, label="-", metadata_errors=reading.errors["-"])]
     if not transfer_schema.validate(catalogue):
-        reading.errors["-"] = [str(e) for e in transfer_schema.error_log][:20]
+        reading.errors["-"] = [f"{CATALOGUE}: {e}" for e in transfer_schema.error_log][:20]
     reading.catalogue = dict(catalogue.attrib)
     existing = set(
         Record.objects.filter(
@@ -599,19 +641,20 @@ def _describe(bag, reading: Reading):
     for position, node in enumerate(catalogue.iterfind(_q("item")), start=1):
         directory = node.get("path") or ""
         problems = []
-        member = bag.members.get(f"data/{directory}/{METADATA_NAME}")
-        eep = bag.members.get(f"data/{directory}/{directory}.eep")
+        metadata_name = f"data/{directory}/{METADATA_NAME}"
+        eep_name = f"data/{directory}/{directory}.eep"
+        member, eep = bag.members.get(metadata_name), bag.members.get(eep_name)
         item = None
-        if member is None or eep is None:
-            problems.append(_("The metadata file or the EEP of this item is missing."))
-        else:
-            root = _parse(member)
-            if not transfer_schema.validate(root):
-                problems += [str(e) for e in transfer_schema.error_log][:5]
-            else:
-                item = _read_item(root, directory)
-            if not eep_schema.validate(_parse(eep)):
-                problems += [f"EEP: {e}" for e in eep_schema.error_log][:5]
+        for name, found in ((metadata_name, member), (eep_name, eep)):
+            if found is None:
+                problems.append(_("%(file)s is missing.") % {"file": name})
+        if member is not None and eep is not None:
+            try:
+                item = _item(member, metadata_name, directory, transfer_schema, problems)
+                if not eep_schema.validate(_parse(eep, eep_name)):
+                    problems += [f"{eep_name}: {e}" for e in eep_schema.error_log][:5]
+            except _Unreadable as error:
+                problems.append(str(error))
         if item is not None:
             if item.code != node.get("code"):
                 problems.append(_("The catalogue and the metadata file name different codes."))
@@ -633,6 +676,9 @@ def _describe(bag, reading: Reading):
                 position=position, label=node.get("code") or directory, metadata_errors=problems
             )
         )
+    if "-" in reading.errors:  # the catalogue file's own errors, told with its first item
+        entries = entries or [integrity.ItemEntry(position=0, label="-")]
+        entries[0].metadata_errors[:0] = reading.errors["-"]
     return entries
 
 
@@ -641,25 +687,9 @@ def _is_package_file(name: str) -> bool:
     return name in (DESCRIPTION, CATALOGUE) or name.endswith((f"/{METADATA_NAME}", ".eep"))
 
 
-def _submission(bag, label, reading: Reading | None = None) -> integrity.Submission:
+def _submission(bag, label, reading: Reading | None = None, files=None) -> integrity.Submission:
     reading = reading or Reading(bag=bag, items=[], errors={}, catalogue={})
-    files = []
-    for name, digest in bag.sha256.items():
-        member = bag.members.get(name)
-        if member is None:
-            continue
-        own = _is_package_file(name)
-        files.append(
-            integrity.FileEntry(
-                name=name,
-                declared_sha256=digest,
-                declared_sm3=bag.sm3.get(name, ""),
-                open=member.open,
-                size=member.size,
-                format_name="metadata" if own else "",
-                content=not own,
-            )
-        )
+    files = files if files is not None else bag_files(bag, metadata=_is_package_file)
     reading.files = {f.name: f for f in files}
     items_declared = bag.info.get("Dangan-Items", "")
     return integrity.Submission(
@@ -677,10 +707,15 @@ def _submission(bag, label, reading: Reading | None = None) -> integrity.Submiss
 
 
 def check_transfer(source) -> tuple[integrity.Run, Reading]:
-    """Run the transfer-stage checks over a package; nothing is written."""
+    """Run the transfer-stage checks over a package; nothing is written.
+
+    The bag is verified first (``verify_bag``: manifests, sizes, digests), so a changed byte is
+    refused (``PackageRefused``) for its manifest before any XML of the package is parsed."""
     bag = read_bag(source)
+    files = bag_files(bag, metadata=_is_package_file)
+    verify_bag(bag, files)
     reading = Reading(bag=bag, items=[], errors={}, catalogue={})
-    run = integrity.run_checks(_submission(bag, str(source), reading))
+    run = integrity.run_checks(_submission(bag, str(source), reading, files))
     return run, reading
 
 
@@ -815,10 +850,21 @@ class TransferRefused(ValidationError):
     def __init__(self, *, run, report):
         self.run, self.report = run, report
         super().__init__(
-            _("The package failed the checks %(ids)s; nothing was filed (report %(report)s).")
-            % {"ids": ", ".join(run.failed()), "report": report.pk},
+            _(
+                "The package failed the checks %(ids)s (%(first)s); nothing was filed "
+                "(report %(report)s)."
+            )
+            % {"ids": ", ".join(run.failed()), "first": first_evidence(run), "report": report.pk},
             code="transfer_refused",
         )
+
+
+def first_evidence(run) -> str:
+    """What a one-line refusal names: the first metadata error (it names the file), else the
+    first line of evidence of the first failed check."""
+    failed = [o for o in run.outcomes if o.verdict == "fail"]
+    failed.sort(key=lambda o: o.check_id != "YJ-2-3")
+    return (failed[0].evidence or [failed[0].summary])[0] if failed else ""
 
 
 def _is_uuid(text: str) -> bool:

@@ -25,6 +25,7 @@ packages carry ``signature-ed25519.txt`` (base64) and say ``Ed25519`` in bag-inf
 """
 
 import base64
+import dataclasses
 import datetime
 import hashlib
 import io
@@ -40,6 +41,7 @@ from pathlib import Path
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -434,7 +436,7 @@ def _verify_signature(info: dict, tags: dict) -> tuple:
     algorithm, signature_file = SIGNATURES[name]
     signature, tagmanifest = tags.get(signature_file), tags.get("tagmanifest-sha256.txt")
     if signature is None:
-        return False, [_("%(file)s is missing.") % {"file": signature_file}]
+        return False, [_("missing: the package is not signed")]
     key = (
         SigningKey.objects.filter(fingerprint=print_, revoked_at__isnull=True)
         .select_related("unit")
@@ -504,33 +506,71 @@ class Bag:
         return int(oxum) if oxum.isdigit() else None
 
 
+class PackageRefused(ValidationError):
+    """A package refused as a bag, before anything in its payload was read as data: one line
+    that names the file and what failed. Nothing was received and nothing was kept."""
+
+    def __init__(self, file: str, reason: str):
+        self.file, self.reason = file, reason
+        super().__init__(
+            _("%(file)s: %(reason)s. The package was refused; nothing was received.")
+            % {"file": file, "reason": reason},
+            code="package_refused",
+        )
+
+
 def read_bag(path) -> Bag:
     """Read a bag written as one tar file (``write_bag``): tag files into memory, payload files
-    located by their offset in the tar, so that checks read them in place."""
+    located by their offset in the tar, so that checks read them in place.
+
+    Refuses (``PackageRefused``) what is no plain tar of plain files: a broken or cut-short tar,
+    a compressed one, a member outside the bag (``..``, an absolute path), a link, a device, a
+    sparse file, more files or bytes than ``DANGAN_PACKAGE_LIMITS`` allow (a tar bomb)."""
     path = str(path)
+    label = os.path.basename(path)
+    limits = settings.DANGAN_PACKAGE_LIMITS
     tags, members, foreign = {}, {}, []
-    with tarfile.open(path, "r:") as tar:
-        roots = set()
-        for member in tar:
-            name = member.name
-            root, _sep, inner = name.partition("/")
-            roots.add(root)
-            if member.isdir():
-                continue
-            if not member.isfile() or ".." in inner.split("/") or name.startswith("/") or not inner:
-                foreign.append(name)
-                continue
-            if inner.startswith("data/"):
-                members[inner] = _Member(path, member.offset_data, member.size)
-            elif inner in (*TAG_FILES, "tagmanifest-sha256.txt", *SIGNATURE_FILES):
-                if member.size > MAX_TAG_BYTES:
-                    foreign.append(name)
+    try:
+        length = os.path.getsize(path)
+        tar = tarfile.open(path, "r:")
+    except (OSError, tarfile.TarError) as error:
+        raise PackageRefused(label, _("not a tar file (%(error)s)") % {"error": error}) from None
+    count = total = 0
+    roots = set()
+    with tar:
+        try:
+            for member in tar:
+                name = member.name
+                _refuse_unsafe(member, length)
+                root, _sep, inner = name.partition("/")
+                roots.add(root)
+                if member.isdir():
                     continue
-                tags[inner] = tar.extractfile(member).read()
-            else:
-                foreign.append(name)
-        if len(roots) > 1:
-            foreign += sorted(roots)[1:]
+                count, total = count + 1, total + member.size
+                if count > limits["members"] or total > limits["bytes"]:
+                    raise PackageRefused(
+                        label,
+                        _("unpacks to more than %(bytes)s bytes or %(files)s files, the limits")
+                        % {"bytes": limits["bytes"], "files": limits["members"]},
+                    )
+                if not inner:
+                    foreign.append(name)
+                elif inner.startswith("data/"):
+                    members[inner] = _Member(path, member.offset_data, member.size)
+                elif inner in (*TAG_FILES, "tagmanifest-sha256.txt", *SIGNATURE_FILES):
+                    if member.size > MAX_TAG_BYTES:
+                        raise PackageRefused(name, _("far too large for a tag file"))
+                    tags[inner] = tar.extractfile(member).read()
+                else:
+                    foreign.append(name)
+        except (tarfile.TarError, EOFError, UnicodeError) as error:
+            raise PackageRefused(
+                label, _("a broken or cut-short tar file (%(error)s)") % {"error": error}
+            ) from None
+    if len(roots) > 1:
+        foreign += sorted(roots)[1:]
+    if not roots:
+        raise PackageRefused(label, _("an empty tar file"))
     listed = _manifest(tags.get("tagmanifest-sha256.txt"))
     tag_changes = []
     for name in TAG_FILES:
@@ -556,74 +596,158 @@ def read_bag(path) -> Bag:
     )
 
 
+def _refuse_unsafe(member: tarfile.TarInfo, length: int) -> None:
+    """A package is read in place, never unpacked; still, what no bag of ours holds is refused."""
+    name = member.name
+    if name.startswith(("/", "\\")) or ".." in name.replace("\\", "/").split("/"):
+        raise PackageRefused(name, _("a path outside the package"))
+    if member.issym() or member.islnk():
+        raise PackageRefused(name, _("a link; a package holds plain files only"))
+    if member.isdir():
+        return
+    if not member.isfile():
+        raise PackageRefused(name, _("not a plain file (a device or a pipe)"))
+    if member.issparse():
+        raise PackageRefused(name, _("a sparse file, which unpacks to more than the tar holds"))
+    if member.offset_data + member.size > length:
+        raise PackageRefused(name, _("cut short: the tar file ends inside it"))
+
+
+def bag_files(bag: Bag, *, metadata=lambda name: False) -> list:
+    """The check engine's entry for each file of the manifest found in the bag, in manifest
+    order; ``metadata(name)`` tells the package's own files (no format, no page) from content."""
+    files = []
+    for name, digest in bag.sha256.items():
+        member = bag.members.get(name)
+        if member is None:
+            continue
+        own = metadata(name)
+        files.append(
+            integrity.FileEntry(
+                name=name,
+                declared_sha256=digest,
+                declared_sm3=bag.sm3.get(name, ""),
+                open=member.open,
+                size=member.size,
+                format_name="metadata" if own else "",
+                content=not own,
+            )
+        )
+    return files
+
+
+def verify_bag(bag: Bag, files: list, *, signature=None, with_sm3=False, workers=None) -> None:
+    """Check ``bag`` as a bag before a byte of its payload is parsed: bagit.txt, the tag
+    manifest over the tag files, the signature (``(valid, lines)`` from ``_verify_signature``,
+    or None for an unsigned kind of package), every payload file listed and every listed file
+    there, Payload-Oxum, and every file's SHA-256 (and SM3 with ``with_sm3``) against the
+    manifests. Raises ``PackageRefused`` for the first that fails.
+
+    The payload is read here for its digests only; the check engine reads it again, to tell
+    formats, once it is known to be what was sent (a tampered file is never handed to a parser).
+    """
+    declaration = _bag_info(bag.tags.get("bagit.txt"))
+    if "bagit.txt" not in bag.tags:
+        raise PackageRefused("bagit.txt", _("missing: this is not a BagIt package"))
+    if not declaration.get("BagIt-Version") or (
+        declaration.get("Tag-File-Character-Encoding", "").upper() != "UTF-8"
+    ):
+        raise PackageRefused("bagit.txt", _("no BagIt version or not UTF-8"))
+    if "tagmanifest-sha256.txt" not in bag.tags:
+        raise PackageRefused("tagmanifest-sha256.txt", _("missing"))
+    if signature is not None and not signature[0]:
+        name = bag.info.get("Dangan-Signature-Algorithm", "")
+        raise PackageRefused(SIGNATURES.get(name, ("", "bag-info.txt"))[1], signature[1][0])
+    listed = _manifest(bag.tags["tagmanifest-sha256.txt"])
+    for name in TAG_FILES:
+        if name not in bag.tags:
+            raise PackageRefused(name, _("missing"))
+        if listed.get(name) != hashlib.sha256(bag.tags[name]).hexdigest():
+            raise PackageRefused(name, _("does not match its SHA-256 in tagmanifest-sha256.txt"))
+    for name in sorted(bag.sha256):
+        if name not in bag.members:
+            raise PackageRefused(name, _("listed in manifest-sha256.txt but not in the package"))
+        if name not in bag.sm3:
+            raise PackageRefused(name, _("listed in manifest-sha256.txt, not in manifest-sm3.txt"))
+    for name in bag.sm3:
+        if name not in bag.sha256:
+            raise PackageRefused(name, _("listed in manifest-sm3.txt, not in manifest-sha256.txt"))
+    if bag.extra:
+        raise PackageRefused(bag.extra[0], _("in the package but listed in no manifest"))
+    oxum = f"{sum(m.size for m in bag.members.values())}.{len(bag.members)}"
+    if bag.info.get("Payload-Oxum") != oxum:
+        raise PackageRefused(
+            "bag-info.txt",
+            _("Payload-Oxum says %(declared)s, the payload is %(found)s (bytes.files)")
+            % {"declared": bag.info.get("Payload-Oxum", "—"), "found": oxum},
+        )
+    # Hash only: an entry with a format already named is not identified (not parsed) here.
+    plain = [dataclasses.replace(f, format_name="unread") for f in files]
+    readings = integrity.read_all(plain, with_sm3=with_sm3, workers=workers)
+    for entry, reading in zip(files, readings, strict=True):
+        if reading.error:
+            raise PackageRefused(
+                entry.name, _("cannot be read (%(error)s)") % {"error": reading.error}
+            )
+        if reading.sha256 != entry.declared_sha256.lower():
+            raise PackageRefused(
+                entry.name,
+                _("SHA-256 %(got)s, but manifest-sha256.txt says %(sent)s: the file was changed")
+                % {"got": reading.sha256, "sent": entry.declared_sha256},
+            )
+        if with_sm3 and reading.sm3 != entry.declared_sm3.lower():
+            raise PackageRefused(
+                entry.name,
+                _("SM3 %(got)s, but manifest-sm3.txt says %(sent)s: the file was changed")
+                % {"got": reading.sm3, "sent": entry.declared_sm3},
+            )
+
+
 def read_package(path, *, verify_sm3=False) -> tuple:
     """The package at ``path`` as a check ``Submission`` (nothing is written), with its
-    bag-info and its metadata."""
+    bag-info and its metadata. The bag is checked first (``verify_bag``: signature, manifests,
+    digests); its list is read only when the bag is what the unit signed."""
     path = str(path)
     bag = read_bag(path)
-    info, tags, members = bag.info, bag.tags, bag.members
-    sha, sm3, tag_changes = bag.sha256, bag.sm3, bag.tag_changes
-    meta = {}
-    if JSON_PATH in members:
-        member = members[JSON_PATH]
-        with member.open() as stream:
-            try:
-                meta = json.loads(stream.read(member.size))
-            except ValueError:
-                meta = {}
-    sizes, pages = {}, {}
-    for item in meta.get("items", []):
-        for f in item.get("files", []):
-            sizes[f["path"]] = f.get("size")
-            pages[f["path"]] = (item.get("position"), f.get("page"))
+    info, members = bag.info, bag.members
+    files = bag_files(bag, metadata=lambda name: name.startswith("data/metadata/"))
+    signature = _verify_signature(info, bag.tags)
+    verify_bag(bag, files, signature=signature, with_sm3=verify_sm3)
+    meta = _read_list(members)
+    declared = {
+        f["path"]: (item["position"], f["page"], f["size"])
+        for item in meta["items"]
+        for f in item["files"]
+    }
+    for entry in files:
+        entry.item, entry.page, entry.declared_size = declared.get(entry.name, (None, None, None))
 
     def describe():
-        """The items with what is wrong in their metadata (run while the files are read)."""
-        category = Category.objects.filter(code=meta.get("category")).first()
-        fonds = Fonds.objects.filter(code=meta.get("fonds")).first()
+        """The items with what is wrong in their metadata."""
+        category = Category.objects.filter(code=meta["category"]).first()
+        fonds = Fonds.objects.filter(code=meta["fonds"]).first()
         unit = Unit.objects.filter(code=info.get("Dangan-Unit")).first()
         probe = HandoverList(category=category, fonds=fonds, unit=unit)
         known = category is not None and fonds is not None and unit is not None
         cache, items = {}, []
-        for item in meta.get("items", []):
-            values, metadata = item.get("values", {}), item.get("metadata", {})
+        for item in meta["items"]:
+            values, metadata = item["values"], item["metadata"]
             errors = (
                 handover_services.item_errors(
-                    probe, values, metadata, item.get("persons", []), schema_cache=cache
+                    probe, values, metadata, item["persons"], schema_cache=cache
                 )
                 if known
                 else [_("The package names an unknown category, fonds or unit.")]
             )
             items.append(
                 integrity.ItemEntry(
-                    position=item.get("position"),
-                    label=values.get("title", ""),
+                    position=item["position"],
+                    label=str(values.get("title", "")),
                     metadata_errors=errors,
                 )
             )
         return items
 
-    files = []
-    for name, digest in sha.items():
-        member = members.get(name)
-        if member is None:
-            continue
-        item, page = pages.get(name, (None, None))
-        files.append(
-            integrity.FileEntry(
-                name=name,
-                declared_sha256=digest,
-                declared_sm3=sm3.get(name, ""),
-                declared_size=sizes.get(name),
-                open=member.open,
-                size=member.size,
-                item=item,
-                page=page,
-                format_name="metadata" if name.startswith("data/metadata/") else "",
-                content=not name.startswith("data/metadata/"),
-            )
-        )
-    missing, extra, declared_bytes = bag.missing, bag.extra, bag.declared_bytes
     submission = integrity.Submission(
         label=info.get("External-Description", os.path.basename(path)),
         items=describe,
@@ -631,15 +755,72 @@ def read_package(path, *, verify_sm3=False) -> tuple:
         declared_items=int(info["Dangan-Items"])
         if info.get("Dangan-Items", "").isdigit()
         else None,
-        declared_bytes=declared_bytes,
-        missing=missing,
-        extra=extra,
-        signature=_verify_signature(info, tags),
-        tag_changes=tag_changes,
+        declared_bytes=bag.declared_bytes,
+        missing=bag.missing,
+        extra=bag.extra,
+        signature=signature,
+        tag_changes=bag.tag_changes,
         verify_sm3=verify_sm3,
         scan_paths=[path],
     )
     return submission, info, meta, members
+
+
+def _read_list(members: dict) -> dict:
+    """handover.json of a bag already verified: refused unless shaped as ``_metadata`` writes it
+    (so that nothing later meets a missing key or a wrong type half-way through filing)."""
+    member = members.get(JSON_PATH)
+    if member is None:
+        raise PackageRefused(JSON_PATH, _("missing"))
+    with member.open() as stream:
+        try:
+            meta = json.loads(stream.read(member.size))
+        except ValueError as error:
+            raise PackageRefused(
+                JSON_PATH, _("not valid JSON (%(error)s)") % {"error": error}
+            ) from None
+    where = _list_shape_error(meta, members)
+    if where:
+        raise PackageRefused(
+            JSON_PATH,
+            _("not a hand-over list as Dangan writes it (at %(where)s)") % {"where": where},
+        )
+    return meta
+
+
+def _list_shape_error(meta, members) -> str:
+    """Where ``meta`` departs from the shape of handover.json, or "" when it does not."""
+    shape = {"fonds": str, "category": str, "title": str, "version": int, "items": list}
+    if not isinstance(meta, dict):
+        return "/"
+    for key, kind in shape.items():
+        if not isinstance(meta.get(key), kind):
+            return key
+    if not isinstance(meta.get("bytes", 0), int):
+        return "bytes"
+    positions = [item.get("position") for item in meta["items"] if isinstance(item, dict)]
+    if len(set(map(str, positions))) != len(positions):
+        return "items[].position"
+    item_shape = {"position": int, "values": dict, "metadata": dict, "persons": list, "files": list}
+    file_shape = {"path": str, "filename": str, "sha256": str, "page": int, "size": int}
+    for n, item in enumerate(meta["items"]):
+        if not isinstance(item, dict):
+            return f"items[{n}]"
+        for key, kind in item_shape.items():
+            if not isinstance(item.get(key), kind) or isinstance(item.get(key), bool):
+                return f"items[{n}].{key}"
+        for m, f in enumerate(item["files"]):
+            if not isinstance(f, dict):
+                return f"items[{n}].files[{m}]"
+            for key, kind in file_shape.items():
+                if not isinstance(f.get(key), kind) or isinstance(f.get(key), bool):
+                    return f"items[{n}].files[{m}].{key}"
+            if f["path"] not in members:
+                return f"items[{n}].files[{m}].path"
+        for m, person in enumerate(item["persons"]):
+            if not isinstance(person, dict):
+                return f"items[{n}].persons[{m}]"
+    return ""
 
 
 def check_package(path, *, verify_sm3=False, workers=None) -> tuple:
@@ -666,13 +847,7 @@ def receive_package(*, actor, source, verify_sm3=False, file_it=True) -> Receive
         temporary.close()
         source = temporary.name
     try:
-        try:
-            submission, info, meta, members = read_package(source, verify_sm3=verify_sm3)
-        except tarfile.TarError as error:
-            raise ValidationError(
-                _("This is not a package (a tar file): %(error)s") % {"error": error},
-                code="not_a_package",
-            ) from None
+        submission, info, meta, members = read_package(source, verify_sm3=verify_sm3)
         run = integrity.run_checks(submission)
         uid = info.get("External-Identifier", "")
         handover = None
@@ -719,7 +894,7 @@ def _file_package(*, actor, info, meta, members) -> HandoverList:
             version=int(meta.get("version") or 1),
             state=HandoverList.State.SENT,
             sent_at=timezone.now(),
-            declared_items=int(info["Dangan-Items"]),
+            declared_items=len(meta["items"]),
             declared_bytes=int(meta.get("bytes") or 0),
         )
         for item in meta["items"]:

@@ -19,6 +19,7 @@ from lxml import etree
 from dangan.appraisal import transfer
 from dangan.appraisal.models import Transfer
 from dangan.catalogue.models import Record
+from dangan.intake.packages import PackageRefused
 from dangan.integrity.models import CheckReport, LedgerEntry
 
 from .conftest import PERSON
@@ -87,10 +88,12 @@ def test_a_changed_package_is_refused_whole(year_of_records, category, tmp_path)
             target.addfile(member, io.BytesIO(data) if data is not None else None)
     Record.objects.filter(pk__in=[r.pk for r in year_of_records]).update(archival_code=None)
 
-    with pytest.raises(transfer.TransferRefused) as refused:
+    reports = CheckReport.objects.count()
+    with pytest.raises(PackageRefused) as refused:
         transfer.import_transfer(actor=None, source=changed)
-    assert "YJ-1-1" in refused.value.run.failed() or refused.value.run.failed()
+    assert refused.value.file.endswith(name) and "SHA-256" in refused.value.reason
     assert not Transfer.objects.filter(direction="import").exists()
+    assert CheckReport.objects.count() == reports
 
 
 def _dump_code() -> str:

@@ -95,7 +95,10 @@ class Command(BaseCommand):
             received = packages.receive_package(
                 actor=None, source=file, verify_sm3=sm3, file_it=not check_only
             )
-        except ValidationError as error:
+        except ValidationError as error:  # not a sound bag (PackageRefused): one line, exit 1
+            if json:
+                self.stdout.write(_json({"passed": False, "refused": error.messages[0]}))
+                sys.exit(1)
             raise CommandError(" ".join(error.messages)) from None
         if json:
             self.stdout.write(_json(received.as_dict()))

@@ -11,6 +11,7 @@ Without ``--stage`` it is Django's own ``check`` (the system checks), which it e
 import json
 import sys
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
 from django.core.management.commands.check import Command as SystemCheckCommand
 
@@ -37,7 +38,10 @@ class Command(SystemCheckCommand):
         if stage == "transfer":
             if len(args) != 1:
                 raise CommandError("The transfer stage checks a package: give its path.")
-            reports = [stages.check_transfer(actor=None, source=args[0])]
+            try:
+                reports = [stages.check_transfer(actor=None, source=args[0])]
+            except ValidationError as refused:  # not a sound bag: one line, nothing kept
+                raise CommandError(refused.messages[0]) from None
         elif stage == "filing":
             ids = None
             if options["records"]:
