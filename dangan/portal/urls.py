@@ -18,5 +18,6 @@ urlpatterns = [
     path("my/records/<int:pk>/", views.my_record, name="my-record"),
     path("my/records/<int:pk>/request/", views.request_copy, name="request-copy"),
     path("my/requests/", views.my_requests, name="my-requests"),
+    path("my/remote/", views.remote_requests, name="remote-requests"),
     path("counter/bind/", views.counter_bind, name="counter-bind"),
 ]

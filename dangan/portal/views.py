@@ -30,6 +30,9 @@ from dangan.accounts.models import Role
 from dangan.audit.models import AuditEvent
 from dangan.audit.services import record_event
 from dangan.catalogue.models import Record
+from dangan.remote import selectors as remote_selectors
+from dangan.remote import services as remote_services
+from dangan.remote.forms import CitizenAskForm
 from dangan.security.ratelimit import hit
 
 from . import oidc, selectors, services
@@ -324,6 +327,33 @@ def my_requests(request):
             }
         )
     return render(request, "portal/my_requests.html", {"rows": rows})
+
+
+@citizen_required
+@require_http_methods(["GET", "POST"])
+def remote_requests(request):
+    """异地查档: the citizen asks another county's archive for their own files (by the ID number
+    their account is bound to), follows the request and downloads the certificate."""
+    bound = selectors.bound_id_number(request.user)
+    form = CitizenAskForm(request.POST or None, holders=remote_services.holders_for(request.user))
+    if request.method == "POST" and bound and form.is_valid():
+        try:
+            req = remote_services.ask(
+                actor=request.user,
+                holder=form.cleaned_data["holder"],
+                id_number=bound,
+                purpose=form.cleaned_data["purpose"],
+                reason=form.cleaned_data["reason"],
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+        else:
+            messages.success(request, _("Request %(number)s was sent.") % {"number": req.number})
+            return redirect("portal:remote-requests")
+    rows = remote_selectors.citizen_requests(request.user).prefetch_related("certificates")
+    return render(
+        request, "portal/remote_requests.html", {"form": form, "bound": bound, "rows": rows}
+    )
 
 
 # --- The counter: binding an account after checking the ID card ---------------------------------

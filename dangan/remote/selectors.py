@@ -111,10 +111,19 @@ def peer_code(req: RemoteRequest, *, holder_view: bool | None = None) -> str:
     return other.code if other else ""
 
 
-def statistics(*, since: datetime.datetime, until: datetime.datetime) -> dict:
-    """Remote requests sent and received in a period, answered, and days to answer (mean)."""
+def statistics(user, *, since: datetime.datetime, until: datetime.datetime) -> dict:
+    """Remote requests sent and received in a period, answered, delivered, and the mean days
+    from receipt to answer: of the user's county (the whole installation outside counties)."""
     rows = RemoteRequest.objects.filter(created_at__gte=since, created_at__lt=until)
-    answered = rows.filter(held_here=True, decided_at__isnull=False)
+    county = county_of(getattr(user, "unit_id", None))
+    sent = rows.filter(asked_here=True)
+    received = rows.filter(held_here=True)
+    if county is not None:
+        sent, received = (
+            sent.filter(asking_county_id=county),
+            received.filter(holding_county_id=county),
+        )
+    answered = received.filter(decided_at__isnull=False)
     spans = [
         (decided - (received or created)).total_seconds()
         for received, created, decided in answered.values_list(
@@ -122,9 +131,9 @@ def statistics(*, since: datetime.datetime, until: datetime.datetime) -> dict:
         )
     ]
     return {
-        "sent": rows.filter(asked_here=True).count(),
-        "received": rows.filter(held_here=True).count(),
+        "sent": sent.count(),
+        "received": received.count(),
         "answered": len(spans),
-        "delivered": rows.filter(asked_here=True, state=RemoteRequest.State.DELIVERED).count(),
+        "delivered": sent.filter(state=RemoteRequest.State.DELIVERED).count(),
         "days_to_answer": round(sum(spans) / len(spans) / 86400, 2) if spans else None,
     }

@@ -8,9 +8,13 @@ year. The column heads are the form's own words (data, like the 归档文件目�
 text.
 """
 
-from dataclasses import dataclass
+import datetime
+from dataclasses import dataclass, field
+
+from django.utils import timezone
 
 from dangan.catalogue.models import Retention
+from dangan.remote.selectors import statistics as remote_statistics
 
 from . import selectors
 
@@ -33,6 +37,14 @@ COLUMNS = [
     ("use", "本年利用(件次)"),
 ]
 NUMBERS = [key for key, _head in COLUMNS if key != "category"]
+#: 异地查档: remote requests of the year (dangan.remote), (key, head).
+REMOTE_COLUMNS = [
+    ("sent", "异地查档发出(件)"),
+    ("received", "异地查档受理(件)"),
+    ("answered", "已答复(件)"),
+    ("delivered", "已出证送达(件)"),
+    ("days_to_answer", "平均答复天数"),
+]
 
 
 @dataclass
@@ -40,6 +52,11 @@ class AnnualReport:
     year: int
     rows: list[dict]
     totals: dict
+    remote: dict = field(default_factory=dict)
+
+    @property
+    def remote_table(self) -> list[tuple[str, object]]:
+        return [(head, self.remote.get(key)) for key, head in REMOTE_COLUMNS]
 
     @property
     def heads(self):
@@ -76,4 +93,8 @@ def annual_report(user, *, year: int) -> AnnualReport:
             }
         )
     totals = {"category": "合计", **{k: sum(r[k] for r in rows) for k in NUMBERS}}
-    return AnnualReport(year=year, rows=rows, totals=totals)
+    start = timezone.make_aware(datetime.datetime(year, 1, 1))
+    remote = remote_statistics(
+        user, since=start, until=timezone.make_aware(datetime.datetime(year + 1, 1, 1))
+    )
+    return AnnualReport(year=year, rows=rows, totals=totals, remote=remote)

@@ -15,6 +15,7 @@ from dangan.integrity.models import LedgerEntry
 from dangan.remote import services
 from dangan.remote.models import RemoteRequest
 from tests.access.conftest import PERSON
+from tests.api.conftest import id_number
 
 pytestmark = pytest.mark.django_db
 
@@ -134,3 +135,27 @@ def test_the_commands_ask_answer_and_tell_the_state(desk_clerk, holder, held, ca
     status = json.loads(capsys.readouterr().out)
     assert status["state"] == "delivered"
     assert status["certificate"].startswith("ZM") and "/verify/" in status["verify_url"]
+
+
+def test_the_annual_report_counts_requests_sent_received_answered(
+    desk_clerk, holder, held, make_user, province, logged_in
+):
+    held(openness="open", secrecy=Secrecy.INTERNAL)
+    services.ask(actor=desk_clerk, holder="C02", id_number=PERSON["id_number"])
+    unanswered = services.ask(
+        actor=desk_clerk, holder="C02", id_number=id_number("11010119750101123")
+    )
+    assert RemoteRequest.objects.get(pk=unanswered.pk).state == "received"
+    year = RemoteRequest.objects.first().created_at.year
+    leaders = {
+        code: make_user(role=Role.LEADER, unit=province[code]["bureau"]) for code in province
+    }
+    asking = logged_in(leaders["C01"]).get(f"/stats/report/?year={year}").context["report"]
+    assert asking.remote | {"days_to_answer": None} == {
+        "sent": 2, "received": 0, "answered": 0, "delivered": 1, "days_to_answer": None,
+    }  # fmt: skip
+    holding = logged_in(leaders["C02"]).get(f"/stats/report/?year={year}")
+    report = holding.context["report"]
+    assert report.remote["received"] == 2 and report.remote["answered"] == 1
+    assert report.remote["days_to_answer"] is not None
+    assert "异地查档受理(件)" in holding.content.decode()
