@@ -2,7 +2,7 @@
 
     {"message": {"id", "kind", "from", "to", "at", "body"}, "signature": "<SM2 r‖s hex>"}
 
-The signature covers the canonical JSON of ``message`` (``dangan.canonical``: sorted keys, no
+The signature covers the canonical JSON of ``message`` (``dangan.core.canonical``: sorted keys, no
 spaces), made with the sender's archive SM2 key. ``at`` is the time of this attempt: a message
 retried after a day is signed again with a fresh time, under the same id. The receiver refuses
 what it cannot trust before it stores anything (``check``); each refusal has a code, logged.

@@ -11,8 +11,8 @@ import uuid
 import pytest
 from django.utils import timezone
 
-from dangan import canonical
 from dangan.access.models import Certificate
+from dangan.core import canonical
 from dangan.remote import envelopes, keys, outbox, services
 from dangan.remote.models import InboxMessage, OutboxMessage, Peer, RemoteRequest
 from dangan.security import sm2

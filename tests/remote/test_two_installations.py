@@ -148,7 +148,7 @@ def test_a_certificate_asked_at_a_and_issued_at_b_is_genuine_at_bs_verify(instal
         "body": {"number": "YD2026-A320981-999999", "id_number": FIRST, "desk": "x",
                  "requester_name": "x", "purpose": "personal"},
     }  # fmt: skip
-    from dangan import canonical
+    from dangan.core import canonical
 
     envelope = {
         "message": forged,
