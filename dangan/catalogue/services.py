@@ -18,7 +18,9 @@ from dangan.audit.models import AuditEvent
 from dangan.audit.services import Event, record_events
 from dangan.core import bulk_insert
 from dangan.core.canonical import sha256_of
+from dangan.people import digests as people_digests
 from dangan.people.models import RecordPerson
+from dangan.people.services import set_links
 
 from . import archival_code
 from .models import Category, CodeCounter, Fonds, Record, Retention
@@ -77,15 +79,40 @@ def snapshot(record: Record) -> dict:
 
 #: Left out of the ledger's digest: ``created_by`` goes blank when a user account is deleted.
 _DIGEST_FIELDS = [f for f in _SNAPSHOT_FIELDS if f.name != "created_by"]
+#: Between a record's fields digest and its links digest in a ledger entry's digest.
+PERSONS_PART = " persons:"
 
 
-def metadata_digest(record: Record, *, snapshot: dict | None = None) -> str:
-    """元数据摘要: the canonical digest of the record's metadata that the ledger keeps and
-    ``dangan verify`` recomputes; a row edited behind the application's back no longer matches.
-    ``snapshot``: the record's ``snapshot()``, when the caller has it already."""
+def fields_digest(record: Record, *, snapshot: dict | None = None) -> str:
+    """``sha256:`` of the record's own fields (every field a person can set), as canonical JSON.
+
+    Ledger entries written before persons were covered hold only this part."""
     if snapshot is None:
         return sha256_of({f.name: f.value_from_object(record) for f in _DIGEST_FIELDS})
     return sha256_of({f.name: snapshot[f.name] for f in _DIGEST_FIELDS})
+
+
+def metadata_digest(record: Record, *, snapshot: dict | None = None, links=None) -> str:
+    """元数据摘要: what the ledger keeps of a record and ``dangan verify`` recomputes — its
+    fields digest and, after ``persons:``, the digest of who it is about (each link's order and
+    role and that person's ID number, name, sex and date of birth: ``people.digests``). A row
+    edited behind the application's back, a person renamed or a record re-linked no longer
+    matches. ``snapshot``: the record's ``snapshot()``, when the caller has it already;
+    ``links``: its links as ``people.digests.links_of`` gives them (read when not given)."""
+    if links is None:
+        links = people_digests.links_of([record.pk])[0].get(record.pk, [])
+    return (
+        fields_digest(record, snapshot=snapshot) + PERSONS_PART + people_digests.links_digest(links)
+    )
+
+
+def written(record: Record, kind: str, *, snapshot=None, links=None, link_ids=None) -> tuple:
+    """What ``signals.records_written`` carries of a record as it is now: ``(record, kind,
+    metadata digest, persons)``, persons as ``[[person id, role], …]`` in order (the ledger
+    keeps them in the entry's details, so that ``dangan verify`` names a moved link)."""
+    if link_ids is None:
+        link_ids = people_digests.links_of([record.pk])[1].get(record.pk, [])
+    return record, kind, metadata_digest(record, snapshot=snapshot, links=links), link_ids
 
 
 def _reindex(record_ids) -> None:
@@ -93,10 +120,10 @@ def _reindex(record_ids) -> None:
     records_changed.send(sender=Record, record_ids=list(record_ids))
 
 
-def _to_ledger(actor, written: list[tuple[Record, str, str]]) -> None:
-    """The ledger's entries, in this transaction (``signals.records_written``): ``written`` is
-    ``(record, "filed" or "changed", metadata digest)``."""
-    records_written.send(sender=Record, actor=actor, written=written)
+def _to_ledger(actor, entries: list[tuple]) -> None:
+    """The ledger's entries, in this transaction (``signals.records_written``): each
+    ``written(record, "filed" or "changed")``."""
+    records_written.send(sender=Record, actor=actor, written=entries)
 
 
 #: Checked by ``_build`` only when given: what the service sets itself is right by construction.
@@ -250,11 +277,11 @@ def create_records(*, actor, drafts: list[RecordDraft]) -> list[Record]:
         subject = RecordPerson.Role.SUBJECT.value
         bulk_insert.insert_rows(
             RecordPerson,
-            ["record", "person", "role"],
+            ["record", "person", "role", "position"],
             [
-                (r.pk, p.pk, subject)
+                (r.pk, p.pk, subject, position)
                 for r, d in zip(records, drafts, strict=True)
-                for p in d.persons
+                for position, p in enumerate(d.persons)
             ],
         )
         _reindex(r.pk for r in records)
@@ -263,15 +290,28 @@ def create_records(*, actor, drafts: list[RecordDraft]) -> list[Record]:
         record_events(
             actor=actor,
             events=[
-                Event(action=create, obj=r, after=after)
-                for r, after in zip(records, snapshots, strict=True)
+                Event(
+                    action=create,
+                    obj=r,
+                    after={**after, "persons": [p.pk for p in d.persons]} if d.persons else after,
+                )
+                for r, d, after in zip(records, drafts, snapshots, strict=True)
             ],
         )
         _to_ledger(
             actor,
             [
-                (r, "filed" if r.state == _FILED else "changed", metadata_digest(r, snapshot=after))
-                for r, after in zip(records, snapshots, strict=True)
+                written(
+                    r,
+                    "filed" if r.state == _FILED else "changed",
+                    snapshot=after,
+                    links=[
+                        (position, subject, p.id_number, p.name, p.sex, p.birth_date)
+                        for position, p in enumerate(d.persons)
+                    ],
+                    link_ids=[[p.pk, subject] for p in d.persons],
+                )
+                for r, d, after in zip(records, drafts, snapshots, strict=True)
             ],
         )
     return records
@@ -301,10 +341,14 @@ def create_record(*, actor, fonds, category, values, metadata=None, persons=(), 
     )[0]
 
 
-def update_record(*, actor, record: Record, values=None, metadata=None, persons=None) -> Record:
-    """Change a record's fields, metadata (the given keys) or persons, audited.
+def update_record(
+    *, actor, record: Record, values=None, metadata=None, persons=None, reason=""
+) -> Record:
+    """Change a record's fields, metadata (the given keys) or persons (in order), audited and
+    in the ledger; ``reason`` goes with the change into the audit trail.
 
     The parts of a filed record's archival code cannot change here: re-filing is its own act.
+    Persons are linked through ``people.services.set_links``, which writes their own entries.
     """
     values = dict(values or {})
     _refuse_tombstone(record)
@@ -334,8 +378,7 @@ def update_record(*, actor, record: Record, values=None, metadata=None, persons=
     with transaction.atomic():
         record = Record.objects.select_for_update().get(pk=record.pk)
         before = snapshot(record)
-        before_digest = metadata_digest(record)
-        before_persons = sorted(record.persons.values_list("pk", flat=True))
+        before_digest = fields_digest(record)
         for name, value in values.items():
             setattr(record, name, value)
         if metadata is not None:
@@ -348,15 +391,8 @@ def update_record(*, actor, record: Record, values=None, metadata=None, persons=
             _check_filing(record)
         record.save()
         after = snapshot(record)
-        if persons is not None:
-            record.person_links.exclude(person__in=persons).delete()
-            for person in persons:
-                RecordPerson.objects.get_or_create(record=record, person=person)
-            before["persons"] = before_persons
-            after["persons"] = sorted(p.pk for p in persons)
-        _reindex([record.pk])
-        if (digest := metadata_digest(record)) != before_digest:
-            _to_ledger(actor, [(record, "changed", digest)])
+        if fields_digest(record) != before_digest:
+            _to_ledger(actor, [written(record, "changed")])
         changed = {k: v for k, v in after.items() if before.get(k) != v}
         if changed:
             record_events(
@@ -367,9 +403,13 @@ def update_record(*, actor, record: Record, values=None, metadata=None, persons=
                         obj=record,
                         before={k: before.get(k) for k in changed},
                         after=changed,
+                        detail={"reason": reason} if reason else None,
                     )
                 ],
             )
+        if persons is not None:
+            set_links(actor=actor, record=record, persons=list(persons), reason=reason)
+        _reindex([record.pk])
     return record
 
 
@@ -409,7 +449,7 @@ def file_record(*, actor, record: Record) -> Record:
                 )
             ],
         )
-        _to_ledger(actor, [(record, "filed", metadata_digest(record))])
+        _to_ledger(actor, [written(record, "filed")])
     return record
 
 

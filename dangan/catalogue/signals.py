@@ -11,8 +11,9 @@ from django.dispatch import Signal
 #: The search index brings their entries up to date (``dangan.search``).
 records_changed = Signal()
 
-#: ``actor`` and ``written``, a list of ``(record, kind, digest)``: records created, filed or
-#: changed, ``kind`` is ``"filed"`` or ``"changed"``, ``digest`` the record's
-#: ``metadata_digest``. The tamper-evident ledger appends one entry for each
-#: (``dangan.integrity``).
+#: ``actor`` and ``written``, a list of ``(record, kind, digest, persons)``
+#: (``services.written``): records created, filed or changed, ``kind`` is ``"filed"`` or
+#: ``"changed"``, ``digest`` the record's ``metadata_digest`` (its fields and who it is about),
+#: ``persons`` its links as ``[[person id, role], …]`` in order. The tamper-evident ledger
+#: appends one entry for each (``dangan.integrity``).
 records_written = Signal()

@@ -158,6 +158,34 @@ def record_export(request):
     )
 
 
+def _field_labels(record) -> dict:
+    """The words a person reads for each key a record's history names (Chinese by default)."""
+    from dangan.people.models import Person
+
+    labels = {f.name: f.verbose_name for f in Record._meta.fields}
+    labels.update({f.key: f.label for f in record.category.fields.all()})
+    labels.update({f.name: f.verbose_name for f in Person._meta.fields if f.name != "id"})
+    labels.update({"persons": _("Persons"), "person": _("Person"), "reason": _("Reason")})
+    return labels
+
+
+def _history(user, record) -> list:
+    """The record's history, each change with its field in words, before and after, and the
+    reason given."""
+    labels = _field_labels(record)
+    rows = []
+    for event in selectors.record_history(user, record)[:100]:
+        before, after = event.before or {}, event.after or {}
+        changes = [
+            (labels.get(key, key), before.get(key), value)
+            for key, value in after.items()
+            if event.action == "update"
+        ]
+        detail = event.detail or {}
+        rows.append({"event": event, "changes": changes, "reason": detail.get("reason", "")})
+    return rows
+
+
 @login_required
 def record_detail(request, pk):
     try:
@@ -179,9 +207,12 @@ def record_detail(request, pk):
         {
             "record": record,
             "metadata": metadata,
-            "persons": [(p, mask(p.id_number)) for p in record.persons.all()],
+            "persons": [
+                (link.person, mask(link.person.id_number))
+                for link in record.person_links.select_related("person").order_by("position", "id")
+            ],
             "items": items,
-            "history": selectors.record_history(request.user, record)[:100],
+            "history": _history(request.user, record),
             "may_edit": may_write_record(request.user, record),
         },
     )
@@ -287,6 +318,9 @@ def record_edit(request, pk):
             "category": record.category,
             "fonds": record.fonds,
             "record": record,
-            "persons": [(p, mask(p.id_number)) for p in record.persons.all()],
+            "persons": [
+                (link.person, mask(link.person.id_number))
+                for link in record.person_links.select_related("person").order_by("position", "id")
+            ],
         },
     )

@@ -27,6 +27,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from dangan.accounts.models import Role
 from dangan.accounts.selectors import may_write_record
 from dangan.catalogue.dates import parse_date
 from dangan.catalogue.models import Category, FieldDefinition, Fonds, Openness, Record, Retention
@@ -108,6 +109,12 @@ class ImportReport:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    #: Changes to filed records not made: they wait for an archivist's confirmation.
+    held: int = 0
+    #: Each change to a record on file, made or (dry run, held) not: row, record, archival code,
+    #: state, what happened to it, and each field with its label (in the language of the run),
+    #: the value before and after.
+    changes: list[dict] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     duplicates: list[dict] = field(default_factory=list)
     skipped: list[dict] = field(default_factory=list)
@@ -346,8 +353,9 @@ class _RowReader:
             values.pop("title", None)
             title = self._title(row)
             if title:
+                # A supplied title (著录者自拟) is for new records only: the register has no
+                # title of its own to set on a record already on file.
                 values["title"] = title
-                row.compare.add("title")
             elif not row.errors:
                 row.errors.append(
                     (
@@ -455,6 +463,8 @@ def import_register(
     progress=None,
     batch_size: int = BATCH_SIZE,
     read_ahead: bool | None = None,
+    confirm_filed: bool = False,
+    reason: str = "",
 ) -> ImportReport:
     """Import the register at ``path`` into ``category`` of ``fonds``; see the module docstring.
 
@@ -464,8 +474,13 @@ def import_register(
     ``PermissionDenied`` when ``actor`` may not file records of this category in this fonds.
     Bad rows are not exceptions: they are in the report. ``read_ahead``: read and check the
     rows in a second process (``readahead``); None decides by the file's size.
+
+    A record on file that is already filed (已归档) is never changed silently: its changes are
+    listed (``report.changes``, fields before and after) and *held* unless ``confirm_filed`` —
+    an archivist's confirmation, with the ``reason`` that goes into each record's history.
     """
     started = time.monotonic()
+    confirm = _confirmation(actor, confirm_filed, reason)
     known = _known_headers(category, mapping)
     register = registers.open_register(
         path, score=lambda cells: mappings.header_score(cells, known)
@@ -514,6 +529,7 @@ def import_register(
                     report=report,
                     dry_run=dry_run,
                     job=job,
+                    confirm=confirm,
                 )
                 batch = []
                 if progress:
@@ -527,6 +543,7 @@ def import_register(
             report=report,
             dry_run=dry_run,
             job=job,
+            confirm=confirm,
         )
     except BaseException:
         if job is not None and not dry_run:
@@ -674,7 +691,23 @@ def _report_errors(report, reader, number, errors):
         report.errors.append(RowError(row=number, column=column, code=code, message=str(message)))
 
 
-def _run_batch(rows: list[_Row], *, actor, category, fonds, reader, report, dry_run, job):
+def _confirmation(actor, confirm_filed: bool, reason: str) -> str | None:
+    """The reason of an archivist's confirmation of changes to filed records, or None."""
+    if not confirm_filed:
+        return None
+    if actor is not None and getattr(actor, "role", None) != Role.ARCHIVIST:
+        raise PermissionDenied(_("Only an archivist confirms changes to filed records."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(
+            _("Give the reason for changing filed records."), code="reason_missing"
+        )
+    return reason
+
+
+def _run_batch(
+    rows: list[_Row], *, actor, category, fonds, reader, report, dry_run, job, confirm=None
+):
     if not rows:
         return
     rows = _check_persons_on_file(rows, reader, report)
@@ -692,6 +725,8 @@ def _run_batch(rows: list[_Row], *, actor, category, fonds, reader, report, dry_
         change = _changes(record, row, reader)
         if change is None:
             report.unchanged += 1
+        elif record.state == Record.State.FILED and confirm is None:
+            _hold(report, row, record, change, category)
         else:
             changed.append((row, record, change))
     if dry_run:
@@ -706,22 +741,84 @@ def _run_batch(rows: list[_Row], *, actor, category, fonds, reader, report, dry_
         _create(
             new, persons, actor=actor, fonds=fonds, category=category, reader=reader, report=report
         )
-        for row, record, (values, metadata, new_persons) in changed:
+        for row, record, change in changed:
+            values, metadata, new_persons = change
             try:
-                update_record(
-                    actor=actor,
-                    record=record,
-                    values=values,
-                    metadata=metadata,
-                    persons=[persons[row.person[0].number]] if new_persons else None,
-                )
+                with transaction.atomic():
+                    update_record(
+                        actor=actor,
+                        record=record,
+                        values=values,
+                        metadata=metadata,
+                        persons=[persons[row.person[0].number]] if new_persons else None,
+                        reason=confirm or "",
+                    )
             except (ValidationError, PermissionDenied) as exc:
                 _report_errors(report, reader, row.number, _error_list(exc))
                 continue
             report.updated += 1
+            report.changes.append(_described(row, record, change, category, "changed"))
         if job is not None:
             job.rows_done = report.rows
             ImportJob.objects.filter(pk=job.pk).update(rows_done=report.rows)
+
+
+def _hold(report, row, record, change, category) -> None:
+    report.held += 1
+    described = _described(row, record, change, category, "held")
+    described["reason"] = _(
+        "%(code)s is filed: its changes wait for an archivist's confirmation "
+        "(import again with the confirmation and a reason)."
+    ) % {"code": record.archival_code or f"#{record.pk}"}
+    report.changes.append(described)
+
+
+def _shown(value) -> str:
+    if value in (None, ""):
+        return ""
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def _described(row, record, change, category, status: str) -> dict:
+    """A change to a record on file as the report lists it: each field's label (the language
+    of the run: Chinese on the pages), the value before and after."""
+    values, metadata, new_persons = change
+    labels = {f.key: f.label for f in category.fields.all()} if metadata else {}
+    fields = [
+        {
+            "field": key,
+            "label": str(Record._meta.get_field(key).verbose_name),
+            "before": _shown(getattr(record, key)),
+            "after": _shown(value),
+        }
+        for key, value in sorted(values.items())
+    ]
+    fields += [
+        {
+            "field": f"meta.{key}",
+            "label": str(labels.get(key, key)),
+            "before": _shown(record.metadata.get(key)),
+            "after": _shown(value),
+        }
+        for key, value in sorted((metadata or {}).items())
+    ]
+    if new_persons:
+        fields.append(
+            {
+                "field": "persons",
+                "label": str(_("Persons")),
+                "before": ", ".join(id_numbers.mask(n) for n in sorted(record.subject_numbers)),
+                "after": id_numbers.mask(row.person[0].number),
+            }
+        )
+    return {
+        "row": row.number,
+        "record": record.pk,
+        "archival_code": record.archival_code,
+        "state": record.state,
+        "status": status,
+        "fields": fields,
+    }
 
 
 def _check_persons_on_file(rows, reader, report) -> list[_Row]:
@@ -849,6 +946,9 @@ def _dry_batch(new, changed, *, actor, fonds, category, reader, report):
             )
             continue
         report.updated += 1
+        report.changes.append(
+            _described(row, record, (values, _metadata, _persons), category, "would_change")
+        )
 
 
 def _error_list(exc) -> list[tuple[str, str, str]]:
@@ -927,8 +1027,11 @@ def set_job_mapping(*, job: ImportJob, mapping: dict) -> ImportJob:
     return job
 
 
-def run_job(*, actor, job: ImportJob, dry_run: bool) -> ImportReport:
-    """Run (or dry-run) an uploaded register's import with the job's mapping."""
+def run_job(
+    *, actor, job: ImportJob, dry_run: bool, confirm_filed: bool = False, reason: str = ""
+) -> ImportReport:
+    """Run (or dry-run) an uploaded register's import with the job's mapping; changes to filed
+    records only with ``confirm_filed`` and a ``reason`` (see ``import_register``)."""
     report = import_register(
         actor=actor,
         path=job_path(job),
@@ -937,6 +1040,8 @@ def run_job(*, actor, job: ImportJob, dry_run: bool) -> ImportReport:
         mapping=job.mapping or None,
         dry_run=dry_run,
         job=job,
+        confirm_filed=confirm_filed,
+        reason=reason,
     )
     report.file = job.original_name
     job.report = report.as_dict()

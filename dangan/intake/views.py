@@ -73,7 +73,11 @@ def import_mapping(request, pk):
         try:
             services.set_job_mapping(job=job, mapping=form.mapping())
             report = services.run_job(
-                actor=request.user, job=job, dry_run="import" not in request.POST
+                actor=request.user,
+                job=job,
+                dry_run="import" not in request.POST,
+                confirm_filed=bool(request.POST.get("confirm_filed")),
+                reason=request.POST.get("reason", ""),
             )
         except (ValidationError, PermissionDenied) as exc:
             form.add_error(None, getattr(exc, "messages", None) or str(exc))

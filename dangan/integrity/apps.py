@@ -12,9 +12,11 @@ class IntegrityConfig(AppConfig):
 
         from dangan.catalogue import signals as catalogue_signals
         from dangan.content import signals as content_signals
+        from dangan.people import signals as people_signals
 
         from . import receivers
         from .fixity import schedule_after_migrate
+        from .persons import on_persons_changed
 
         # `dangan run` migrates at every start: that is when the fixity schedule is (re)started.
         post_migrate.connect(schedule_after_migrate, sender=self)
@@ -30,4 +32,8 @@ class IntegrityConfig(AppConfig):
         )
         content_signals.blob_unreadable.connect(
             receivers.blob_unreadable, dispatch_uid="integrity-unreadable"
+        )
+        # Every change of a person or a link, with the new digest of each record concerned.
+        people_signals.persons_changed.connect(
+            on_persons_changed, dispatch_uid="integrity-ledger-persons"
         )

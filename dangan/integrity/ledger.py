@@ -48,7 +48,15 @@ CERTIFICATE_REVOKED = "certificate.revoked"
 #: A certificate of another archive delivered at this desk, or this archive's delivered to
 #: another's (dangan.remote: 异地查档).
 CERTIFICATE_DELIVERED = "certificate.delivered"
+#: A person's ID number, name, sex and date of birth (``people.digests.person_digest``): when
+#: the person came on file, was corrected, was merged into another (or the merge undone).
+PERSON_ADDED = "person.added"
+PERSON_CHANGED = "person.changed"
+PERSON_MERGED = "person.merged"
+PERSON_UNMERGED = "person.unmerged"
+PERSON_KINDS = (PERSON_ADDED, PERSON_CHANGED, PERSON_MERGED, PERSON_UNMERGED)
 KINDS = (
+    *PERSON_KINDS,
     RECORD_FILED,
     RECORD_CHANGED,
     RECORD_DESTROYED,

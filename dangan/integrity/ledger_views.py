@@ -41,8 +41,24 @@ def viewer_required(view):
     return wrapped
 
 
+def kind_labels() -> dict:
+    """The kinds of finding of ``dangan verify``, as the page names them."""
+    return {
+        "record": _("Record"),
+        "person": _("Person"),
+        "link": _("Record–person link"),
+        "blob": _("Stored file"),
+        "audit": _("Audit trail"),
+        "ledger": _("Ledger"),
+    }
+
+
 def _named(user, problems: list) -> list:
-    """Each finding with the record it names, when the user may read that record."""
+    """Each finding with the record it names, when the user may read that record, and its kind
+    in words (runs kept before findings had kinds get theirs from the look that made them)."""
+    from .verify import KIND_OF_CHECK
+
+    labels = kind_labels()
     ids = {
         int(p["subject"].split(":")[1])
         for p in problems
@@ -53,7 +69,18 @@ def _named(user, problems: list) -> list:
     for p in problems:
         pk = p["subject"].split(":")[1] if p.get("subject", "").startswith("record:") else ""
         record = int(pk) if pk.isdigit() and int(pk) in readable else None
-        rows.append({**p, "record": record, "code": readable.get(record) if record else None})
+        kind = p.get("kind") or KIND_OF_CHECK.get(p.get("check"), "")
+        others = [o for o in p.get("objects", []) if o != p.get("subject")]
+        rows.append(
+            {
+                **p,
+                "kind": kind,
+                "kind_label": labels.get(kind, kind),
+                "others": others,
+                "record": record,
+                "code": readable.get(record) if record else None,
+            }
+        )
     return rows
 
 

@@ -7,20 +7,32 @@ from dangan.content.models import ledger_digest
 from . import fixity, ledger
 
 
+def record_entry(record, kind: str, digest: str, persons, details=None) -> ledger.Pending:
+    """The ledger entry of a record: its metadata digest, and in the details its archival code,
+    state and persons (``[[person id, role], …]``, what ``dangan verify`` compares a moved link
+    with)."""
+    return ledger.Pending(
+        kind=kind,
+        subject=f"record:{record.pk}",
+        digest=digest,
+        details={
+            "archival_code": record.archival_code,
+            "state": record.state,
+            "persons": persons,
+            **(details or {}),
+        },
+    )
+
+
 def records_written(sender, actor, written, **kwargs) -> None:
     """``catalogue.signals.records_written``: one ``record.filed`` or ``record.changed`` entry
-    per record, with its metadata digest."""
+    per record, with its metadata digest and persons."""
     kinds = {"filed": ledger.RECORD_FILED, "changed": ledger.RECORD_CHANGED}
     ledger.append_many(
         actor=actor,
         entries=[
-            ledger.Pending(
-                kind=kinds[kind],
-                subject=f"record:{record.pk}",
-                digest=digest,
-                details={"archival_code": record.archival_code, "state": record.state},
-            )
-            for record, kind, digest in written
+            record_entry(record, kinds[kind], digest, persons)
+            for record, kind, digest, persons in written
         ],
     )
 

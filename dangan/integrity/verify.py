@@ -1,14 +1,18 @@
 """校验 (``dangan verify``): recompute everything the ledger vouches for and name what differs.
 
-Five looks, each reporting findings as ``{"check", "subject", "message"}``:
+Six looks, each reporting findings as ``{"check", "kind", "subject", "objects", "message"}``:
 
 * **chain** — every ledger entry's hash from its columns and its predecessor, numbers without
   gaps, the head row; read as plain rows by number range, in worker processes over day ranges
   when the ledger is large (``chain_pass``);
 * **day roots** — each sealed day's Merkle root, count and last hash against the recomputed
   ones, its signature, and the copy in the witness folder (which names the rewritten entries);
-* **records** — each record's canonical metadata digest against its latest ledger entry; a
-  destroyed record must be a tombstone with a ``record.destroyed`` entry;
+* **persons** — each person's ID number, name, sex and date of birth against their latest
+  ledger entry, naming the records that concern them;
+* **records** — each record's canonical metadata digest (its fields, and who it is about: each
+  link's order and role and that person) against its latest ledger entry, naming a changed
+  field, a moved link or a changed person; a destroyed record must be a tombstone with a
+  ``record.destroyed`` entry;
 * **blobs** — each blob's row against its ``content.added`` (or later ``content.sm3``) entry and
   its bytes against their SHA-256 (always) and SM3 (where computed: a rolling sample, or all
   with ``sm3="all"``), streamed in 1 MiB reads on several threads; content removed by
@@ -48,6 +52,19 @@ SM3_EVERY = 30
 KEEP_PROBLEMS = 2000
 
 
+#: The kind of each finding (``dangan verify --json``), by the look that made it.
+KIND_OF_CHECK = {
+    "chain": "ledger",
+    "day_root": "ledger",
+    "witness": "ledger",
+    "record": "record",
+    "person": "person",
+    "link": "link",
+    "blob": "blob",
+    "audit": "audit",
+}
+
+
 @dataclass
 class Report:
     problems: list = field(default_factory=list)
@@ -58,8 +75,19 @@ class Report:
     def passed(self) -> bool:
         return not self.problems
 
-    def add(self, check: str, subject: str, message: str) -> None:
-        self.problems.append({"check": check, "subject": subject, "message": message})
+    def add(self, check: str, subject: str, message: str, *, kind: str = "", objects=None) -> None:
+        """A finding: the look that made it (``check``), its ``kind`` (record, person, link,
+        blob, audit, ledger), the object it is about (``subject``) and every object concerned
+        (``objects``, the subject first), and the message for people."""
+        self.problems.append(
+            {
+                "check": check,
+                "kind": kind or KIND_OF_CHECK.get(check, check),
+                "subject": subject,
+                "objects": list(dict.fromkeys([subject, *(objects or [])])),
+                "message": message,
+            }
+        )
 
     def as_dict(self) -> dict:
         return {
@@ -425,17 +453,195 @@ def _fields_changed(record) -> list[str]:
     return sorted(k for k, v in now.items() if k in known and known[k] != v)
 
 
-def check_records(report: Report) -> None:
+def _person_rows_sql(vendor: str) -> str:
+    """Rows ``(id, line)``: ``people.digests.person_line`` built by the database, so that a
+    million persons cost one SHA-256 each here."""
+    from dangan.people.models import Person
+
+    table = Person._meta.db_table
+    if vendor == "postgresql":
+        sep, birth, mark = "chr(31)", "to_char(birth_date, 'YYYY-MM-DD')", "%s"
+    else:
+        sep, birth, mark = "char(31)", "CAST(birth_date AS TEXT)", "?"
+    line = f" || {sep} || ".join(["id_number", "name", "sex", birth])
+    return f'SELECT id, {line} FROM "{table}" WHERE id > {mark} ORDER BY id LIMIT {CHAIN_BATCH}'
+
+
+def _person_rows():
+    connection.ensure_connection()
+    sql = _person_rows_sql(connection.vendor)
+    raw = connection.connection.cursor()
+    after = 0
+    while True:
+        raw.execute(sql, (after,))
+        batch = raw.fetchall()
+        if not batch:
+            return
+        yield from batch
+        after = batch[-1][0]
+
+
+def _person_fields_changed(person_id: int) -> list[str]:
+    """Which of name, sex, date of birth, ID number differ from what the audit trail last
+    recorded of the person (the ID number is kept masked there: a change inside the mask is
+    named as the ID number, the one thing left that can differ)."""
+    from dangan.people.models import Person
+    from dangan.people.services import person_state
+
+    known: dict = {}
+    for after in (
+        AuditEvent.objects.filter(
+            object_type=Person._meta.label_lower, object_id=str(person_id), after__isnull=False
+        )
+        .order_by("id")
+        .values_list("after", flat=True)
+    ):
+        known.update(after or {})
+    now = person_state(Person.objects.get(pk=person_id))
+    return sorted(k for k, v in now.items() if k in known and known[k] != v) or ["id_number"]
+
+
+def check_persons(report: Report) -> set:
+    """Each person's row against their latest ledger entry; the ids of the persons that differ.
+
+    A finding names the person, what changed and every record that concerns them."""
+    from dangan.people.models import RecordPerson
+
+    sha256 = hashlib.sha256
+    latest = _latest(ledger.PERSON_KINDS, "person:")
+    flagged: dict = {}
+    count = 0
+    for person_id, line in _person_rows():
+        count += 1
+        entry = latest.pop(f"person:{person_id}", None)
+        if entry is None:
+            flagged[person_id] = None
+        elif "sha256:" + sha256(line.encode()).hexdigest() != entry[1]:
+            flagged[person_id] = entry[2]
+    records: dict = {}
+    for person_id, record_id in RecordPerson.objects.filter(
+        person_id__in=list(flagged)[:5000]
+    ).values_list("person_id", "record_id"):
+        records.setdefault(person_id, []).append(f"record:{record_id}")
+    for person_id, seq in flagged.items():
+        subject = f"person:{person_id}"
+        concerned = sorted(records.get(person_id, []), key=lambda r: int(r.split(":")[1]))
+        values = {"person": subject, "records": ", ".join(concerned) or "—"}
+        if seq is None:
+            message = (
+                _(
+                    "%(person)s is not in the ledger (added outside the application); "
+                    "records: %(records)s."
+                )
+                % values
+            )
+        else:
+            fields = _person_fields_changed(person_id)
+            message = _(
+                "%(person)s changed outside the application (%(fields)s); the ledger holds "
+                "entry #%(seq)d; records: %(records)s."
+            ) % {**values, "fields": ", ".join(fields), "seq": seq}
+        report.add("person", subject, message, objects=concerned)
+    for subject, (_kind, _digest, seq) in latest.items():
+        report.add(
+            "person",
+            subject,
+            _("%(person)s (ledger #%(seq)d) is gone.") % {"person": subject, "seq": seq},
+        )
+    report.counts["persons"] = count
+    return set(flagged)
+
+
+def _links_by_record():
+    """``(record_id, links, link_ids)`` in record order, every record that has persons
+    (``people.digests.link_ids_of_rows`` for each)."""
+    from dangan.people.digests import LINK_COLUMNS
+    from dangan.people.models import RecordPerson
+
+    rows = (
+        RecordPerson.objects.order_by("record_id", "position", "id")
+        .values_list(*LINK_COLUMNS)
+        .iterator(chunk_size=5000)
+    )
+    current, links, ids = None, [], []
+    for record_id, position, role, number, name, sex, birth, person_id in rows:
+        if record_id != current:
+            if current is not None:
+                yield current, links, ids
+            current, links, ids = record_id, [], []
+        links.append((position, role, number, name, sex, birth))
+        ids.append([person_id, role])
+    if current is not None:
+        yield current, links, ids
+
+
+def _entry_persons(seq: int):
+    details = LedgerEntry.objects.filter(seq=seq).values_list("details", flat=True).first()
+    try:
+        return json.loads(details or "{}").get("persons")
+    except ValueError:
+        return None
+
+
+def _report_links(report, subject, seq, link_ids, flagged_persons) -> None:
+    """A record's persons no longer give the digest of its latest entry: say whether its links
+    moved (the entry's details name the persons it had) or a person it concerns changed."""
+    then = _entry_persons(seq)
+    people = lambda ids: [f"person:{pid}" for pid, _role in ids]  # noqa: E731
+    if then is not None and then != link_ids:
+        gone = [p for p in people(then) if p not in people(link_ids)]
+        came = [p for p in people(link_ids) if p not in people(then)]
+        report.add(
+            "link",
+            subject,
+            _(
+                "%(record)s: who it is about changed outside the application (removed: "
+                "%(gone)s; added: %(came)s; the ledger holds entry #%(seq)d)."
+            )
+            % {
+                "record": subject,
+                "gone": ", ".join(gone) or "—",
+                "came": ", ".join(came) or "—",
+                "seq": seq,
+            },
+            objects=gone + came + ([] if gone or came else people(link_ids)),
+        )
+        return
+    changed = [p for p in people(link_ids) if int(p.split(":")[1]) in flagged_persons]
+    report.add(
+        "person",
+        subject,
+        _(
+            "%(record)s: a person it concerns changed outside the application (%(persons)s); "
+            "the ledger holds entry #%(seq)d."
+        )
+        % {"record": subject, "persons": ", ".join(changed) or "?", "seq": seq},
+        objects=changed,
+    )
+
+
+def check_records(report: Report, flagged_persons: set = frozenset()) -> None:
+    """Each record's fields and persons against its latest ledger entry. Entries written before
+    persons were covered (a digest without a ``persons:`` part) are compared on the fields."""
     from dangan.catalogue.models import Record
-    from dangan.catalogue.services import _DIGEST_FIELDS, metadata_digest
+    from dangan.catalogue.services import _DIGEST_FIELDS, PERSONS_PART, fields_digest
+    from dangan.people.digests import links_digest
 
     kinds = (ledger.RECORD_FILED, ledger.RECORD_CHANGED, ledger.RECORD_DESTROYED)
     latest = _latest(kinds, "record:")
     destroyed_state = getattr(Record.State, "DESTROYED", "destroyed")
     names = [f.attname for f in _DIGEST_FIELDS] + ["state", "archival_code"]
+    links = _links_by_record()
+    pending = next(links, None)
     count = 0
     for record in Record.objects.only(*names).order_by("pk").iterator(chunk_size=2000):
         count += 1
+        while pending is not None and pending[0] < record.pk:  # links of a record gone
+            pending = next(links, None)
+        if pending is not None and pending[0] == record.pk:
+            mine, pending = pending, next(links, None)
+        else:
+            mine = (record.pk, [], [])
         subject = f"record:{record.pk}"
         # Messages name the record by number only: the integrity page shows them to the
         # administrators (三员), who may not read records; the command adds the archival code.
@@ -445,6 +651,9 @@ def check_records(report: Report) -> None:
             report.add("record", subject, _("%(record)s is not in the ledger.") % {"record": label})
             continue
         kind, digest, seq = entry
+        fields_part, _sep, persons_part = digest.partition(PERSONS_PART)
+        fields_ok = fields_digest(record) == fields_part
+        persons_ok = not persons_part or links_digest(mine[1]) == persons_part
         if kind == ledger.RECORD_DESTROYED:
             if record.state != destroyed_state:
                 report.add(
@@ -453,7 +662,7 @@ def check_records(report: Report) -> None:
                     _("%(record)s was destroyed (ledger #%(seq)d) but is not a tombstone.")
                     % {"record": label, "seq": seq},
                 )
-            elif digest and metadata_digest(record) != digest:  # the tombstone itself edited
+            elif digest and not (fields_ok and persons_ok):  # the tombstone itself edited
                 report.add(
                     "record",
                     subject,
@@ -467,7 +676,8 @@ def check_records(report: Report) -> None:
                 subject,
                 _("%(record)s is a tombstone with no destruction entry.") % {"record": label},
             )
-        elif metadata_digest(record) != digest:
+            continue
+        if not fields_ok:
             fields = _fields_changed(Record.objects.get(pk=record.pk))
             report.add(
                 "record",
@@ -478,6 +688,8 @@ def check_records(report: Report) -> None:
                 )
                 % {"record": label, "fields": ", ".join(fields) or "?", "seq": seq},
             )
+        if not persons_ok:
+            _report_links(report, subject, seq, mine[2], flagged_persons)
     for subject, (kind, _digest, seq) in latest.items():
         if kind != ledger.RECORD_DESTROYED:
             report.add(
@@ -617,6 +829,7 @@ def check_blobs(report: Report, *, workers=None, sm3="sample", read=True) -> Non
                 record,
                 _("%(record)s: content %(digest)s…: %(finding)s.")
                 % {"record": record, "digest": subject[5:21], "finding": message},
+                objects=[subject],
             )
     store = get_store()
     for subject, (kind, _digest, seq) in latest.items():
@@ -696,7 +909,7 @@ def verify(
     report.counts["days"] = len(chain["days"])
     name_chain_problems(report, chain["problems"])
     check_days(report, chain["days"])
-    check_records(report)
+    check_records(report, check_persons(report))
     check_blobs(report, workers=blob_workers, sm3=sm3, read=read_blobs)
     check_audit(report)
     report.seconds = time.monotonic() - clock

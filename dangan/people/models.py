@@ -21,6 +21,16 @@ class Person(models.Model):
     id_reversed = models.CharField(max_length=18, blank=True, db_index=True, editable=False)
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
     birth_date = models.DateField(_("date of birth"))
+    #: Set when this row was found to be the same person as another and merged into it
+    #: (``services.merge_persons``); the row is kept so that the merge can be undone.
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -47,6 +57,8 @@ class RecordPerson(models.Model):
     )
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="record_links")
     role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.SUBJECT)
+    #: The person's place among the record's persons (0 first): part of what the ledger covers.
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
 
     class Meta:
         constraints = [
@@ -55,3 +67,28 @@ class RecordPerson(models.Model):
 
     def __str__(self):
         return f"{self.record_id} ↔ {self.person_id} ({self.role})"
+
+
+class PersonMerge(models.Model):
+    """Two person rows found to be one person: ``merged``'s links moved to ``kept``, undoable.
+
+    ``links`` keeps which links moved (their ids), so that an undo moves exactly those back.
+    """
+
+    kept = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="merges_kept")
+    merged = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="merges_merged")
+    links = models.JSONField(default=list)
+    reason = models.TextField(_("reason"))
+    merged_by = models.CharField(_("merged by"), max_length=150)
+    merged_at = models.DateTimeField(_("merged"), auto_now_add=True)
+    undone_by = models.CharField(_("undone by"), max_length=150, blank=True)
+    undone_at = models.DateTimeField(_("undone"), null=True, blank=True)
+    undo_reason = models.TextField(_("reason for the undo"), blank=True)
+
+    class Meta:
+        verbose_name = _("merge of persons")
+        verbose_name_plural = _("merges of persons")
+        ordering = ["-merged_at", "-id"]
+
+    def __str__(self):
+        return f"{self.merged_id} → {self.kept_id}"

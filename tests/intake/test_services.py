@@ -2,9 +2,10 @@
 
 import openpyxl
 import pytest
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 
 from dangan.accounts.models import Role
+from dangan.audit.models import AuditEvent
 from dangan.audit.services import verify_chain
 from dangan.catalogue.models import Record
 from dangan.intake.models import ImportJob
@@ -127,17 +128,77 @@ def test_dry_run_reports_the_same_and_writes_nothing(sample, category, fonds):
     assert ImportJob.objects.count() == 0
 
 
-def test_changed_cell_updates_the_record(sample, category, fonds):
+def test_a_changed_cell_of_a_filed_record_is_held_until_an_archivist_confirms(
+    sample, category, fonds, archivist
+):
     run(sample, category, fonds)
     rewrite(sample, lambda sheet: sheet.cell(row=3, column=6, value="建湖县电机厂"))
 
     report = run(sample, category, fonds)
 
-    assert (report.created, report.updated) == (0, 1)
+    assert (report.created, report.updated, report.held) == (0, 0, 1)
     assert report.unchanged == SAMPLE_DATA_ROWS - len(SAMPLE_BAD_ROWS) - 1
     record = Record.objects.get(legacy_number="SYTG-00001")
+    assert record.metadata["work_unit"] == "建湖县第二轻工业公司"
+    (held,) = report.changes
+    assert (held["row"], held["status"], held["archival_code"]) == (
+        3,
+        "held",
+        "A001-SYTG·1959-D50-0001",
+    )
+    assert held["fields"] == [
+        {
+            "field": "meta.work_unit",
+            "label": "工作单位",
+            "before": "建湖县第二轻工业公司",
+            "after": "建湖县电机厂",
+        }
+    ]
+    assert "confirmation" in held["reason"]
+
+    with pytest.raises(ValidationError):  # a confirmation says why
+        run(sample, category, fonds, actor=archivist, confirm_filed=True, reason=" ")
+    report = run(
+        sample, category, fonds, actor=archivist, confirm_filed=True, reason="单位更名，据调令"
+    )
+
+    assert (report.updated, report.held) == (1, 0)
+    record.refresh_from_db()
     assert record.metadata["work_unit"] == "建湖县电机厂"
     assert record.archival_code == "A001-SYTG·1959-D50-0001"
+    event = AuditEvent.objects.filter(
+        object_type="catalogue.record", object_id=str(record.pk), action="update"
+    ).get()
+    assert (event.actor_name, event.detail) == (archivist.username, {"reason": "单位更名，据调令"})
+
+
+def test_reimport_without_a_title_column_leaves_a_filed_title_alone(tmp_path, category, fonds):
+    """The register has no title: the supplied [name…] title is for new records only."""
+    from dangan.catalogue.services import update_record
+
+    first = tmp_path / "first.csv"
+    first.write_text(
+        "姓名,身份证号,托管时间,工作单位\n张三,320925194304016802,1960.01,县纺织厂\n",
+        encoding="utf-8",
+    )
+    run(first, category, fonds)
+    record = Record.objects.get()
+    assert record.title == "[张三失业人员托管档案]"
+    update_record(actor=None, record=record, values={"title": "张三失业人员托管档案"})
+    second = tmp_path / "second.csv"
+    second.write_text(
+        "姓名,身份证号,托管时间,工作单位\n张三,320925194304016802,1960.01,县印染厂\n",
+        encoding="utf-8",
+    )
+
+    dry = run(second, category, fonds, dry_run=True)
+
+    assert [f["field"] for change in dry.changes for f in change["fields"]] == ["meta.work_unit"]
+    assert dry.changes[0]["status"] == "held"
+    report = run(second, category, fonds)
+    assert (report.updated, report.held) == (0, 1)
+    record.refresh_from_db()
+    assert (record.title, record.metadata["work_unit"]) == ("张三失业人员托管档案", "县纺织厂")
 
 
 def test_row_entered_twice_is_reported_and_imported_once(sample, category, fonds):

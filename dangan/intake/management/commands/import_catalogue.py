@@ -38,6 +38,14 @@ class Command(BaseCommand):
             help=_("Check every row and report, but write nothing."),
         )
         parser.add_argument(
+            "--confirm-filed",
+            action="store_true",
+            help=_("Change filed records too (the dry run lists the changes); needs --reason."),
+        )
+        parser.add_argument(
+            "--reason", default="", help=_("Why filed records are changed (their history).")
+        )
+        parser.add_argument(
             "--json",
             action="store_true",
             help=_("Print one JSON object with the outcome on stdout."),
@@ -59,6 +67,8 @@ class Command(BaseCommand):
                 mapping=mapping,
                 dry_run=options["dry_run"],
                 progress=progress,
+                confirm_filed=options["confirm_filed"],
+                reason=options["reason"],
             )
             if progress:
                 self.stderr.write("")
@@ -91,6 +101,16 @@ class Command(BaseCommand):
             write(_("Row %(row)d skipped: totals row “%(text)s”.") % skipped)
         for duplicate in report.duplicates:
             write(_("Row %(row)d repeats row %(first_row)d: not imported again.") % duplicate)
+        for change in report.changes:
+            label = change["archival_code"] or f"#{change['record']}"
+            status = {
+                "held": _("held (filed: needs --confirm-filed and --reason)"),
+                "would_change": _("would change"),
+                "changed": _("changed, as confirmed"),
+            }[change["status"]]
+            write(f"{_('Row')} {change['row']} {label}: {status}")
+            for f in change["fields"]:
+                write(f"    {f['label']}: {f['before'] or '—'} → {f['after'] or '—'}")
         for error in sorted(report.errors, key=lambda e: e.row):
             write(
                 self.style.ERROR(
@@ -102,13 +122,14 @@ class Command(BaseCommand):
             prefix
             + _(
                 "%(rows)d rows: %(created)d created, %(updated)d updated, "
-                "%(unchanged)d unchanged, %(errors)d with errors, %(duplicates)d "
-                "duplicates, %(skipped)d skipped; %(seconds).1f s."
+                "%(held)d held (filed), %(unchanged)d unchanged, %(errors)d with errors, "
+                "%(duplicates)d duplicates, %(skipped)d skipped; %(seconds).1f s."
             )
             % {
                 "rows": report.rows,
                 "created": report.created,
                 "updated": report.updated,
+                "held": report.held,
                 "unchanged": report.unchanged,
                 "errors": report.error_rows,
                 "duplicates": len(report.duplicates),
