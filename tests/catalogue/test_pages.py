@@ -139,7 +139,7 @@ def test_detail_shows_fields_metadata_persons_expiry_and_history(
     assert page.index("工作单位") < page.index("托管日期")  # the schema's order
     assert "2052-01-01" in page  # retention D50 from 1 January 2002
     assert "萬平德" in page and WAN not in page
-    assert response.context["history"][0].action == "create"
+    assert response.context["history"][0]["event"].action == "create"
     assert reverse("catalogue:record-edit", args=[record.pk]) in page
     assert AuditEvent.objects.filter(action="read", object_id=str(record.pk)).exists()
 

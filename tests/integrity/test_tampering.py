@@ -209,3 +209,48 @@ def test_a_renamed_person_is_named_with_every_record_that_concerns_them(instance
         ("person", f"record:{instance['ab'].pk}"),
     }
     assert all(person in p["objects"] for p in problems)
+
+
+def test_a_ledger_from_before_persons_were_covered_verifies_and_is_anchored_on_upgrade(
+    make_record, archivist, capsys
+):
+    """Old entries hold the record's fields digest only; the upgrade migration anchors the
+    persons and links on file, but never a record already changed behind the back."""
+    import importlib
+
+    from django.apps import apps
+
+    from dangan.catalogue.services import fields_digest
+    from dangan.integrity import ledger
+    from dangan.people.services import check_person
+
+    kept, tampered = make_record(actor=archivist), make_record(actor=archivist)
+    checked, name = check_person(**A)
+    old = Person.objects.create(
+        id_number=checked.number,
+        name=name,
+        sex=checked.sex,
+        birth_date=checked.birth_date,
+    )
+    RecordPerson.objects.create(record=kept, person=old, role="subject", position=0)
+    for record in (kept, tampered):  # what an archive made before this version holds
+        ledger.append(
+            kind=ledger.RECORD_CHANGED, subject=f"record:{record.pk}", digest=fields_digest(record)
+        )
+    Record.objects.filter(pk=tampered.pk).update(title="[升级前偷改]")
+    status, problems = verify_json(capsys)
+    assert {(p["kind"], p["subject"]) for p in problems} == {
+        ("person", f"person:{old.pk}"),  # no entry yet
+        ("record", f"record:{tampered.pk}"),
+    }
+
+    migration = importlib.import_module("dangan.integrity.migrations.0004_persons_in_ledger")
+    migration.anchor(apps, None)
+
+    status, problems = verify_json(capsys)
+    assert [(p["kind"], p["subject"]) for p in problems] == [("record", f"record:{tampered.pk}")]
+    anchored = LedgerEntry.objects.filter(subject=f"record:{kept.pk}").order_by("-seq").first()
+    assert " persons:" in anchored.digest and '"anchored":"persons"' in anchored.details
+    RecordPerson.objects.filter(record=kept).delete()  # now a link is covered
+    _status, problems = verify_json(capsys)
+    assert ("link", f"record:{kept.pk}") in {(p["kind"], p["subject"]) for p in problems}
