@@ -5,10 +5,12 @@ SQLite in ``DANGAN_DATA_DIR``, content on local disk, the task worker in-process
 A province sets ``DATABASE_URL`` (PostgreSQL) and friends; the code does not change.
 """
 
+import ipaddress
 import os
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent
 
@@ -176,6 +178,17 @@ if SESSION_COOKIE_SECURE:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = False
     SECURE_SSL_REDIRECT = env.bool("DANGAN_SSL_REDIRECT", default=True)
     SECURE_REDIRECT_EXEMPT = [r"^healthz"]
+#: Reverse proxies whose X-Forwarded-For is believed (addresses or networks, comma-separated);
+#: the rate limits, the audit trail and the metrics allow-list then see the client behind them
+#: (dangan.security.clients). Empty: X-Forwarded-For is ignored.
+DANGAN_TRUSTED_PROXIES = env.list("DANGAN_TRUSTED_PROXIES", default=[])
+for _proxy in DANGAN_TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy.strip(), strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"DANGAN_TRUSTED_PROXIES: {_proxy!r} is no address or network (e.g. 10.0.0.0/8)"
+        ) from None
 if env.bool("DANGAN_BEHIND_PROXY", default=False):
     # nginx in front sets X-Forwarded-Proto; trust it only when told there is such a proxy.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

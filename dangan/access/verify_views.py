@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
+from dangan.security.clients import client_address
 from dangan.security.ratelimit import hit
 
 from . import certificates, selectors
@@ -24,15 +25,11 @@ from .forms import VerifyUploadForm
 from .models import Certificate
 
 
-def _client(request) -> str:
-    return request.META.get("REMOTE_ADDR") or "unknown"
-
-
 def rate_limited(view):
     @functools.wraps(view)
     def wrapped(request, *args, **kwargs):
         limit, window = settings.DANGAN_VERIFY_RATE
-        if not hit(f"verify:{_client(request)}", limit=limit, window=window):
+        if not hit(f"verify:{client_address(request)}", limit=limit, window=window):
             response = render(
                 request,
                 "429.html",

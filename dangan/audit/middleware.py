@@ -1,3 +1,5 @@
+from dangan.security.clients import UNKNOWN, client_address
+
 from .services import current_ip
 
 
@@ -8,7 +10,8 @@ class AuditContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        token = current_ip.set(request.META.get("REMOTE_ADDR"))
+        address = client_address(request)
+        token = current_ip.set(None if address == UNKNOWN else address)
         try:
             return self.get_response(request)
         finally:

@@ -17,6 +17,8 @@ from django.http import HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from dangan.security.clients import client_address
+
 from . import metrics
 
 log = logging.getLogger(__name__)
@@ -93,7 +95,7 @@ def _may_scrape(request) -> bool:
     header = request.META.get("HTTP_AUTHORIZATION", "")
     if token and hmac.compare_digest(header.encode(), f"Bearer {token}".encode()):
         return True
-    return request.META.get("REMOTE_ADDR") in settings.DANGAN_METRICS_ALLOW
+    return client_address(request) in settings.DANGAN_METRICS_ALLOW
 
 
 @never_cache

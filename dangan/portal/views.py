@@ -33,6 +33,7 @@ from dangan.catalogue.models import Record
 from dangan.remote import selectors as remote_selectors
 from dangan.remote import services as remote_services
 from dangan.remote.forms import CitizenAskForm
+from dangan.security.clients import client_address
 from dangan.security.ratelimit import hit
 
 from . import oidc, selectors, services
@@ -48,14 +49,10 @@ from .forms import (
 LOGIN_AT = "dangan_login_at"
 
 
-def _client(request) -> str:
-    return request.META.get("REMOTE_ADDR") or "unknown"
-
-
 def _limited(request, kind: str) -> bool:
     """Count one request of ``kind`` for this address; True when over the limit."""
     limit, window = settings.DANGAN_PORTAL_RATE_LIMITS[kind]
-    return not hit(f"portal-{kind}:{_client(request)}", limit=limit, window=window)
+    return not hit(f"portal-{kind}:{client_address(request)}", limit=limit, window=window)
 
 
 def _too_many(request, kind: str):

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from dangan.accounts.models import Role
 from dangan.audit.models import AuditEvent
 from dangan.audit.services import record_event
+from dangan.security.clients import client_address
 
 from . import envelopes, keys, selectors, services
 from .forms import AnswerForm, AskForm, PeerForm
@@ -218,7 +219,7 @@ def receive(request):
     except envelopes.Refused as refusal:
         logger.warning(
             "remote message refused from %s: %s",
-            request.META.get("REMOTE_ADDR"),
+            client_address(request),
             refusal,
         )
         return HttpResponse(

@@ -11,6 +11,8 @@ from django.core.cache import cache
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from .clients import client_address
+
 LOGIN_PATHS = ("/login/", "/login/verify/", "/login/enrol/")
 SEARCH_PATHS = ("/catalogue/", "/people/", "/search/", "/api/v1/records/", "/api/v1/persons/")
 
@@ -28,10 +30,6 @@ def hit(key: str, *, limit: int, window: int) -> bool:
     return count <= limit
 
 
-def _client(request) -> str:
-    return request.META.get("REMOTE_ADDR") or "unknown"
-
-
 class RateLimitMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -40,11 +38,11 @@ class RateLimitMiddleware:
         limits = settings.DANGAN_RATE_LIMITS
         if request.method == "POST" and request.path in LOGIN_PATHS:
             limit, window = limits["login"]
-            if not hit(f"login:{_client(request)}", limit=limit, window=window):
+            if not hit(f"login:{client_address(request)}", limit=limit, window=window):
                 return self._refuse(request, window)
         elif request.GET.get("q") and request.path.startswith(SEARCH_PATHS):
             limit, window = limits["search"]
-            who = request.user.pk if request.user.is_authenticated else _client(request)
+            who = request.user.pk if request.user.is_authenticated else client_address(request)
             if not hit(f"search:{who}", limit=limit, window=window):
                 return self._refuse(request, window)
         return self.get_response(request)
