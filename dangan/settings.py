@@ -462,6 +462,8 @@ if DANGAN_TASKS == "rq":
     }
 #: A page a worker took is taken over by another worker when not finished within this time.
 DANGAN_WORK_LEASE_SECONDS = env.int("DANGAN_WORK_LEASE_SECONDS", default=900)
+#: A born-digital document LibreOffice has not rendered to PDF/A within this time is stopped.
+DANGAN_CONVERT_TIMEOUT = env.int("DANGAN_CONVERT_TIMEOUT", default=120)
 #: /metrics answers a request with this bearer token, or from one of these addresses.
 DANGAN_METRICS_TOKEN = env.str("DANGAN_METRICS_TOKEN", default="")
 #: (Empty by default: behind nginx on the same machine every request comes from 127.0.0.1.)

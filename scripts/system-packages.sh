@@ -3,7 +3,8 @@
 # PDF (without them certificates and reports would show empty boxes, so Dangan refuses to make
 # them), poppler-utils to read the text layer of the searchable PDFs (digitization), Pango and
 # HarfBuzz's subsetter for WeasyPrint (certificates, box labels, the annual report as PDF),
-# openssl to check our SM2 signatures independently, and Chromium for the browser tests.
+# openssl to check our SM2 signatures independently, LibreOffice without a display for the PDF/A
+# renditions of born-digital documents, and Chromium for the browser tests.
 # Installs what is missing when we may (root with apt-get); otherwise says what to install.
 set -euo pipefail
 need=()
@@ -11,6 +12,10 @@ command -v chromium >/dev/null 2>&1 || need+=(chromium)
 dpkg -s fonts-noto-cjk >/dev/null 2>&1 || need+=(fonts-noto-cjk)
 command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)  # reads the searchable PDFs' text
 command -v openssl >/dev/null 2>&1 || need+=(openssl)  # checks our SM2 signatures independently
+# Born-digital documents (Word, Excel, PowerPoint, WPS) rendered to PDF/A in the worker.
+for office in libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui; do
+  dpkg -s "$office" >/dev/null 2>&1 || need+=("$office")
+done
 for lib in libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0; do  # WeasyPrint's pip wheel
   dpkg -s "$lib" >/dev/null 2>&1 || need+=("$lib")
 done

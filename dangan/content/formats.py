@@ -2,8 +2,15 @@
 
 The archive keeps the formats of long-term preservation (GB/T 18894, DA/T 47): images in TIFF,
 JPEG, JPEG 2000 and PNG; documents in PDF (PDF/A preferred) and OFD (GB/T 33190); sound in WAV
-and MP3; video in MP4. Everything else is refused with a message that names the file and says
-why: a program, a script, a web page, an encrypted PDF or a ZIP archive is never kept.
+and MP3; video in MP4. Born-digital office documents (电子文件) — Word (.docx, .doc), Excel
+(.xlsx, .xls), PowerPoint (.pptx, .ppt), WPS (.wps, .et), OpenDocument and RTF — are kept as
+received and get a PDF/A rendition in the background (``RENDERED``). Everything else is refused
+with a message that names the file and says why: a program, a script, a web page, an encrypted
+PDF or Office file, a document carrying macros or a ZIP archive is never kept.
+
+Each format carries its PRONOM identifier (PUID, as Archivematica and RODA record it), decided
+here from the same structure that decides the format; ``tests/content/test_formats.py`` checks
+them against opf-fido (the PRONOM signatures) on real files.
 
 ``Identifier`` is fed the bytes as they stream past (the same pass that digests and stores
 them), so a 1 GB PDF is identified without being held in memory. A PDF is also spooled to a
@@ -35,6 +42,7 @@ class FileFormat:
     name: str
     mime: str
     version: str = ""
+    puid: str = ""
 
     def __str__(self):
         return f"{self.name} {self.version}".strip()
@@ -56,11 +64,100 @@ REFUSALS = {
         "“%(name)s” is a PDF with active content (%(kind)s): scripts, launched programs or "
         "attached files are not kept. Print it to a new PDF (or PDF/A) and upload that."
     ),
-    "not_ofd": _("“%(name)s” is a ZIP archive, not an OFD document; upload the files it contains."),
-    "unknown": _(
-        "“%(name)s” is not in a format the archive keeps "
-        "(TIFF, JPEG, JPEG 2000, PNG, PDF, OFD, WAV, MP3 or MP4)."
+    "not_ofd": _(
+        "“%(name)s” is a ZIP archive, not an OFD or Office document; upload the files it contains."
     ),
+    "macro": _(
+        "“%(name)s” carries macros (%(kind)s), which can run programs; the archive does not keep "
+        "them. Save it without macros (as .docx or .xlsx) and upload that."
+    ),
+    "encrypted_office": _(
+        "“%(name)s” is protected by a password: the archive must be able to read it without "
+        "one. Remove the password and upload it again."
+    ),
+    "zip_bomb": _("“%(name)s” unpacks to far more than its size (%(kind)s); it is not kept."),
+    "unknown": _(
+        "“%(name)s” is not in a format the archive keeps (TIFF, JPEG, JPEG 2000, PNG, PDF, OFD, "
+        "WAV, MP3, MP4, Word, Excel, PowerPoint, WPS, OpenDocument or RTF)."
+    ),
+}
+
+#: Formats kept as received that also get a PDF/A-2b rendition (LibreOffice, in the worker):
+#: the long-term copy, which the viewer shows and the search reads.
+RENDERED = {"DOCX", "XLSX", "PPTX", "DOC", "XLS", "PPT", "WPS", "ET", "ODT", "ODS", "ODP", "RTF"}
+
+#: PRONOM identifiers of what is decided here (https://www.nationalarchives.gov.uk/PRONOM/).
+PUIDS = {
+    "DOCX": "fmt/412",
+    "XLSX": "fmt/214",
+    "PPTX": "fmt/215",
+    "DOC": "fmt/40",
+    "WPS": "fmt/40",  # WPS 文字 writes the Word 97-2003 binary format
+    "XLS": "fmt/61",
+    "ET": "fmt/61",  # WPS 表格 writes the Excel 97-2003 binary format
+    "PPT": "fmt/126",
+    "ODT": "fmt/290",
+    "ODS": "fmt/294",
+    "ODP": "fmt/292",
+    "RTF": "fmt/45",
+    "TIFF": "fmt/353",
+    "JPEG 2000": "x-fmt/392",
+}
+_PDF_PUIDS = {
+    "1.0": "fmt/14",
+    "1.1": "fmt/15",
+    "1.2": "fmt/16",
+    "1.3": "fmt/17",
+    "1.4": "fmt/18",
+    "1.5": "fmt/19",
+    "1.6": "fmt/20",
+    "1.7": "fmt/276",
+    "2.0": "fmt/1129",
+}
+_PDFA_PUIDS = {
+    "1a": "fmt/95",
+    "1b": "fmt/354",
+    "2a": "fmt/476",
+    "2b": "fmt/477",
+    "2u": "fmt/478",
+    "3a": "fmt/479",
+    "3b": "fmt/480",
+    "3u": "fmt/481",
+}
+_JFIF_PUIDS = {b"\x01\x00": "fmt/42", b"\x01\x01": "fmt/43", b"\x01\x02": "fmt/44"}
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+#: An Office file whose entries unpack to more than this many times its size is refused
+#: before LibreOffice ever opens it (a zip bomb); real documents stay far below.
+ZIP_MAX_RATIO = 200
+ZIP_MAX_UNPACKED = 2 * 1024**3
+_ODF_TYPES = {
+    b"application/vnd.oasis.opendocument.text": "ODT",
+    b"application/vnd.oasis.opendocument.spreadsheet": "ODS",
+    b"application/vnd.oasis.opendocument.presentation": "ODP",
+}
+_OOXML_PARTS = {
+    b"word/document.xml": (
+        "DOCX",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ),
+    b"xl/workbook.xml": (
+        "XLSX",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ),
+    b"ppt/presentation.xml": (
+        "PPTX",
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    ),
+}
+_MIMES = {
+    "DOC": "application/msword",
+    "WPS": "application/msword",
+    "XLS": "application/vnd.ms-excel",
+    "ET": "application/vnd.ms-excel",
+    "PPT": "application/vnd.ms-powerpoint",
+    "ODT": "application/vnd.oasis.opendocument.text",
+    "ODS": "application/vnd.oasis.opendocument.spreadsheet",
+    "ODP": "application/vnd.oasis.opendocument.presentation",
 }
 
 _EXECUTABLES = [
@@ -141,7 +238,7 @@ def pdf_active_content(source) -> str | None:
 def _active_in(obj, seen, depth) -> str | None:
     import pikepdf
 
-    if depth > 50:
+    if depth > 50 or not isinstance(obj, pikepdf.Object):  # a number or string: nothing active
         return None
     if obj.is_indirect:
         ident = obj.objgen
@@ -209,12 +306,14 @@ class Identifier:
             self._scan_pdf(chunk)
         elif self._kind == "zip":
             self._zip_tail = (self._zip_tail + chunk)[-ZIP_TAIL_BYTES:]
+        elif self._kind == "ole":
+            self._pdf_spool.write(chunk)
 
     @property
     def needs_more(self) -> bool:
         """Whether later bytes can still change the answer (the head is not full yet, or a PDF
         or ZIP is read to its end); a caller that only identifies may stop feeding when not."""
-        return self._kind is None or self._kind in ("pdf", "zip")
+        return self._kind is None or self._kind in ("pdf", "zip", "ole")
 
     def finish(self) -> FileFormat:
         if self._kind is None:
@@ -224,7 +323,9 @@ class Identifier:
         if self._kind == "pdf":
             return self._pdf_format()
         if self._kind == "zip":
-            return self._ofd_format()
+            return self._zip_format()
+        if self._kind == "ole":
+            return self._ole_format()
         return self._kind
 
     # --- deciding from the head ---------------------------------------------------------------
@@ -234,10 +335,13 @@ class Identifier:
             if head.startswith(magic):
                 self._refuse("executable", kind=kind)
         known = _identify_head(head)
-        if known in ("pdf", "zip"):
+        if known in ("pdf", "zip", "ole"):
             self._kind = known
             if known == "pdf":
                 self._scan_pdf(seen)
+            elif known == "ole":
+                self._pdf_spool = tempfile.SpooledTemporaryFile(max_size=PDF_SPOOL_MEMORY)
+                self._pdf_spool.write(seen)
             else:
                 self._zip_tail = seen[-ZIP_TAIL_BYTES:]
             return
@@ -282,9 +386,9 @@ class Identifier:
             self._refuse("active_pdf", kind=active)
         if self._pdfa_part:
             version = (self._pdfa_part + self._pdfa_conformance).decode().lower()
-            return FileFormat("PDF/A", "application/pdf", version)
-        match = _PDF_HEADER.search(self._head[:1024])
-        return FileFormat("PDF", "application/pdf", match.group(1).decode())
+            return FileFormat("PDF/A", "application/pdf", version, _PDFA_PUIDS.get(version, ""))
+        version = _PDF_HEADER.search(self._head[:1024]).group(1).decode()
+        return FileFormat("PDF", "application/pdf", version, _PDF_PUIDS.get(version, ""))
 
     def _pdf_active_content(self) -> str | None:
         """What pikepdf finds in the spooled file; the raw scan's finding if qpdf cannot
@@ -304,23 +408,91 @@ class Identifier:
             self._pdf_spool.close()
             self._pdf_spool = None
 
-    # --- OFD: a ZIP whose root holds OFD.xml -----------------------------------------------------
-    def _ofd_format(self) -> FileFormat:
-        if b"OFD.xml" in _zip_names(self._head, self._zip_tail, self._size):
+    # --- ZIP: OFD (OFD.xml at its root), Office Open XML, OpenDocument -------------------------
+    def _zip_format(self) -> FileFormat:
+        names = _zip_names(self._head, self._zip_tail, self._size)
+        if b"OFD.xml" in names:
             return FileFormat("OFD", "application/ofd")
+        if b"[Content_Types].xml" in names:
+            return self._ooxml_format(names)
+        odf = _odf_type(self._head)
+        if odf:
+            if any(name.startswith((b"Basic/", b"Scripts/")) for name in names):
+                self._refuse("macro", kind="OpenDocument Basic")
+            self._check_unpacked_size()
+            return FileFormat(odf, _MIMES[odf], puid=PUIDS[odf])
         self._refuse("not_ofd")
+
+    def _ooxml_format(self, names) -> FileFormat:
+        if any(name.endswith(b"vbaProject.bin") for name in names):
+            self._refuse("macro", kind="VBA")
+        for part, (name, mime) in _OOXML_PARTS.items():
+            if part in names:
+                self._check_unpacked_size()
+                return FileFormat(name, mime, puid=PUIDS[name])
+        self._refuse("unknown")
+
+    def _check_unpacked_size(self):
+        unpacked = _zip_unpacked_size(self._zip_tail, self._size)
+        if unpacked > ZIP_MAX_UNPACKED or unpacked > ZIP_MAX_RATIO * max(self._size, 1):
+            self._refuse("zip_bomb", kind=f"{unpacked:,} bytes")
+
+    # --- OLE2 compound files: Word, Excel, PowerPoint 97-2003 and WPS --------------------------
+    def _ole_format(self) -> FileFormat:
+        import olefile
+
+        spool, self._pdf_spool = self._pdf_spool, None
+        try:
+            spool.seek(0)
+            try:
+                ole = olefile.OleFileIO(spool)
+            except (OSError, olefile.olefile.OleFileError, ValueError, struct.error):
+                self._refuse("unknown")
+            with ole:
+                return self._ole_document(ole)
+        finally:
+            spool.close()
+
+    def _ole_document(self, ole) -> FileFormat:
+        entries = {"/".join(path) for path in ole.listdir(streams=True, storages=True)}
+        if {"EncryptedPackage", "EncryptionInfo"} & entries:
+            self._refuse("encrypted_office")
+        if any(
+            part in ("_VBA_PROJECT_CUR", "Macros", "VBA") for e in entries for part in e.split("/")
+        ):
+            self._refuse("macro", kind="VBA")
+        if "WordDocument" in entries:
+            name = "DOC"
+            flags = ole.openstream("WordDocument").read(12)[10:12]
+            if len(flags) == 2 and struct.unpack("<H", flags)[0] & 0x0100:  # FIB fEncrypted
+                self._refuse("encrypted_office")
+        elif "Workbook" in entries or "Book" in entries:
+            name = "XLS"
+            stream = "Workbook" if "Workbook" in entries else "Book"
+            if _xls_has_password(ole.openstream(stream)):
+                self._refuse("encrypted_office")
+        elif "PowerPoint Document" in entries:
+            name = "PPT"
+        else:
+            self._refuse("unknown")
+        if name in ("DOC", "XLS") and _made_by_wps(ole):
+            name = {"DOC": "WPS", "XLS": "ET"}[name]
+        return FileFormat(name, _MIMES[name], puid=PUIDS[name])
 
 
 def _identify_head(head: bytes):
     """The format a file's first bytes show, "pdf"/"zip" to be settled later, or None."""
     if head.startswith((b"II*\x00", b"MM\x00*")):
-        return FileFormat("TIFF", "image/tiff", "6.0")
+        return FileFormat("TIFF", "image/tiff", "6.0", PUIDS["TIFF"])
     if head.startswith((b"II+\x00", b"MM\x00+")):
         return FileFormat("TIFF", "image/tiff", "BigTIFF")
     if head.startswith(b"\xff\xd8\xff"):
-        return FileFormat("JPEG", "image/jpeg")
+        jfif = head[6:11] == b"JFIF\x00"
+        return FileFormat(
+            "JPEG", "image/jpeg", puid=_JFIF_PUIDS.get(head[11:13], "") if jfif else ""
+        )
     if head.startswith(b"\x00\x00\x00\x0cjP  \r\n\x87\n"):
-        return FileFormat("JPEG 2000", "image/jp2")
+        return FileFormat("JPEG 2000", "image/jp2", puid=PUIDS["JPEG 2000"])
     if head.startswith(b"\xff\x4f\xff\x51"):
         return FileFormat("JPEG 2000", "image/j2k", "codestream")
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
@@ -335,6 +507,10 @@ def _identify_head(head: bytes):
         return "pdf"
     if head.startswith(b"PK\x03\x04"):
         return "zip"
+    if head.startswith(_OLE_MAGIC):
+        return "ole"
+    if head.startswith(b"{\\rtf"):
+        return FileFormat("RTF", "application/rtf", puid=PUIDS["RTF"])
     return None
 
 
@@ -378,6 +554,61 @@ def _zip_names(head: bytes, tail: bytes, size: int) -> set[bytes]:
         names.add(tail[position + 46 : position + 46 + name_length])
         position += 46 + name_length + extra_length + comment_length
     return names
+
+
+def _zip_unpacked_size(tail: bytes, size: int) -> int:
+    """The sum of the uncompressed sizes the central directory declares (0 if not in ``tail``)."""
+    end = tail.rfind(b"PK\x05\x06")
+    if end < 0 or len(tail) < end + 22:
+        return 0
+    entries, _cd_size, cd_offset = struct.unpack("<HII", tail[end + 10 : end + 20])
+    position = len(tail) - (size - cd_offset)
+    total = 0
+    for _entry in range(entries):
+        if position < 0 or tail[position : position + 4] != b"PK\x01\x02":
+            break
+        (unpacked,) = struct.unpack("<I", tail[position + 24 : position + 28])
+        name_length, extra_length, comment_length = struct.unpack(
+            "<HHH", tail[position + 28 : position + 34]
+        )
+        total += unpacked
+        position += 46 + name_length + extra_length + comment_length
+    return total
+
+
+def _odf_type(head: bytes) -> str | None:
+    """OpenDocument: the first entry is ``mimetype``, stored, holding the document's type."""
+    if head[30:38] != b"mimetype":
+        return None
+    (stored_size,) = struct.unpack("<I", head[18:22])
+    name_length, extra_length = struct.unpack("<HH", head[26:30])
+    start = 30 + name_length + extra_length
+    return _ODF_TYPES.get(head[start : start + min(stored_size, 100)])
+
+
+def _xls_has_password(stream, limit: int = 4096) -> bool:
+    """Whether the workbook globals of an Excel 97-2003 stream hold a FILEPASS record (0x002F)
+    before their EOF (0x000A): the workbook is encrypted."""
+    for _record in range(limit):
+        header = stream.read(4)
+        if len(header) < 4:
+            return False
+        kind, length = struct.unpack("<HH", header)
+        if kind == 0x002F:
+            return True
+        if kind == 0x000A:
+            return False
+        stream.read(length)
+    return False
+
+
+def _made_by_wps(ole) -> bool:
+    """Whether the document's summary names Kingsoft WPS Office as the program that wrote it."""
+    try:
+        application = ole.get_metadata().creating_application or b""
+    except Exception:  # a damaged summary stream: the format is still the Word/Excel one
+        return False
+    return b"WPS" in application or b"Kingsoft" in application
 
 
 def identify(filename: str, data: bytes) -> FileFormat:

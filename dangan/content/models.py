@@ -20,6 +20,9 @@ class Blob(models.Model):
     mime = models.CharField(_("media type"), max_length=100)
     format_name = models.CharField(_("format"), max_length=40)
     format_version = models.CharField(_("format version"), max_length=20, blank=True)
+    puid = models.CharField(
+        _("PRONOM identifier"), max_length=20, blank=True, help_text=_("e.g. fmt/412 (Word)")
+    )
     created_at = models.DateTimeField(_("stored"), auto_now_add=True)
 
     class Meta:
@@ -59,6 +62,8 @@ class Page(models.Model):
     class Role(models.TextChoices):
         ORIGINAL = "original", _("Original")
         DERIVATIVE = "derivative", _("Derivative")
+        #: The long-term copy (PDF/A) of a born-digital original, kept beside it.
+        RENDITION = "rendition", _("Rendition")
 
     record = models.ForeignKey(
         "catalogue.Record", verbose_name=_("record"), on_delete=models.PROTECT, related_name="pages"
@@ -101,3 +106,49 @@ class Page(models.Model):
 
     def __str__(self):
         return f"{self.position}: {self.filename}"
+
+
+class PreservationEvent(models.Model):
+    """保存事件: something done to a kept file for its preservation, in the manner of a PREMIS
+    event — what (``kind``), to which original (``page``), by which program and version
+    (``agent``), when, with what outcome, and what it made (``result``: the rendition's bytes).
+
+    A format migration of a born-digital document (Word, Excel, WPS … to PDF/A-2b by
+    LibreOffice) writes one ``migration`` event when it succeeds, and one with the outcome
+    ``failure`` and the reason when the converter cannot open the file.
+    """
+
+    class Kind(models.TextChoices):
+        MIGRATION = "migration", _("Format migration")
+
+    class Outcome(models.TextChoices):
+        SUCCESS = "success", _("Succeeded")
+        FAILURE = "failure", _("Failed")
+
+    page = models.ForeignKey(
+        Page, verbose_name=_("original"), on_delete=models.CASCADE, related_name="events"
+    )
+    kind = models.CharField(_("event"), max_length=20, choices=Kind.choices)
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices)
+    agent = models.CharField(_("program"), max_length=100)
+    source = models.ForeignKey(
+        Blob, verbose_name=_("from"), on_delete=models.PROTECT, related_name="+"
+    )
+    result = models.ForeignKey(
+        Blob,
+        verbose_name=_("made"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    detail = models.TextField(_("detail"), blank=True)
+    at = models.DateTimeField(_("when"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("preservation event")
+        verbose_name_plural = _("preservation events")
+        ordering = ["page", "at", "pk"]
+
+    def __str__(self):
+        return f"{self.kind} {self.outcome}: {self.page_id}"

@@ -1,6 +1,6 @@
 """Reading content, always through the records the user may see (``visible_records``)."""
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext as _
 
 from dangan.accounts.selectors import may_write_record
@@ -14,7 +14,10 @@ from .signals import blob_unreadable
 from .stores import get_store
 
 #: What the file picker offers; the server decides by content, whatever the name says.
-ACCEPT = ".tif,.tiff,.jpg,.jpeg,.jp2,.j2k,.png,.pdf,.ofd,.wav,.mp3,.mp4"
+ACCEPT = (
+    ".tif,.tiff,.jpg,.jpeg,.jp2,.j2k,.png,.pdf,.ofd,.wav,.mp3,.mp4,"
+    ".docx,.doc,.xlsx,.xls,.pptx,.ppt,.wps,.et,.odt,.ods,.odp,.rtf"
+)
 
 
 def record_pages(user, record) -> QuerySet[Page]:
@@ -24,6 +27,14 @@ def record_pages(user, record) -> QuerySet[Page]:
             record__in=visible_records(user), record=record, role=Page.Role.ORIGINAL
         )
         .select_related("blob", "processing")
+        .prefetch_related(
+            Prefetch(
+                "derivatives",
+                queryset=Page.objects.filter(role=Page.Role.RENDITION).select_related("blob"),
+                to_attr="renditions",
+            ),
+            "events",
+        )
         .order_by("position")
     )
 

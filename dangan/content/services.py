@@ -36,8 +36,8 @@ from dangan.security.antivirus import UploadScan
 from .digests import digest_stream
 from .digests import sm3 as new_sm3
 from .formats import FileFormat, Identifier
-from .models import Blob, Page
-from .signals import blob_sm3_known, blobs_stored, pages_added
+from .models import Blob, Page, PreservationEvent
+from .signals import blob_sm3_known, blobs_stored, pages_added, rendition_made
 from .stores import CHUNK_BYTES, blob_key, commit_together, get_store
 
 log = logging.getLogger(__name__)
@@ -77,6 +77,7 @@ def _blob_row(stored, file_format: FileFormat, *, sm3_hex: str = "") -> tuple[Bl
             "mime": file_format.mime,
             "format_name": file_format.name,
             "format_version": file_format.version,
+            "puid": file_format.puid,
             "sm3": sm3_hex,
         },
     )
@@ -187,6 +188,11 @@ def add_files(*, actor, record: Record, files: list[tuple[str, object]]) -> list
     return _record_pages(actor=actor, record=record, stored=stored)
 
 
+#: Refusals that are security events (code: the parameter that names what was found): a virus,
+#: and an Office document carrying macros, which run programs when the document is opened.
+_MALICIOUS = {"virus_found": "finding", "format_macro": "kind"}
+
+
 def audit_refusals(actor, errors, *, record=None) -> None:
     """Write each upload refused as malicious among ``errors`` (``ValidationError`` objects, or one
     holding several) to the audit trail: a security event, which the security auditor reviews,
@@ -200,13 +206,13 @@ def audit_refusals(actor, errors, *, record=None) -> None:
             action=AuditEvent.Action.REFUSE,
             obj=record,
             detail={
-                "reason": "virus_found",
+                "reason": error.code,
                 "file": error.params["name"],
-                "finding": error.params["finding"],
+                "finding": error.params[_MALICIOUS[error.code]],
             },
         )
         for error in errors
-        if getattr(error, "code", None) == "virus_found"
+        if getattr(error, "code", None) in _MALICIOUS
     ]
     record_events(actor=actor, events=events)
 
@@ -335,12 +341,16 @@ def keep_file(*, name: str, stream, scan: bool = True, sm3_hex: str = "", actor=
     scan = UploadScan.start(sanitize_filename(name)) if scan else None
     try:
         with get_store().receive() as incoming:
-            for chunk in _chunks(stream):
-                identifier.feed(chunk)
-                incoming.write(chunk)
-                if scan is not None:
-                    scan.feed(chunk)
-            file_format = identifier.finish()
+            try:
+                for chunk in _chunks(stream):
+                    identifier.feed(chunk)
+                    incoming.write(chunk)
+                    if scan is not None:
+                        scan.feed(chunk)
+                file_format = identifier.finish()
+            except ValidationError as error:
+                audit_refusals(actor, [error])
+                raise
             if scan is not None:
                 try:
                     scan.finish()
@@ -365,7 +375,7 @@ def attach_blobs(*, actor, record: Record, files: list[tuple[str, Blob]]) -> lis
     ``record``, audited like an upload. Call it inside the transaction that needs it whole."""
     _check_writable(actor, record)
     stored = [
-        (name, FileFormat(blob.format_name, blob.mime, blob.format_version), blob)
+        (name, FileFormat(blob.format_name, blob.mime, blob.format_version, blob.puid), blob)
         for name, blob in files
     ]
     return _record_pages(actor=actor, record=record, stored=stored)
@@ -427,3 +437,57 @@ def rekey_store(*, progress=None, drop_old: bool = False) -> dict:
         detail={"change": "rekey", **{k: v for k, v in summary.items() if k != "problems"}},
     )
     return summary
+
+
+def record_rendition(*, original: Page, blob: Blob, agent: str) -> Page:
+    """Keep ``blob`` (a PDF/A made from ``original`` by ``agent``, e.g. "LibreOffice 7.4.7.2")
+    as the original's rendition: a page of role ``rendition`` derived from it, a successful
+    ``migration`` preservation event, ``signals.rendition_made`` (the ledger's
+    ``content.rendered`` entry) and an audit event of the system. Call it
+    inside the transaction that marks the original's processing done, so it happens once."""
+    with transaction.atomic():
+        rendition = Page.objects.create(
+            record_id=original.record_id,
+            blob=blob,
+            position=original.position,
+            role=Page.Role.RENDITION,
+            derived_from=original,
+            filename=os.path.splitext(original.filename)[0][: MAX_FILENAME - 4] + ".pdf",
+        )
+        PreservationEvent.objects.create(
+            page=original,
+            kind=PreservationEvent.Kind.MIGRATION,
+            outcome=PreservationEvent.Outcome.SUCCESS,
+            agent=agent,
+            source=original.blob,
+            result=blob,
+            detail=blob.format_label,
+        )
+        rendition_made.send(sender=Page, original=original, rendition=rendition, agent=agent)
+        record_event(
+            actor=None,
+            action=AuditEvent.Action.UPDATE,
+            obj=original.record,
+            detail={
+                "change": "rendition_made",
+                "page": original.pk,
+                "rendition": rendition.pk,
+                "from_sha256": original.blob.sha256,
+                "sha256": blob.sha256,
+                "agent": agent,
+            },
+        )
+    return rendition
+
+
+def record_rendition_failure(*, original: Page, agent: str, reason: str) -> PreservationEvent:
+    """Write that ``agent`` could not render ``original``: the original stays kept as received;
+    the record's files show the reason, and *Read again* tries once more."""
+    return PreservationEvent.objects.create(
+        page=original,
+        kind=PreservationEvent.Kind.MIGRATION,
+        outcome=PreservationEvent.Outcome.FAILURE,
+        agent=agent,
+        source=original.blob,
+        detail=reason[:2000],
+    )

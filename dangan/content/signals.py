@@ -17,6 +17,11 @@ blobs_stored = Signal()
 #: ``sm3`` (hex). The ledger appends its ``content.sm3`` entry.
 blob_sm3_known = Signal()
 
+#: Sent inside the transaction that keeps a rendition (a PDF/A made from a born-digital
+#: original): ``original`` and ``rendition`` (pages), ``agent`` (the program and its version).
+#: The ledger appends a ``content.rendered`` entry.
+rendition_made = Signal()
+
 #: Sent when a kept blob cannot be read from the store: ``blob``, ``error``. The fixity audit
 #: keeps it as a finding and raises the storage alert (``dangan.integrity.fixity``).
 blob_unreadable = Signal()

@@ -21,10 +21,11 @@ from django.utils.translation import gettext as _
 
 from dangan.catalogue.signals import records_changed
 from dangan.content import services as content_services
+from dangan.content.formats import RENDERED
 from dangan.content.models import Page
 from dangan.content.selectors import open_blob
 
-from . import image_checks, searchable_pdf, suggestions, thumbnails
+from . import image_checks, renditions, searchable_pdf, suggestions, thumbnails
 from .models import PageProcessing
 from .ocr import get_engine
 
@@ -148,12 +149,22 @@ def process_page(pk) -> str | None:
             if not held.update(**done, **results):
                 log.warning("page %s was taken over by another worker", row.page_id)
                 return None
+            if row.page.blob.format_name in RENDERED:
+                content_services.record_rendition(
+                    original=row.page, blob=results["searchable_pdf"], agent=renditions.converter()
+                )
             _reindex(row.page.record_id)
     except Exception as error:  # a bad file or a broken engine: recorded on the page, retried
         log.warning("page %s failed (attempt %s): %s", row.page_id, row.attempts, error)
         state = State.FAILED if row.attempts >= MAX_ATTEMPTS else State.PENDING
-        if not held.update(state=state, error=f"{type(error).__name__}: {error}"[:2000]):
+        reason = str(error) if isinstance(error, renditions.ConversionFailed) else ""
+        reason = reason or f"{type(error).__name__}: {error}"
+        if not held.update(state=state, error=reason[:2000]):
             return None
+        if state == State.FAILED and row.page.blob.format_name in RENDERED:
+            content_services.record_rendition_failure(
+                original=row.page, agent=_converter_name(), reason=reason
+            )
         if state == State.PENDING:
             transaction.on_commit(lambda: _enqueue([pk]))
         return state
@@ -167,12 +178,35 @@ def _read(page: Page) -> dict:
         data = stream.read()
     if blob.format_name in IMAGE_FORMATS:
         return _read_images([data], page=page, checks_of=data)
+    if blob.format_name in RENDERED:
+        return _read_born_digital(page, data)
     if blob.format_name == "PDF":
         text = _pdf_text(data)
         if text.strip():  # a born-digital PDF: its own text is better than any OCR
             return {"text": text, "engine": "pdftotext", **_pdf_thumbnails(page, data)}
         return _read_images(_render_pdf(data), page=page, checks_of=None)
     return {"text": "", "engine": ""}  # sound, video, OFD: nothing to read here
+
+
+def _read_born_digital(page: Page, data: bytes) -> dict:
+    """A Word, Excel, WPS … document: its PDF/A-2b rendition (LibreOffice), whose text is the
+    document's own (no OCR) and whose first page gives the thumbnails."""
+    pdf = renditions.render_pdfa(data, format_name=page.blob.format_name)
+    text = _pdf_text(pdf)
+    return {
+        "text": text,
+        "engine": "libreoffice",
+        "suggestions": _suggestions(page, text),
+        "searchable_pdf": content_services.keep_bytes(name=f"{page.pk}.pdf", data=pdf),
+        **_pdf_thumbnails(page, pdf),
+    }
+
+
+def _converter_name() -> str:
+    try:
+        return renditions.converter()
+    except renditions.ConversionFailed:
+        return "LibreOffice"
 
 
 def _read_images(images: list[bytes], *, page: Page, checks_of: bytes | None) -> dict:

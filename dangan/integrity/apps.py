@@ -30,6 +30,9 @@ class IntegrityConfig(AppConfig):
         content_signals.blob_sm3_known.connect(
             receivers.blob_sm3_known, dispatch_uid="integrity-ledger-sm3"
         )
+        content_signals.rendition_made.connect(
+            receivers.rendition_made, dispatch_uid="integrity-ledger-rendition"
+        )
         content_signals.blob_unreadable.connect(
             receivers.blob_unreadable, dispatch_uid="integrity-unreadable"
         )

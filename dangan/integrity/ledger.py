@@ -37,6 +37,8 @@ CONTENT_ADDED = "content.added"
 CONTENT_REMOVED = "content.removed"
 #: The SM3 digest of content added before, computed once the bytes were stored.
 CONTENT_SM3 = "content.sm3"
+#: A rendition (PDF/A of a born-digital original) made by the archive: from what, by what.
+CONTENT_RENDERED = "content.rendered"
 TRANSFER_EXPORTED = "transfer.exported"
 TRANSFER_IMPORTED = "transfer.imported"
 #: The audit trail's chain head, written when a day is sealed: the ledger vouches for the trail.
@@ -63,6 +65,7 @@ KINDS = (
     CONTENT_ADDED,
     CONTENT_REMOVED,
     CONTENT_SM3,
+    CONTENT_RENDERED,
     TRANSFER_EXPORTED,
     TRANSFER_IMPORTED,
     AUDIT_HEAD,

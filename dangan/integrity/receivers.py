@@ -71,6 +71,27 @@ def blob_sm3_known(sender, blob, sm3, **kwargs) -> None:
     )
 
 
+def rendition_made(sender, original, rendition, agent, **kwargs) -> None:
+    """``content.signals.rendition_made``: the ``content.rendered`` entry — the rendition's
+    digests, the original it was made from and the program that made it."""
+    ledger.append_many(
+        actor=None,
+        entries=[
+            ledger.Pending(
+                kind=ledger.CONTENT_RENDERED,
+                subject=f"blob:{rendition.blob.sha256}",
+                digest=rendition.blob.ledger_digest,
+                details={
+                    "from": f"sha256:{original.blob.sha256}",
+                    "agent": agent,
+                    "format": rendition.blob.format_label,
+                    "record": original.record_id,
+                },
+            )
+        ],
+    )
+
+
 def blob_unreadable(sender, blob, error, **kwargs) -> None:
     """``content.signals.blob_unreadable``: kept as the blob's fixity finding and alerted now."""
     fixity.report_unreadable(blob, error)

@@ -65,7 +65,10 @@ def test_pdf_version_and_pdfa_conformance_are_read():
             "format_html",
         ),
         (pdf(body=b"trailer\n<< /Size 9 /Root 1 0 R /Encrypt 5 0 R >>"), "format_encrypted_pdf"),
-        (zipped("word/document.xml", "[Content_Types].xml"), "format_not_ofd"),
+        (zipped("readme.txt", "photo.jpg"), "format_not_ofd"),
+        (zipped("[Content_Types].xml", "word/document.xml", "word/vbaProject.bin"), "format_macro"),
+        (zipped("[Content_Types].xml", "xl/workbook.xml", "xl/vbaProject.bin"), "format_macro"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600), "format_unknown"),
         (b"just some text", "format_unknown"),
         (b"", "format_empty"),
     ],
@@ -92,3 +95,22 @@ def test_encryption_marker_split_across_chunks_is_found():
         identifier.feed(chunk)
     with pytest.raises(ValidationError):
         identifier.finish()
+
+
+def test_an_office_file_that_unpacks_to_far_more_than_its_size_is_refused():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", b"\x00" * (50 * 1024 * 1024))
+    with pytest.raises(ValidationError) as refused:
+        identify("炸弹.docx", buffer.getvalue())
+    assert refused.value.code == "format_zip_bomb"
+
+
+def test_an_opendocument_is_told_from_its_mimetype_entry():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("content.xml", "<office:document-content/>")
+    found = identify("表.ods", buffer.getvalue())
+    assert (found.name, found.puid) == ("ODS", "fmt/294")
