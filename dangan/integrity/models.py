@@ -174,7 +174,7 @@ class VerifyRun(models.Model):
         return f"{self.started_at:%Y-%m-%d %H:%M} {'ok' if self.passed else 'FAIL'}"
 
 
-# --- Fixity audits, storage alerts and backups (fixity.py, storage.py, alerts.py, backups.py) ---
+# --- Fixity audits, storage alerts and backups (fixity.py, storage.py, alerts.py, backups/) ----
 
 
 class BlobFixity(models.Model):

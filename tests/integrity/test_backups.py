@@ -1,4 +1,4 @@
-"""Backup and restore (dangan/integrity/backups.py): back up, destroy the instance, restore it as
+"""Backup and restore (dangan/integrity/backups/): back up, destroy the instance, restore it as
 a fresh one, and find every record and page there with the verification clean — on the database
 the tests run on (SQLite, or PostgreSQL with a database made and dropped here)."""
 
@@ -218,7 +218,8 @@ def test_blobs_in_s3_are_backed_up_and_restored_into_s3(
     s3_store, make_record, archivist, settings, tmp_path
 ):
     from dangan.content.stores import get_store
-    from dangan.integrity.backups import _restore_blobs, backup, find_snapshot, load_manifest
+    from dangan.integrity.backups import backup, find_snapshot, load_manifest
+    from dangan.integrity.backups.restoring import _restore_blobs
 
     settings.DATA_DIR = tmp_path / "data"
     settings.DATA_DIR.mkdir()
@@ -266,7 +267,8 @@ def test_an_encrypted_store_goes_to_the_medium_sealed_and_without_its_key(
     settings, tmp_path, make_record, archivist
 ):
     from dangan.content.stores import blob_key, get_store
-    from dangan.integrity.backups import _restore_blobs, backup, find_snapshot, load_manifest
+    from dangan.integrity.backups import backup, find_snapshot, load_manifest
+    from dangan.integrity.backups.restoring import _restore_blobs
 
     settings.DATA_DIR = tmp_path / "data"
     settings.DATA_DIR.mkdir()
