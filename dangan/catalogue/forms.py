@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from dangan.accounts.models import Secrecy
 from dangan.people.services import check_person
 
-from .models import FieldDefinition, Openness, PublicAttribute, Record, Retention
+from .models import FieldDefinition, Openness, PublicAttribute, Record, Retention, VolumeNote
 from .selectors import SORTS
 
 Kind = FieldDefinition.Kind
@@ -275,3 +275,16 @@ class RecordForm(forms.Form):
                 label = self.fields[name].label if name in self.fields else key
                 for message in ValidationError(errors).messages:
                     self.add_error(None, f"{label}: {message}")
+
+
+class VolumeNoteForm(forms.ModelForm):
+    """备考表 of a volume."""
+
+    class Meta:
+        model = VolumeNote
+        fields = ["notes", "compiled_by", "compiled_on", "checked_by", "checked_on"]
+        widgets = {
+            "notes": forms.Textarea(attrs={"rows": 4}),
+            "compiled_on": forms.DateInput(attrs={"type": "date"}),
+            "checked_on": forms.DateInput(attrs={"type": "date"}),
+        }

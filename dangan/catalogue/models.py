@@ -236,6 +236,12 @@ class Record(models.Model):
         on_delete=models.PROTECT,
         related_name="items",
     )
+    #: 卷内序号: the item's place in its volume. Not editable, so not in the snapshot the ledger
+    #: digests (records described before it existed keep their digests); the order is in the
+    #: volume's audit events.
+    volume_position = models.PositiveIntegerField(
+        _("number in volume"), null=True, blank=True, editable=False
+    )
     state = models.CharField(_("state"), max_length=8, choices=State.choices, default=State.DRAFT)
     archival_code = models.CharField(
         _("archival code"), max_length=80, null=True, blank=True, unique=True
@@ -312,6 +318,27 @@ class Record(models.Model):
             return None
         years = int(self.retention[1:])
         return datetime.date(self.year + 1 + years, 1, 1)
+
+
+class VolumeNote(models.Model):
+    """备考表: the note at the back of a volume — what the archivist says of its items, who
+    arranged it (立卷人) and who checked it (检查人), and when."""
+
+    volume = models.OneToOneField(
+        Record, verbose_name=_("volume"), on_delete=models.CASCADE, related_name="note"
+    )
+    notes = models.TextField(_("notes on the items"), blank=True)
+    compiled_by = models.CharField(_("arranged by"), max_length=60, blank=True)
+    compiled_on = models.DateField(_("arranged on"), null=True, blank=True)
+    checked_by = models.CharField(_("checked by"), max_length=60, blank=True)
+    checked_on = models.DateField(_("checked on"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("volume note")
+        verbose_name_plural = _("volume notes")
+
+    def __str__(self):
+        return str(self.volume)
 
 
 class CodeCounter(models.Model):

@@ -9,4 +9,7 @@ urlpatterns = [
     path("new/", views.record_create, name="record-create"),
     path("<int:pk>/", views.record_detail, name="record-detail"),
     path("<int:pk>/edit/", views.record_edit, name="record-edit"),
+    path("<int:pk>/volume/items/", views.volume_items, name="volume-items"),
+    path("<int:pk>/volume/note/", views.volume_note, name="volume-note"),
+    path("<int:pk>/volume.pdf", views.volume_pdf, name="volume-pdf"),
 ]

@@ -4,9 +4,11 @@ Every read starts from ``selectors.browse_records`` / ``read_record`` (the user'
 write goes through ``services``; the views only parse the request and render.
 """
 
+import io
 import re
 import unicodedata
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -23,9 +25,9 @@ from dangan.audit.services import record_event
 from dangan.people.id_numbers import mask
 from dangan.people.services import resolve_persons
 
-from . import exports, selectors, services
-from .forms import RecordFilterForm, RecordForm
-from .models import Record
+from . import exports, selectors, services, volumes
+from .forms import RecordFilterForm, RecordForm, VolumeNoteForm
+from .models import Level, Record, VolumeNote
 
 PAGE_SIZE = 50
 #: Above this many matches the list says "more than …" instead of counting them all.
@@ -196,9 +198,15 @@ def record_detail(request, pk):
     metadata = [(f.label, record.metadata.get(f.key)) for f in fields if f.key in record.metadata]
     known = {f.key for f in fields}
     metadata += [(key, value) for key, value in record.metadata.items() if key not in known]
-    items = (
-        selectors.visible_records(request.user).filter(volume=record).order_by("sequence", "id")
-        if record.level == "volume"
+    lines = (
+        volumes.volume_lines(
+            list(
+                selectors.visible_records(request.user)
+                .filter(volume=record)
+                .order_by("volume_position", "id")
+            )
+        )
+        if record.level == Level.VOLUME
         else []
     )
     return render(
@@ -211,7 +219,8 @@ def record_detail(request, pk):
                 (link.person, mask(link.person.id_number))
                 for link in record.person_links.select_related("person").order_by("position", "id")
             ],
-            "items": items,
+            "lines": lines,
+            "note": VolumeNote.objects.filter(volume=record).first(),
             "history": _history(request.user, record),
             "may_edit": may_write_record(request.user, record),
         },
@@ -324,3 +333,73 @@ def record_edit(request, pk):
             ],
         },
     )
+
+
+@login_required
+@require_http_methods(["POST"])
+def volume_items(request, pk):
+    """组卷: the volume's items, one archival code a line, in their order."""
+    volume = _record_or_404(request.user, pk)
+    codes = [line.strip() for line in request.POST.get("codes", "").splitlines() if line.strip()]
+    found = {
+        r.archival_code: r
+        for r in selectors.visible_records(request.user).filter(archival_code__in=codes)
+    }
+    missing = [code for code in codes if code not in found]
+    try:
+        if missing:
+            raise ValidationError(
+                _("No record you may see has the code %(codes)s.") % {"codes": ", ".join(missing)}
+            )
+        volumes.assemble_volume(
+            actor=request.user, volume=volume, items=[found[code] for code in codes]
+        )
+        messages.success(request, _("The volume's items are saved."))
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    return redirect("catalogue:record-detail", pk=volume.pk)
+
+
+@login_required
+@require_http_methods(["POST"])
+def volume_note(request, pk):
+    """备考表: the volume's note, who arranged and who checked it."""
+    volume = _record_or_404(request.user, pk)
+    form = VolumeNoteForm(request.POST)
+    if form.is_valid():
+        try:
+            volumes.save_note(actor=request.user, volume=volume, **form.cleaned_data)
+            messages.success(request, _("The volume note is saved."))
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+    else:
+        for errors in form.errors.values():
+            for message in errors:
+                messages.error(request, message)
+    return redirect("catalogue:record-detail", pk=volume.pk)
+
+
+@login_required
+def volume_pdf(request, pk):
+    """卷内目录 and 备考表 as PDF, the export audited."""
+    volume = _record_or_404(request.user, pk)
+    if volume.level != Level.VOLUME:
+        raise Http404(_("No such volume."))
+    pdf = volumes.volume_pdf(volume)
+    record_event(
+        actor=request.user,
+        action=AuditEvent.Action.EXPORT,
+        obj=volume,
+        detail={"format": "pdf", "document": "volume_list"},
+    )
+    name = f"volume-{volume.archival_code or volume.pk}.pdf"
+    return FileResponse(io.BytesIO(pdf), filename=name, content_type="application/pdf")
+
+
+def _record_or_404(user, pk) -> Record:
+    try:
+        return selectors.record_for_edit(user, pk)
+    except Record.DoesNotExist:
+        raise Http404(_("No such record.")) from None
