@@ -71,8 +71,11 @@ def send_one(message: OutboxMessage) -> bool:
             locked.acknowledged_at = timezone.now()
             locked.attempts += 1
             locked.last_error = ""
-            locked.save(update_fields=["acknowledged_at", "attempts", "last_error"])
             services.acknowledged(locked)
+            # The PDFs are the certificates' own, kept in the content store: not twice.
+            for entry in locked.body.get("certificates", []):
+                entry.pop("pdf", None)
+            locked.save(update_fields=["acknowledged_at", "attempts", "last_error", "body"])
     return True
 
 
