@@ -2,10 +2,13 @@
 
     {"message": {"id", "kind", "from", "to", "at", "body"}, "signature": "<SM2 r‖s hex>"}
 
-The signature covers the canonical JSON of ``message`` (``dangan.core.canonical``: sorted keys, no
-spaces), made with the sender's archive SM2 key. ``at`` is the time of this attempt: a message
-retried after a day is signed again with a fresh time, under the same id. The receiver refuses
-what it cannot trust before it stores anything (``check``); each refusal has a code, logged.
+The signature, made with the sender's archive SM2 key, covers the SM3 digest of the canonical
+JSON of ``message`` (``dangan.core.canonical``: sorted keys, no spaces) — ``signed_text``: a
+certificate's PDF travels inside the message, and gmssl's pure-Python SM3 inside SM2 would take
+seconds over it, where the digest is hashed by OpenSSL in a millisecond. ``at`` is the time of
+this attempt: a message retried after a day is signed again with a fresh time, under the same
+id. The receiver refuses what it cannot trust before it stores anything (``check``); each
+refusal has a code, logged.
 """
 
 import datetime
@@ -17,6 +20,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils import timezone
 
+from dangan.content.digests import sm3
 from dangan.core import canonical
 from dangan.security import sm2
 
@@ -51,6 +55,13 @@ def digest_of(message: dict) -> str:
     return hashlib.sha256(canonical.dumps(kept).encode()).hexdigest()
 
 
+def signed_text(message: dict) -> bytes:
+    """What the signature covers: the SM3 digest of the message's canonical JSON."""
+    digest = sm3()
+    digest.update(canonical.dumps(message).encode())
+    return f"dangan-remote-message\n{digest.hexdigest()}\n".encode()
+
+
 def seal(*, message_id, kind: str, to: str, body: dict, key=None) -> bytes:
     """The bytes to POST: the message, timed now and signed with this archive's key."""
     message = {
@@ -61,7 +72,7 @@ def seal(*, message_id, kind: str, to: str, body: dict, key=None) -> bytes:
         "at": timezone.now().astimezone(datetime.UTC).strftime(AT_FORMAT),
         "body": body,
     }
-    signature = sm2.sign(key or sm2.archive_key(), canonical.dumps(message).encode())
+    signature = sm2.sign(key or sm2.archive_key(), signed_text(message))
     return json.dumps({"message": message, "signature": signature}).encode()
 
 
@@ -91,7 +102,7 @@ def check(raw: bytes) -> Incoming:
         raise Refused(403, "unknown_peer", sender[:40])
     if to != keys.code():
         raise Refused(400, "wrong_recipient", to[:40])
-    if not sm2.verify(peer.public_key, canonical.dumps(message).encode(), signature):
+    if not sm2.verify(peer.public_key, signed_text(message), signature):
         raise Refused(403, "bad_signature", sender[:40])
     skew = abs((timezone.now() - at).total_seconds())
     if skew > settings.DANGAN_REMOTE_MAX_AGE_SECONDS:

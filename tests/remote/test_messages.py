@@ -12,7 +12,6 @@ import pytest
 from django.utils import timezone
 
 from dangan.access.models import Certificate
-from dangan.core import canonical
 from dangan.remote import envelopes, keys, outbox, services
 from dangan.remote.models import InboxMessage, OutboxMessage, Peer, RemoteRequest
 from dangan.security import sm2
@@ -43,7 +42,7 @@ def _envelope(key, kind, body, *, message_id=None, sender="P2", at=None, signatu
     }
     sealed = {"message": message}
     if signature:
-        sealed["signature"] = sm2.sign(key, canonical.dumps(message).encode())
+        sealed["signature"] = sm2.sign(key, envelopes.signed_text(message))
     return json.dumps(sealed)
 
 

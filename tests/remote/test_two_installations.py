@@ -148,11 +148,11 @@ def test_a_certificate_asked_at_a_and_issued_at_b_is_genuine_at_bs_verify(instal
         "body": {"number": "YD2026-A320981-999999", "id_number": FIRST, "desk": "x",
                  "requester_name": "x", "purpose": "personal"},
     }  # fmt: skip
-    from dangan.core import canonical
+    from dangan.remote import envelopes
 
     envelope = {
         "message": forged,
-        "signature": sm2.sign(sm2.generate(), canonical.dumps(forged).encode()),
+        "signature": sm2.sign(sm2.generate(), envelopes.signed_text(forged)),
     }
     request = urllib.request.Request(
         b.url + "/remote/messages/",
