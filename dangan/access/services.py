@@ -384,6 +384,14 @@ def _deliver(req: AccessRequest, *, actor=None) -> None:
     )
 
 
+def record_use(*, record, purpose: str, actor=None) -> Use:
+    """One use of ``record`` delivered online by another way than a request here (a remote
+    request's certificate, dangan.remote): counted with the rest in the statistics."""
+    return Use.objects.create(
+        record=record, channel=Use.Channel.REQUEST, purpose=purpose, actor=actor
+    )
+
+
 def delivery_url(*, access_request: AccessRequest) -> str:
     """A link to the delivered copy, valid ``DANGAN_DELIVERY_LINK_HOURS`` hours, for the
     requester only (the view also checks the logged-in user)."""

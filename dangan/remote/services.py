@@ -256,6 +256,8 @@ def approve(*, actor, remote_request: RemoteRequest, records=None, reason="") ->
             )
             for record in deliverable
         ]
+        for record in deliverable:
+            access.record_use(record=record, purpose=req.purpose, actor=actor)
         if req.peer_id:
             _post(req, "answer", _answer_body(req))
             _post(req, "certificate", _certificate_body(req, issued))

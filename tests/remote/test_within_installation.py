@@ -9,6 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
+from dangan.access.models import Use
 from dangan.accounts.models import Role, Secrecy
 from dangan.audit.models import AuditEvent
 from dangan.integrity.models import LedgerEntry
@@ -37,6 +38,8 @@ def test_open_records_are_delivered_at_the_asking_desk_issued_by_the_holder(
     assert req.state == "delivered" and req.number.startswith("YD") and "-C01-" in req.number
     (copy,) = req.certificates.all()
     assert copy.issuer_name == "射阳县" and copy.certificate.record == record
+    # One use of the holder's record, counted in its statistics like any delivered copy.
+    assert Use.objects.filter(record=record, channel="request").count() == 1
     client = logged_in(desk_clerk)
     page = client.get(reverse("remote:desk-detail", args=[req.pk])).content.decode()
     assert "射阳县" in page and "东台县" in page and copy.number in page
