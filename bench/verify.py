@@ -1,7 +1,7 @@
 """Benchmark of ``dangan verify``: blob verification beside bare hashlib, and a big ledger.
 
     .venv/bin/python bench/verify.py                      # 512 MB of blobs, 1,000,000 events
-    .venv/bin/python bench/verify.py --events 10000000    # the issue's ledger size
+    .venv/bin/python bench/verify.py --events 10000000 --persons 1000000  # the issue's size
     .venv/bin/python bench/verify.py --events 100000 --blob-mb 64   # quick check
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_verify .venv/bin/python bench/verify.py
 
@@ -15,6 +15,11 @@
    entries a day, each day's root sealed and signed), then times ``chain_pass`` and
    ``check_days`` (what ``dangan verify`` does with the ledger). Prints the seconds and the
    extrapolation to 10,000,000 entries (target: under 60 s).
+3. Persons: ``--persons`` rows in the persons table (bulk SQL), each with its ``person.added``
+   entry among the ledger's ``--events`` (the first ones), then times ``check_persons`` (each
+   person's ID number, name, sex and birth date against their latest entry) and prints the
+   seconds, the cost per person and the extrapolation of chain + persons to 10,000,000 entries
+   and 1,000,000 persons (the issue's size; target: 40 s at most, aim 30 s).
 """
 
 import argparse
@@ -103,14 +108,72 @@ def _sm3_of(path) -> str:
     return h.hexdigest()
 
 
-def fill_ledger(events: int, per_day: int) -> float:
-    """Write ``events`` chained entries and each day's signed root by bulk SQL; seconds."""
+def _person(n: int) -> tuple:
+    """Person ``n`` of the bench: (ID number, name, sex, birth date), the way the archive
+    stores them (the check digit is not checked here)."""
+    birth = datetime.date(1940, 1, 1) + datetime.timedelta(days=n % 20_000)
+    number = f"320925{birth:%Y%m%d}{n // 20_000 % 1000:03d}X"  # unique below 20,000,000
+    return number, f"测试{n % 9973}", "M" if n % 2 else "F", birth
+
+
+def fill_persons(persons: int) -> float:
+    """Write ``persons`` rows (ids 1…n) by bulk SQL; seconds."""
+    from django.db import connection, transaction
+
+    from dangan.people.models import Person
+
+    started = time.perf_counter()
+    table = Person._meta.db_table
+    columns = (
+        "id, id_number, id_number_15, name, name_folded, id_reversed, sex, birth_date, "
+        "created_at, updated_at"
+    )
+    now = "2020-01-01 00:00:00"
+    batch = []
+
+    def flush():
+        if not batch:
+            return
+        if connection.vendor == "postgresql":
+            with (
+                connection.cursor() as cursor,
+                cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+            ):
+                for row in batch:
+                    copy.write_row(row)
+        else:
+            connection.connection.executemany(
+                f"INSERT INTO {table} ({columns}) VALUES (?,?,?,?,?,?,?,?,?,?)", batch
+            )
+        batch.clear()
+
+    stamp = now + "+00" if connection.vendor == "postgresql" else now
+    with transaction.atomic():
+        connection.ensure_connection()
+        for n in range(1, persons + 1):
+            number, name, sex, birth = _person(n)
+            batch.append(
+                (n, number, "", name, name, number[::-1], sex, birth.isoformat(), stamp, stamp)
+            )
+            if len(batch) >= 50_000:
+                flush()
+        flush()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {table}")
+    return time.perf_counter() - started
+
+
+def fill_ledger(events: int, per_day: int, persons: int = 0) -> float:
+    """Write ``events`` chained entries and each day's signed root by bulk SQL; seconds. The
+    first ``persons`` entries are the ``person.added`` entries of persons 1…n."""
     import base64
 
     from django.db import connection, transaction
 
     from dangan.integrity import ledger
     from dangan.integrity.models import DayRoot, LedgerEntry, LedgerHead
+    from dangan.people.digests import digest_of_line, person_line
 
     started = time.perf_counter()
     private = ledger.signing_key()
@@ -145,8 +208,11 @@ def fill_ledger(events: int, per_day: int) -> float:
             n = (seq - 1) // per_day
             day = first_day + datetime.timedelta(days=n)
             at = f"{day.isoformat()} 02:{(seq // 60) % 60:02d}:{seq % 60:02d}"
-            kind = kinds[seq % 3]
-            if kind == ledger.CONTENT_ADDED:
+            kind = kinds[seq % 3] if seq > persons else ledger.PERSON_ADDED
+            if kind == ledger.PERSON_ADDED:
+                subject = f"person:{seq}"
+                digest = digest_of_line(person_line(*_person(seq)))
+            elif kind == ledger.CONTENT_ADDED:
                 subject = "blob:" + hashlib.sha256(str(seq).encode()).hexdigest()
                 digest = f"sha256:{subject[5:]} sm3:{subject[5:]}"
             else:
@@ -229,16 +295,21 @@ def _server_cpu() -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def bench_ledger(events: int, per_day: int, workers, reuse=False) -> None:
+def bench_ledger(events: int, per_day: int, workers, reuse=False, persons=0) -> None:
     from dangan.integrity import verify
     from dangan.integrity.models import LedgerEntry
+    from dangan.people.models import Person
 
     if reuse:
         events = LedgerEntry.objects.count()
-        print(f"ledger: {events:,} entries already there (--reuse)")
+        persons = Person.objects.count()
+        print(f"ledger: {events:,} entries and {persons:,} persons already there (--reuse)")
     else:
-        fill = fill_ledger(events, per_day)
+        fill = fill_persons(persons)
+        print(f"persons: {persons:,} written by bulk SQL in {fill:.0f} s")
+        fill = fill_ledger(events, per_day, persons)
         print(f"ledger: {events:,} entries ({per_day:,} a day) written by bulk SQL in {fill:.0f} s")
+    best = None
     for w in [1, workers or min(os.cpu_count() or 1, 4)]:
         t = time.perf_counter()
         cpu, server = _cpu(), _server_cpu() if w == 1 else None
@@ -264,6 +335,21 @@ def bench_ledger(events: int, per_day: int, workers, reuse=False) -> None:
                 else "; database server's CPU not counted"
             )
         )
+        best = seconds if best is None else min(best, seconds)
+    if persons:
+        t = time.perf_counter()
+        cpu = _cpu()
+        report = verify.Report()
+        flagged = verify.check_persons(report)
+        seconds, cpu = time.perf_counter() - t, _cpu() - cpu
+        assert not flagged and report.passed, report.problems[:5]
+        per = seconds / persons
+        full = 10_000_000 / events * best + 1_000_000 * per
+        print(
+            f"  verify persons: {persons:,} in {seconds:.1f} s ({per * 1e6:.1f} µs a person, "
+            f"CPU of this side {cpu:.1f} s); 1,000,000 persons ≈ {1_000_000 * per:.1f} s; "
+            f"10,000,000 entries + 1,000,000 persons ≈ {full:.0f} s (target ≤ 40 s, aim 30 s)"
+        )
 
 
 def main():
@@ -272,6 +358,9 @@ def main():
     )
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--per-day", type=int, default=20_000)
+    parser.add_argument(
+        "--persons", type=int, default=100_000, help="persons (1,000,000 for the issue's size)"
+    )
     parser.add_argument("--blob-mb", type=int, default=512)
     parser.add_argument("--file-mb", type=int, default=16)
     parser.add_argument("--workers", type=int, default=None, help="threads / processes")
@@ -305,7 +394,9 @@ def main():
 
         if LedgerEntry.objects.exists() and not args.reuse:
             sys.exit("The database already holds a ledger: use a fresh --data-dir, or --reuse.")
-        bench_ledger(args.events, args.per_day, args.workers, reuse=args.reuse)
+        bench_ledger(
+            args.events, args.per_day, args.workers, reuse=args.reuse, persons=args.persons
+        )
 
 
 if __name__ == "__main__":

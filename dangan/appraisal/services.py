@@ -45,7 +45,11 @@ from .models import (
 #: Fields a tombstone keeps on the record row; every other describing field is emptied.
 TOMBSTONE_FIELDS = {"archival_code", "title", "year", "retention", "fonds", "category", "level"}
 #: Describing fields emptied at destruction (personal data lives in them and in the persons).
+#: What a tombstone keeps none of: personal metadata, and the title (a person file's title
+#: carries the person's name). It keeps its archival code, year, retention, the decision and
+#: the ledger's digest.
 _SCRUBBED = {
+    "title": "",
     "date": None,
     "responsible": "",
     "doc_number": "",
@@ -439,7 +443,7 @@ def _destroy(*, actor, record: Record, listing, committee, approved_by, now) -> 
         record=record,
         destruction_list=listing,
         archival_code=record.archival_code or "",
-        title=record.title,
+        title="",  # the destruction list approved kept the title; the tombstone keeps no name
         year=record.year,
         category=f"{record.category.code} {record.category.name}"[:120],
         fonds=record.fonds.code,

@@ -422,8 +422,11 @@ def _latest(kinds: tuple, prefix: str) -> dict:
     ``{subject: (kind, digest, seq)}``."""
     from django.db.models import Max
 
+    # A range, not LIKE: the (subject, seq) index then serves it, whatever else the ledger holds
+    # (ten million entries, a million of them about persons).
+    after = prefix[:-1] + chr(ord(prefix[-1]) + 1)
     latest = (
-        LedgerEntry.objects.filter(kind__in=kinds, subject__startswith=prefix)
+        LedgerEntry.objects.filter(kind__in=kinds, subject__gte=prefix, subject__lt=after)
         .values("subject")
         .annotate(last=Max("seq"))
         .values("last")
