@@ -6,7 +6,9 @@ with ``DANGAN_TASKS=rq``). Beside that, every ``--sweep-seconds`` it gives back 
 workers that died (``digitize.services.release_expired``): a page is claimed by one worker
 with a lease, and a page whose lease ran out is queued again — read once, never lost. And
 every ``DANGAN_REMOTE_SEND_SECONDS`` it sends the messages waiting for peer installations
-(``remote.outbox.send_due``: remote requests, answers, certificates).
+(``remote.outbox.send_due``: remote requests, answers, certificates). At its start and at each
+sweep, task rows left running by a dead worker of this machine are marked failed with the reason
+(``ops.stopped_workers``).
 """
 
 import logging
@@ -23,11 +25,13 @@ log = logging.getLogger(__name__)
 
 def sweep_forever(stop: threading.Event, every: float) -> None:
     from dangan.digitize.services import release_expired
+    from dangan.ops.stopped_workers import fail_orphaned_tasks
 
     while not stop.wait(every):
         close_old_connections()
         try:
             release_expired()
+            fail_orphaned_tasks()
         except Exception:  # the database away for a moment: try again at the next sweep
             log.exception("the sweep for stopped workers failed")
     connections.close_all()
@@ -62,6 +66,12 @@ class Command(BaseCommand):
         parser.add_argument("--burst", action="store_true", help=_("stop when the queue is empty"))
 
     def handle(self, *args, queue, sweep_seconds, burst, **options):
+        from dangan.ops.stopped_workers import fail_orphaned_tasks, worker_id
+
+        for task in fail_orphaned_tasks():
+            self.stderr.write(
+                _("Task %(id)s: its worker had stopped; marked failed.") % {"id": task}
+            )
         stop = threading.Event()
         sweeper = threading.Thread(
             target=sweep_forever, args=(stop, sweep_seconds), name="sweeper", daemon=True
@@ -85,6 +95,6 @@ class Command(BaseCommand):
                     with_scheduler=True,
                 )
             else:
-                call_command("db_worker", queue_name=queue, batch=burst)
+                call_command("db_worker", queue_name=queue, batch=burst, worker_id=worker_id())
         finally:
             stop.set()
