@@ -15,6 +15,7 @@ class SearchConfig(AppConfig):
         from dangan.catalogue import selectors as catalogue_selectors
         from dangan.catalogue.models import Record
         from dangan.catalogue.signals import records_changed
+        from dangan.people.signals import persons_changed
 
         from .selectors import matching_record_ids
         from .services import forget_deleted_record, reindex_changed_records
@@ -25,5 +26,8 @@ class SearchConfig(AppConfig):
         # Records created, filed or changed, their persons renamed, their pages read: their
         # entries follow in the same transaction (sent by the catalogue and digitize).
         records_changed.connect(reindex_changed_records, dispatch_uid="search-reindex")
+        # A person corrected, merged or unmerged: the records about them are found by the new
+        # name and number, not the old.
+        persons_changed.connect(reindex_changed_records, dispatch_uid="search-reindex-persons")
         # The record list's word box asks the index when no code, number or person matched.
         catalogue_selectors.records_matching_words.provide(matching_record_ids)

@@ -87,7 +87,8 @@ def reindex_records(record_ids) -> None:
 
 
 def reindex_changed_records(sender, record_ids, **kwargs) -> None:
-    """``catalogue.signals.records_changed``: the records' entries, in the sender's transaction."""
+    """``catalogue.signals.records_changed`` and ``people.signals.persons_changed``: the records'
+    entries, in the sender's transaction."""
     reindex_records(record_ids)
 
 

@@ -108,6 +108,26 @@ def test_a_user_without_grants_finds_nothing(make_user, make_record):
     assert search(make_user(grants=[]), "公开").total == 0
 
 
+def test_a_corrected_or_merged_person_is_found_by_the_new_name_and_number_only(
+    archivist, make_record, id_number
+):
+    from dangan.people.models import Person
+    from dangan.people.services import correct_person, merge_persons
+
+    number, other_number = id_number(), id_number()
+    record = make_record(person={"id_number": number, "name": "成文刚"})
+    other = make_record(person={"id_number": other_number, "name": "成文钢"})
+    wrong = Person.objects.get(id_number=number)
+
+    correct_person(actor=archivist, person=wrong, name="程文刚", reason="登记表笔误")
+    assert _codes(search(archivist, "成文刚")) == []
+    assert _codes(search(archivist, "程文刚")) == [record.pk]
+
+    kept = Person.objects.get(id_number=other_number)
+    merge_persons(actor=archivist, kept=kept, merged=wrong, reason="同一人")
+    assert sorted(_codes(search(archivist, other_number[-6:]))) == sorted([record.pk, other.pk])
+
+
 def test_the_index_follows_create_change_filing_and_delete_without_a_manual_step(
     archivist, fonds, category
 ):
