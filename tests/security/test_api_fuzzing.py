@@ -22,6 +22,7 @@ from tests.conftest import PASSWORD
 pytestmark = pytest.mark.django_db
 
 EXAMPLES = 12
+MIN_EXAMPLES = 3
 BUDGET_SECONDS = 60
 #: Endpoints still being built whose schema does not yet list every answer (400/403/404):
 #: checked for server errors only until their authors document them. Empty this set.
@@ -77,12 +78,13 @@ def test_generated_requests_get_no_server_error_and_match_the_schema(
     failures, ran = [], 0
     for result in schema.get_all_operations():
         operation = result.ok()
-        if time.monotonic() > deadline:
-            break
+        # Past the budget (a loaded machine), every operation still gets a few requests: none
+        # is left unchecked.
+        examples = EXAMPLES if time.monotonic() < deadline else MIN_EXAMPLES
 
         @given(case=operation.as_strategy())
         @hypothesis_settings(
-            max_examples=EXAMPLES,
+            max_examples=examples,
             derandomize=True,  # the same requests on every run: CI must not be a lottery
             deadline=None,
             database=None,
@@ -103,5 +105,5 @@ def test_generated_requests_get_no_server_error_and_match_the_schema(
         except (Exception, BaseExceptionGroup) as error:  # noqa: BLE001 - reported below
             failures.append(f"{operation.method.upper()} {operation.path}: {_summary(error)}")
         ran += 1
-    assert ran >= 8
+    assert ran == len(list(schema.get_all_operations())) >= 8
     assert failures == [], "\n\n".join(failures)
