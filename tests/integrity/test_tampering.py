@@ -254,3 +254,21 @@ def test_a_ledger_from_before_persons_were_covered_verifies_and_is_anchored_on_u
     RecordPerson.objects.filter(record=kept).delete()  # now a link is covered
     _status, problems = verify_json(capsys)
     assert ("link", f"record:{kept.pk}") in {(p["kind"], p["subject"]) for p in problems}
+
+
+def test_the_integrity_page_names_the_kinds_and_objects_in_chinese(instance, make_user, client):
+    from dangan.accounts.models import Role
+    from dangan.integrity.verify import verify
+
+    Person.objects.filter(pk=instance["A"].pk).update(name="成文钢")
+    RecordPerson.objects.filter(record=instance["c"]).delete()
+    verify(seal=False, read_blobs=False)
+    client.force_login(make_user(role=Role.AUDITOR, grants=()))
+    page = client.get("/integrity/").content.decode()
+    rows = [row for row in page.split("<tr") if "kind-" in row]
+    person = next(row for row in rows if f">person:{instance['A'].pk}<" in row)
+    assert "<td>人员</td>" in person
+    assert f"record:{instance['a'].pk}" in person and f"record:{instance['ab'].pk}" in person
+    link = next(row for row in rows if f">record:{instance['c'].pk}<" in row)
+    assert "<td>档案与人员的关联</td>" in link and f"person:{instance['C'].pk}" in link
+    assert "成文钢" not in page and "成文刚" not in page  # findings name no one
