@@ -341,6 +341,56 @@ class VolumeNote(models.Model):
         return str(self.volume)
 
 
+class RecordRelation(models.Model):
+    """关联: one record pointing to another — a reply to its request, an attachment to its main
+    document, a correction to what it corrects, or a plain "see also". Shown on both records,
+    each in its own words (``Kind.REVERSE``)."""
+
+    class Kind(models.TextChoices):
+        REPLY = "reply", _("Replies to")
+        ATTACHMENT = "attachment", _("Is an attachment of")
+        SUPERSEDES = "supersedes", _("Corrects")
+        SEE_ALSO = "see_also", _("See also")
+
+    #: How the relation reads from the record pointed to.
+    REVERSE = {
+        Kind.REPLY: _("Replied to by"),
+        Kind.ATTACHMENT: _("Has the attachment"),
+        Kind.SUPERSEDES: _("Corrected by"),
+        Kind.SEE_ALSO: _("See also"),
+    }
+
+    source = models.ForeignKey(
+        Record, verbose_name=_("record"), on_delete=models.CASCADE, related_name="relations_out"
+    )
+    target = models.ForeignKey(
+        Record,
+        verbose_name=_("related record"),
+        on_delete=models.CASCADE,
+        related_name="relations_in",
+    )
+    kind = models.CharField(_("relation"), max_length=12, choices=Kind.choices)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("linked"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("relation between records")
+        verbose_name_plural = _("relations between records")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "target", "kind"], name="record_relation_unique"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(source=models.F("target")), name="record_relation_not_self"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.source_id} {self.kind} {self.target_id}"
+
+
 class CodeCounter(models.Model):
     """The last item number given within one archival code prefix (e.g. ``Z109-WS·2011-Y-BGS``).
 

@@ -25,9 +25,9 @@ from dangan.audit.services import record_event
 from dangan.people.id_numbers import mask
 from dangan.people.services import resolve_persons
 
-from . import exports, selectors, services, volumes
+from . import exports, relations, selectors, services, volumes
 from .forms import RecordFilterForm, RecordForm, VolumeNoteForm
-from .models import Level, Record, VolumeNote
+from .models import Level, Record, RecordRelation, VolumeNote
 
 PAGE_SIZE = 50
 #: Above this many matches the list says "more than …" instead of counting them all.
@@ -220,6 +220,8 @@ def record_detail(request, pk):
                 for link in record.person_links.select_related("person").order_by("position", "id")
             ],
             "lines": lines,
+            "relations": relations.record_relations(request.user, record),
+            "relation_kinds": RecordRelation.Kind.choices,
             "note": VolumeNote.objects.filter(volume=record).first(),
             "history": _history(request.user, record),
             "may_edit": may_write_record(request.user, record),
@@ -396,6 +398,42 @@ def volume_pdf(request, pk):
     )
     name = f"volume-{volume.archival_code or volume.pk}.pdf"
     return FileResponse(io.BytesIO(pdf), filename=name, content_type="application/pdf")
+
+
+@login_required
+@require_http_methods(["POST"])
+def relation_add(request, pk):
+    """Relate this record to another, named by its archival code."""
+    record = _record_or_404(request.user, pk)
+    code = request.POST.get("code", "").strip()
+    target = selectors.visible_records(request.user).filter(archival_code=code).first()
+    try:
+        if target is None:
+            raise ValidationError(
+                _("No record you may see has the code %(codes)s.") % {"codes": code}
+            )
+        relations.link_records(
+            actor=request.user, source=record, target=target, kind=request.POST.get("kind", "")
+        )
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    return redirect("catalogue:record-detail", pk=record.pk)
+
+
+@login_required
+@require_http_methods(["POST"])
+def relation_remove(request, pk, relation_pk):
+    record = _record_or_404(request.user, pk)
+    relation = get_object_or_404(
+        RecordRelation.objects.select_related("source", "target").filter(
+            source__in=selectors.visible_records(request.user),
+            target__in=selectors.visible_records(request.user),
+        ),
+        pk=relation_pk,
+    )
+    relations.unlink_records(actor=request.user, relation=relation)
+    return redirect("catalogue:record-detail", pk=record.pk)
 
 
 def _record_or_404(user, pk) -> Record:
