@@ -28,7 +28,7 @@ from . import keys
 from .models import Peer
 
 AT_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
-KINDS = {"request", "answer", "certificate"}
+KINDS = {"request", "answer", "certificate", "withdrawal"}
 
 
 class Refused(Exception):

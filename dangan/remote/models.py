@@ -153,6 +153,7 @@ class OutboxMessage(models.Model):
         REQUEST = "request", _("Request")
         ANSWER = "answer", _("Answer")
         CERTIFICATE = "certificate", _("Certificate")
+        WITHDRAWAL = "withdrawal", _("Withdrawal")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     peer = models.ForeignKey(Peer, on_delete=models.PROTECT, related_name="outbox")

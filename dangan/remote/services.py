@@ -166,6 +166,28 @@ def _post(req: RemoteRequest, kind: str, body: dict) -> OutboxMessage:
     return OutboxMessage.objects.create(peer=req.peer, request=req, kind=kind, body=body)
 
 
+def withdraw(*, actor, remote_request: RemoteRequest, reason: str = "") -> RemoteRequest:
+    """The asking desk withdraws a request not yet answered (the person no longer needs it):
+    refused at both ends with the reason, the holder told by a ``withdrawal`` message."""
+    if not actor.is_active or actor.role not in access.DESK_ROLES | {Role.CITIZEN}:
+        raise PermissionDenied(_("Only the asking desk withdraws a request."))
+    with transaction.atomic():
+        req = RemoteRequest.objects.select_for_update().get(pk=remote_request.pk, asked_here=True)
+        if req.state not in (State.SENT, State.RECEIVED):
+            raise ValidationError(_("This request was already answered."), "already_answered")
+        _withdrawn(req, actor, reason)
+        if req.peer_id:
+            _post(req, "withdrawal", {"number": req.number, "reason": req.decision_reason})
+    return req
+
+
+def _withdrawn(req: RemoteRequest, actor, reason: str) -> None:
+    req.state, req.decided_at = State.REFUSED, timezone.now()
+    req.decision_reason = (_("Withdrawn by the asking desk.") + " " + reason.strip())[:500]
+    req.save(update_fields=["state", "decided_at", "decision_reason"])
+    _audit(actor, req, AuditEvent.Action.UPDATE, state=req.state, withdrawn=True)
+
+
 # --- Answering (the holder) ----------------------------------------------------------------------
 def holdings(req: RemoteRequest, actor=None):
     """The records the holder keeps of the request's person: those ``actor`` may see, or, for
@@ -363,7 +385,12 @@ def receive(incoming: Incoming) -> str:
         if seen.digest != incoming.digest or seen.peer_id != incoming.peer.pk:
             raise Refused(409, "replayed_id", str(incoming.id))
         return "duplicate"
-    handler = {"request": _on_request, "answer": _on_answer, "certificate": _on_certificate}
+    handler = {
+        "request": _on_request,
+        "answer": _on_answer,
+        "certificate": _on_certificate,
+        "withdrawal": _on_withdrawal,
+    }
     prepared = _prepare_certificates(incoming) if incoming.kind == "certificate" else None
     try:
         with transaction.atomic():
@@ -427,6 +454,22 @@ def _asked_of(incoming: Incoming) -> RemoteRequest:
     )
     if req is None:
         raise Refused(400, "unknown_request", number)
+    return req
+
+
+def _on_withdrawal(incoming: Incoming, _prepared) -> RemoteRequest:
+    """The asking peer withdrew its request: closed here unless already answered (then the
+    answer stands and the desk has it)."""
+    number = _body_text(incoming.body, "number", 60)
+    req = (
+        RemoteRequest.objects.select_for_update()
+        .filter(number=number, peer=incoming.peer, held_here=True)
+        .first()
+    )
+    if req is None:
+        raise Refused(400, "unknown_request", number)
+    if req.state == State.RECEIVED:
+        _withdrawn(req, None, "")
     return req
 
 

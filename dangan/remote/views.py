@@ -90,6 +90,21 @@ def desk_detail(request, pk):
     )
 
 
+@desk_required
+@require_POST
+def withdraw(request, pk):
+    try:
+        req = selectors.desk_requests(request.user).get(pk=pk)
+        services.withdraw(
+            actor=request.user, remote_request=req, reason=request.POST.get("reason", "")
+        )
+    except RemoteRequest.DoesNotExist:
+        raise Http404 from None
+    except (ValidationError, PermissionDenied) as exc:
+        _errors(request, exc)
+    return redirect("remote:desk-detail", pk)
+
+
 @login_required
 def copy_pdf(request, pk):
     """A delivered certificate, to print at the desk (or the citizen's download): audited."""

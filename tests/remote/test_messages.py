@@ -191,3 +191,11 @@ def test_peers_key_and_add_round_trip_through_pem(tmp_path, capsys):
         call_command(
             "peers", "add", "P8", "八号馆", "https://p8.example", str(tmp_path / "bad.pem")
         )
+
+
+def test_a_withdrawal_closes_the_request_at_the_holder(client, other):
+    assert _post(client, _envelope(other, "request", _request_body())).status_code == 200
+    body = {"number": "YD2026-P2-000001", "reason": ""}
+    assert _post(client, _envelope(other, "withdrawal", body)).status_code == 200
+    req = RemoteRequest.objects.get()
+    assert req.state == "refused" and req.decision_reason.startswith("Withdrawn")

@@ -6,6 +6,7 @@ import json
 import subprocess
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.urls import reverse
 
@@ -162,3 +163,14 @@ def test_the_annual_report_counts_requests_sent_received_answered(
     assert report.remote["received"] == 2 and report.remote["answered"] == 1
     assert report.remote["days_to_answer"] is not None
     assert "异地查档受理(件)" in holding.content.decode()
+
+
+def test_the_desk_withdraws_a_request_not_yet_answered(desk_clerk, holder, held, logged_in):
+    held(openness="controlled")
+    req = services.ask(actor=desk_clerk, holder="C02", id_number=PERSON["id_number"])
+    logged_in(desk_clerk).post(reverse("remote:withdraw", args=[req.pk]), {"reason": "已办结"})
+    req.refresh_from_db()
+    assert req.state == "refused" and "已办结" in req.decision_reason
+    with pytest.raises(ValidationError) as refused:
+        services.approve(actor=holder, remote_request=req)
+    assert refused.value.code == "already_answered"
