@@ -51,8 +51,10 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tasks",
     "django_tasks_db",
+    "axes",
     "dangan.accounts",
     "dangan.audit",
+    "dangan.alerts",
     "dangan.catalogue",
     "dangan.people",
     "dangan.content",
@@ -196,9 +198,32 @@ if env.bool("DANGAN_BEHIND_PROXY", default=False):
 
 # Log-in: two factors for staff, lock-out, idle sessions (dangan.accounts, dangan.security).
 DANGAN_REQUIRE_2FA = env.bool("DANGAN_REQUIRE_2FA", default=True)
+#: Failed log-ins that lock an account (by the name typed), and those that lock a client address
+#: (whatever names it tried), counted over the last DANGAN_LOGIN_FAILURE_WINDOW_MINUTES.
 DANGAN_LOGIN_MAX_FAILURES = env.int("DANGAN_LOGIN_MAX_FAILURES", default=5)
-#: 0: a locked account stays locked until the security administrator unlocks it.
-DANGAN_LOCKOUT_MINUTES = env.int("DANGAN_LOCKOUT_MINUTES", default=0)
+DANGAN_LOGIN_MAX_FAILURES_PER_ADDRESS = env.int("DANGAN_LOGIN_MAX_FAILURES_PER_ADDRESS", default=20)
+DANGAN_LOGIN_FAILURE_WINDOW_MINUTES = env.int("DANGAN_LOGIN_FAILURE_WINDOW_MINUTES", default=60)
+#: How long a lock lasts; doubled for each earlier lock of the same account or address within
+#: 24 hours (DANGAN_LOCKOUT_DOUBLING), never longer than DANGAN_LOCKOUT_MAX_MINUTES.
+#: 0: a lock lasts until the security administrator lifts it (anyone can then lock anyone out).
+DANGAN_LOCKOUT_MINUTES = env.int("DANGAN_LOCKOUT_MINUTES", default=15)
+DANGAN_LOCKOUT_DOUBLING = env.bool("DANGAN_LOCKOUT_DOUBLING", default=True)
+DANGAN_LOCKOUT_MAX_MINUTES = env.int("DANGAN_LOCKOUT_MAX_MINUTES", default=24 * 60)
+# django-axes guards authenticate() and keeps the failure log; the decision to lock is
+# dangan.accounts.lockout's (see its docstring for what axes lacks).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "dangan.accounts.lockout.LockoutHandler"
+AXES_CLIENT_IP_CALLABLE = "dangan.accounts.lockout.client_address"
+AXES_LOCK_OUT_AT_FAILURE = False  # our handler decides
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # a refused attempt is not a new failure
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_ENABLE_ADMIN = False  # locks are shown by dangan.accounts.admin.LockoutAdmin, by duty
+AXES_VERBOSE = False
+#: axes' middleware would answer a refused log-in with its own English page; ours say it.
+SILENCED_SYSTEM_CHECKS = ["axes.W002"]
 DANGAN_IDLE_MINUTES = env.int("DANGAN_IDLE_MINUTES", default=30)
 #: Service accounts of other systems that may use HTTP Basic on the API (one factor).
 DANGAN_API_BASIC_USERS = env.list("DANGAN_API_BASIC_USERS", default=[])
@@ -424,6 +449,14 @@ DANGAN_STORAGE_MIN_FREE_PERCENT = env.float("DANGAN_STORAGE_MIN_FREE_PERCENT", d
 DANGAN_STORAGE_MIN_FREE_GB = env.float("DANGAN_STORAGE_MIN_FREE_GB", default=2.0)
 #: Who is mailed a new storage alert (empty: nobody; alerts still go to the log and dashboard).
 DANGAN_ALERT_EMAILS = env.list("DANGAN_ALERT_EMAILS", default=[])
+
+# --- Security alerts (alerts app: docs/security.md) ----------------------------------------------
+#: Mailed every new security alert, beside the security administrators' own addresses.
+DANGAN_SECURITY_ALERT_EMAILS = env.list("DANGAN_SECURITY_ALERT_EMAILS", default=[])
+#: A page whose 95th percentile over five minutes is slower than this raises an alert (0: never).
+DANGAN_ALERT_SLOW_P95_MS = env.int("DANGAN_ALERT_SLOW_P95_MS", default=3000)
+#: The address of this site as staff reach it, for links in alert mails (e.g. https://dangan.xx.gov.cn).
+DANGAN_SITE_URL = env.str("DANGAN_SITE_URL", default="")
 
 # --- Ledger (integrity app: docs/integrity.md) --------------------------------------------------
 #: A folder outside this server (a mounted share of another office, write-once media) where each

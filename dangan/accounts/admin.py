@@ -22,8 +22,9 @@ from django.utils.translation import gettext_lazy
 from dangan.audit.admin import AuditedAdminMixin, AuditedModelAdmin, DutyTabularInline
 from dangan.security.duties import Duty, check_account_change, check_rights_change, has_duty
 
-from . import services
-from .models import ADMIN_ROLES, Grant, LoginFailures, Unit, User
+from . import lockout, services
+from .models import ADMIN_ROLES, Grant, Lockout, Unit, User
+from .signals import rights_changed
 
 
 def _login(request, extra_context=None):
@@ -83,6 +84,25 @@ class GrantInline(DutyTabularInline):
     duty = Duty.RIGHTS
 
 
+class InForceFilter(admin.SimpleListFilter):
+    title = gettext_lazy("in force")
+    parameter_name = "in_force"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Yes")), ("no", _("No"))]
+
+    def queryset(self, request, queryset):
+        from django.db.models import Q
+        from django.utils import timezone
+
+        live = Q(lifted_at__isnull=True) & (Q(ends_at__isnull=True) | Q(ends_at__gt=timezone.now()))
+        if self.value() == "yes":
+            return queryset.filter(live)
+        if self.value() == "no":
+            return queryset.exclude(live)
+        return queryset
+
+
 def _is_self(request, obj) -> bool:
     return obj is not None and obj.pk == request.user.pk
 
@@ -108,7 +128,7 @@ class UserAdmin(AuditedAdminMixin, DjangoUserAdmin):
 
     @admin.display(description=gettext_lazy("locked"), boolean=True)
     def locked(self, user):
-        return services.is_locked(user.username)
+        return lockout.is_locked(user.username)
 
     # --- who may see and do what ------------------------------------------------------------
     def _may_manage(self, request):
@@ -169,11 +189,24 @@ class UserAdmin(AuditedAdminMixin, DjangoUserAdmin):
         if obj.role in ADMIN_ROLES and change and "role" in changed:
             Grant.objects.filter(user=obj).delete()
         super().save_model(request, obj, form, change)
+        if change and "role" in changed:
+            before = {"role": form.initial.get("role")}
+            rights_changed.send(
+                sender=User, actor=request.user, user=obj, before=before, after={"role": obj.role}
+            )
 
     def save_formset(self, request, form, formset, change):
         if formset.model is Grant:
             check_rights_change(request.user, form.instance)
         super().save_formset(request, form, formset, change)
+        if formset.model is Grant and formset.has_changed():
+            rights_changed.send(
+                sender=User,
+                actor=request.user,
+                user=form.instance,
+                before={},
+                after={"grants": [str(g) for g in form.instance.grants.all()]},
+            )
 
     def user_change_password(self, request, id, form_url=""):
         target = self.get_object(request, id)
@@ -212,18 +245,42 @@ class UserAdmin(AuditedAdminMixin, DjangoUserAdmin):
         )
 
 
-@admin.register(LoginFailures)
-class LoginFailuresAdmin(admin.ModelAdmin):
-    """Failed log-ins in a row, for the security administrator to see who is being guessed."""
+@admin.register(Lockout)
+class LockoutAdmin(admin.ModelAdmin):
+    """Locks after failed log-ins, for the security administrator to see and lift."""
 
-    list_display = ["username", "count", "last_at", "locked_at"]
-    search_fields = ["username"]
-    readonly_fields = ["username", "count", "last_at", "locked_at"]
+    list_display = ["key", "scope", "failures", "from_addresses", "started_at", "ends_at", "state"]
+    list_filter = ["scope", InForceFilter]
+    search_fields = ["key"]
+    readonly_fields = [
+        "scope",
+        "key",
+        "failures",
+        "addresses",
+        "started_at",
+        "ends_at",
+        "lifted_at",
+        "lifted_by",
+    ]
+    actions = ["lift"]
+
+    @admin.display(description=gettext_lazy("from addresses"))
+    def from_addresses(self, lock):
+        return ", ".join(lock.addresses)
+
+    @admin.display(description=gettext_lazy("state"))
+    def state(self, lock):
+        if lock.lifted_at:
+            return _("lifted by %(who)s") % {"who": lock.lifted_by or _("the system")}
+        return _("in force") if lock.in_force else _("ended")
 
     def has_module_permission(self, request):
         return has_duty(request.user, Duty.RIGHTS)
 
     def has_view_permission(self, request, obj=None):
+        return has_duty(request.user, Duty.RIGHTS)
+
+    def has_rights_permission(self, request):
         return has_duty(request.user, Duty.RIGHTS)
 
     def has_add_permission(self, request):
@@ -234,3 +291,16 @@ class LoginFailuresAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.action(description=gettext_lazy("Lift the selected locks"), permissions=["rights"])
+    def lift(self, request, queryset):
+        done = 0
+        for lock in queryset:
+            if not lock.in_force:
+                continue
+            try:
+                lockout.lift(actor=request.user, lock=lock)
+                done += 1
+            except PermissionDenied as error:
+                messages.error(request, f"{lock}: {error}")
+        messages.success(request, _("%(count)d lock(s) lifted.") % {"count": done})

@@ -1,5 +1,6 @@
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 # The roles are defined with the separation of duties in dangan.security; every app finds them
@@ -139,19 +140,40 @@ class TwoFactorDevice(models.Model):
         return str(self.user)
 
 
-class LoginFailures(models.Model):
-    """Failed log-ins in a row for one user name; at the limit the account is locked until the
-    security administrator unlocks it. Kept by the name typed, so that an unknown name is
-    treated exactly like a known one."""
+class Lockout(models.Model):
+    """A lock after failed log-ins, on one account (by the name typed) or one client address.
 
-    username = models.CharField(_("user name"), max_length=150, unique=True)
-    count = models.PositiveIntegerField(_("failed attempts"), default=0)
-    last_at = models.DateTimeField(_("last failure"), null=True, blank=True)
-    locked_at = models.DateTimeField(_("locked since"), null=True, blank=True)
+    It ends by itself at ``ends_at`` (never when empty) or when the security administrator
+    lifts it; see ``lockout``."""
+
+    class Scope(models.TextChoices):
+        ACCOUNT = "account", _("Account")
+        ADDRESS = "address", _("Client address")
+
+    scope = models.CharField(_("locked"), max_length=8, choices=Scope.choices)
+    key = models.CharField(_("account or address"), max_length=150, db_index=True)
+    failures = models.PositiveIntegerField(_("failed attempts"))
+    addresses = models.JSONField(_("from addresses"), default=list, blank=True)
+    started_at = models.DateTimeField(_("locked since"))
+    ends_at = models.DateTimeField(_("locked until"), null=True, blank=True)
+    lifted_at = models.DateTimeField(_("lifted"), null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        User,
+        verbose_name=_("lifted by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     class Meta:
-        verbose_name = _("failed log-ins")
-        verbose_name_plural = _("failed log-ins")
+        verbose_name = _("lock-out")
+        verbose_name_plural = _("lock-outs")
+        ordering = ["-started_at"]
 
     def __str__(self):
-        return self.username
+        return f"{self.get_scope_display()} {self.key}"
+
+    @property
+    def in_force(self) -> bool:
+        return self.lifted_at is None and (self.ends_at is None or self.ends_at > timezone.now())

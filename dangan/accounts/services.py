@@ -4,13 +4,9 @@
 not a person and is not checked.
 """
 
-import datetime
-
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
-from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django.utils.translation import gettext as _
 
@@ -18,8 +14,9 @@ from dangan.audit.models import AuditEvent
 from dangan.audit.services import record_event
 from dangan.security.duties import Duty, check_account_change, check_duty, check_rights_change
 
-from . import twofactor
-from .models import ADMIN_ROLES, Grant, LoginFailures, Role, Secrecy, TwoFactorDevice, Unit, User
+from . import lockout, twofactor
+from .models import ADMIN_ROLES, Grant, Role, Secrecy, TwoFactorDevice, Unit, User
+from .signals import rights_changed
 
 #: What a system administrator may set on an account (never role, grants, staff or superuser).
 ACCOUNT_FIELDS = {"first_name", "last_name", "email", "unit", "is_active"}
@@ -166,6 +163,10 @@ def set_role(*, actor, user: User, role: str) -> User:
             before={"role": before},
             after={"role": role},
         )
+        if before != role:
+            rights_changed.send(
+                sender=User, actor=actor, user=user, before={"role": before}, after={"role": role}
+            )
     return user
 
 
@@ -188,62 +189,25 @@ def set_grants(*, actor, user: User, grants) -> list[Grant]:
             before={"grants": old},
             after={"grants": _grant_summary(grants)},
         )
+        rights_changed.send(
+            sender=User,
+            actor=actor,
+            user=user,
+            before={"grants": old},
+            after={"grants": _grant_summary(grants)},
+        )
     return rows
 
 
 # --- log-in: failures, lock-out and the second factor ---------------------------------------
 
 
-def is_locked(username: str) -> bool:
-    row = LoginFailures.objects.filter(username=username, locked_at__isnull=False).first()
-    if row is None:
-        return False
-    minutes = settings.DANGAN_LOCKOUT_MINUTES
-    if minutes and row.locked_at < timezone.now() - datetime.timedelta(minutes=minutes):
-        return False
-    return True
-
-
-def record_login_failure(*, username: str) -> bool:
-    """Count one failed attempt for ``username``; True when the account is now locked."""
-    username = username[:150]
-    now = timezone.now()
-    with transaction.atomic():
-        row, _created = LoginFailures.objects.get_or_create(username=username)
-        LoginFailures.objects.filter(pk=row.pk).update(count=F("count") + 1, last_at=now)
-        row.refresh_from_db()
-        if row.locked_at is None and row.count >= settings.DANGAN_LOGIN_MAX_FAILURES:
-            row.locked_at = now
-            row.save(update_fields=["locked_at"])
-            user = User.objects.filter(username=username).first()
-            record_event(
-                actor=None,
-                action=AuditEvent.Action.UPDATE,
-                obj=user,
-                object_type="accounts.user",
-                object_repr=username,
-                after={"locked": True, "failures": row.count},
-            )
-    return row.locked_at is not None
-
-
-def clear_login_failures(*, username: str) -> None:
-    LoginFailures.objects.filter(username=username, locked_at__isnull=True).delete()
-
-
 def unlock_account(*, actor, user: User) -> None:
-    """Lift the lock-out of ``user`` (the security administrator's duty, never their own)."""
+    """Lift the locks in force on ``user``'s account (the security administrator's duty, never
+    their own); see ``lockout``."""
     if actor is not None:
         check_rights_change(actor, user)
-    with transaction.atomic():
-        removed, _detail = LoginFailures.objects.filter(username=user.username).delete()
-        record_event(
-            actor=actor,
-            action=AuditEvent.Action.UPDATE,
-            obj=user,
-            before={"locked": bool(removed)},
-            after={"locked": False},
-        )
+    lockout.lift_account(actor=actor, username=user.username)
 
 
 def two_factor_required(user) -> bool:

@@ -11,8 +11,10 @@ import time
 from django import forms
 from django.contrib import auth, messages
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render, resolve_url
+from django.utils import formats, timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -21,10 +23,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
-from dangan.audit.models import AuditEvent
-from dangan.audit.services import record_event
-
-from . import services, twofactor
+from . import lockout, services, twofactor
 from .models import User
 
 PENDING = "dangan_pending_login"
@@ -35,6 +34,18 @@ LOCKED = gettext_lazy(
     "This account is locked after too many failed log-ins. "
     "Ask the security administrator to unlock it."
 )
+LOCKED_UNTIL = gettext_lazy(
+    "Too many failed log-ins: log-in is locked until %(until)s. "
+    "The security administrator can lift the lock earlier."
+)
+
+
+def locked_message(lock) -> str:
+    """What a locked account or address is told: until when, or to ask for the lock to be lifted."""
+    if lock.ends_at is None:
+        return str(LOCKED)
+    until = timezone.localtime(lock.ends_at)
+    return LOCKED_UNTIL % {"until": formats.date_format(until, "DATETIME_FORMAT")}
 
 
 class PasswordForm(forms.Form):
@@ -63,25 +74,23 @@ def _pending_user(request):
 
 
 def _finish(request, user, pending):
-    services.clear_login_failures(username=user.username)
     request.session.pop(PENDING, None)
+    previous_login = user.last_login
     auth.login(request, user, backend=pending["backend"])
     request.session["dangan_login_at"] = time.time()
+    lockout.tell_failures(request, user, previous_login)
     return redirect(pending["next"])
 
 
-def _failed(request, username, *, user=None):
-    """Count a failure; a wrong code is audited here (a wrong password by Django's signal)."""
-    if user is not None:
-        record_event(
-            actor=None,
-            action=AuditEvent.Action.LOGIN_FAILED,
-            obj=user,
-            detail={"step": "second factor"},
-        )
-    if services.record_login_failure(username=username):
-        return LOCKED
-    return None
+def _failed_code(request, user):
+    """A wrong second-factor code: audited and counted like a wrong password (through Django's
+    signal, which the audit trail and the lock-out both hear); the lock in force, if any."""
+    user_login_failed.send(
+        sender=__name__,
+        credentials={"username": user.username, "step": "second factor"},
+        request=request,
+    )
+    return lockout.active_lock(username=user.username, address=lockout.client_address(request))
 
 
 @sensitive_post_parameters()
@@ -95,30 +104,28 @@ def login(request):
     next_url = request.POST.get("next") or request.GET.get("next", "")
     if request.method == "POST" and form.is_valid():
         username = form.cleaned_data["username"]
-        if services.is_locked(username):
-            error = LOCKED  # the same answer whatever the password: no guessing while locked
-        else:
-            user = auth.authenticate(
-                request, username=username, password=form.cleaned_data["password"]
-            )
-            if user is None:
-                error = _failed(request, username) or _(
-                    "Your user name and password did not match. Please try again."
-                )
+        # A locked account or address is refused inside authenticate() (django-axes), whatever
+        # the password: no guessing while locked.
+        user = auth.authenticate(request, username=username, password=form.cleaned_data["password"])
+        if user is None:
+            lock = lockout.active_lock(username=username, address=lockout.client_address(request))
+            if lock is not None:
+                error = locked_message(lock)
             else:
-                services.clear_login_failures(username=username)
-                pending = {
-                    "user": user.pk,
-                    "backend": user.backend,
-                    "next": _next_url(request, next_url),
-                    "at": time.time(),
-                }
-                if not services.two_factor_required(user):
-                    return _finish(request, user, pending)
-                request.session.cycle_key()
-                request.session[PENDING] = pending
-                enrolled = getattr(getattr(user, "two_factor", None), "confirmed", False)
-                return redirect("login-verify" if enrolled else "login-enrol")
+                error = _("Your user name and password did not match. Please try again.")
+        else:
+            pending = {
+                "user": user.pk,
+                "backend": user.backend,
+                "next": _next_url(request, next_url),
+                "at": time.time(),
+            }
+            if not services.two_factor_required(user):
+                return _finish(request, user, pending)
+            request.session.cycle_key()
+            request.session[PENDING] = pending
+            enrolled = getattr(getattr(user, "two_factor", None), "confirmed", False)
+            return redirect("login-verify" if enrolled else "login-enrol")
     return render(
         request,
         "registration/login.html",
@@ -142,15 +149,15 @@ def verify(request):
     form = CodeForm(request.POST or None)
     error = None
     if request.method == "POST" and form.is_valid():
-        if services.is_locked(user.username):
+        lock = lockout.active_lock(username=user.username, address=lockout.client_address(request))
+        if lock is not None:
             request.session.pop(PENDING, None)
-            error = LOCKED
+            error = locked_message(lock)
         elif services.verify_second_factor(user=user, code=form.cleaned_data["code"]):
             return _finish(request, user, pending)
         else:
-            error = _failed(request, user.username, user=user) or _(
-                "This code is not right. Try the next."
-            )
+            lock = _failed_code(request, user)
+            error = locked_message(lock) if lock else _("This code is not right. Try the next.")
     return render(request, "accounts/verify.html", {"form": form, "error": error})
 
 
@@ -174,9 +181,8 @@ def enrol(request):
         code = form.cleaned_data["code"]
         if services.verify_second_factor(user=user, code=code, enrolling=True):
             return _finish(request, user, pending)
-        error = _failed(request, user.username, user=user) or _(
-            "This code is not right. Try the next."
-        )
+        lock = _failed_code(request, user)
+        error = locked_message(lock) if lock else _("This code is not right. Try the next.")
     uri = twofactor.provisioning_uri(device.secret, account=user.username, issuer=ISSUER)
     return render(
         request,

@@ -5,6 +5,7 @@ import hashlib
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -14,6 +15,10 @@ from .models import AuditAnchor, AuditEvent, AuditHead
 
 #: The law asks for security events kept six months at least (等保三级); nothing younger is pruned.
 MIN_RETENTION_DAYS = 180
+
+#: ``verify_chain`` found entries that no longer match (``broken``: their ids); the alerts app
+#: above listens.
+chain_broken = Signal()
 
 #: The client address of the request being served, set by ``AuditContextMiddleware``.
 current_ip: contextvars.ContextVar[str | None] = contextvars.ContextVar("current_ip", default=None)
@@ -138,6 +143,8 @@ def verify_chain() -> list[int]:
         if row.previous_digest != previous or _digest(previous, row) != row.digest:
             broken.append(row.id)
         previous = row.digest
+    if broken:
+        chain_broken.send(sender=AuditEvent, broken=broken)
     return broken
 
 

@@ -23,10 +23,16 @@ def _logged_out(sender, request, user, **kwargs):
 def _login_failed(sender, credentials, request=None, **kwargs):
     username = str(credentials.get("username", ""))[:150]
     user = get_user_model().objects.filter(username=username).first()
+    detail = {}
+    if credentials.get("step"):
+        detail["step"] = credentials["step"]
+    if getattr(request, "axes_locked_out", False):
+        detail["refused"] = "locked"  # django-axes refused it before the password was checked
     record_event(
         actor=None,
         action=AuditEvent.Action.LOGIN_FAILED,
         obj=user,
         object_type="accounts.user",
         object_repr=username,
+        detail=detail or None,
     )

@@ -12,6 +12,7 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 
 from dangan.accounts.selectors import record_scope, user_grants
+from dangan.alerts.services import out_of_scope
 from dangan.audit.models import AuditEvent
 from dangan.audit.services import record_event
 from dangan.core.hooks import Hook
@@ -154,12 +155,17 @@ def persons_by_record(records) -> dict[int, list[dict]]:
 def read_record(user, pk) -> Record:
     """One record for ``user`` to look at, its reading audited; ``Record.DoesNotExist`` if not
     visible (callers answer 404: whether it exists is not for them to learn)."""
-    record = (
-        visible_records(user)
-        .select_related("fonds", "category", "unit", "volume")
-        .prefetch_related("persons")
-        .get(pk=pk)
-    )
+    try:
+        record = (
+            visible_records(user)
+            .select_related("fonds", "category", "unit", "volume")
+            .prefetch_related("persons")
+            .get(pk=pk)
+        )
+    except Record.DoesNotExist:
+        if user.is_authenticated and Record.objects.filter(pk=pk).exists():
+            out_of_scope(user=user, object_type="catalogue.record", pk=pk)
+        raise
     record_event(actor=user, action=AuditEvent.Action.READ, obj=record)
     return record
 
@@ -212,7 +218,12 @@ def person_file(user, pk) -> tuple[Person, QuerySet]:
 
     ``Person.DoesNotExist`` when the user sees none of their records. The read is audited.
     """
-    person = visible_persons(user).get(pk=pk)
+    try:
+        person = visible_persons(user).get(pk=pk)
+    except Person.DoesNotExist:
+        if user.is_authenticated and Person.objects.filter(pk=pk).exists():
+            out_of_scope(user=user, object_type="people.person", pk=pk)
+        raise
     records = (
         visible_records(user)
         .filter(persons=person)

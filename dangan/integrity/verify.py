@@ -30,9 +30,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from django.db import connection, connections
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from dangan.alerts import services as security_alerts
 from dangan.audit.models import AuditEvent
 from dangan.audit.services import record_event
 
@@ -931,5 +933,15 @@ def verify(
             action=AuditEvent.Action.CREATE,
             obj=run,
             detail={"passed": report.passed, "problems": len(report.problems)},
+        )
+    if not report.passed:
+        security_alerts.raise_alert(
+            kind=security_alerts.Kind.VERIFICATION_FAILED,
+            summary=_("The ledger failed verification: %(count)d problems.")
+            % {"count": len(report.problems)},
+            who=actor,
+            link=reverse("integrity:verify-runs"),
+            key="ledger",
+            detail={"problems": report.problems[:20]},
         )
     return report, run

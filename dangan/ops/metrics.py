@@ -16,6 +16,8 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, disable_cre
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import generate_latest
 
+from dangan.alerts.services import observe_response
+
 disable_created_metrics()  # no "_created" series beside every counter: half the scrape for nothing
 #: The process's own registry: no default process/platform collectors, nothing global shared.
 REGISTRY = CollectorRegistry(auto_describe=True)
@@ -49,7 +51,9 @@ class RequestMetricsMiddleware:
         response = self.get_response(request)
         match = getattr(request, "resolver_match", None)
         view = (match.view_name or "unnamed") if match else "unmatched"
-        LATENCY.labels(view).observe(time.perf_counter() - started)
+        seconds = time.perf_counter() - started
+        LATENCY.labels(view).observe(seconds)
+        observe_response(view=view, seconds=seconds, at=time.time())
         REQUESTS.labels(view, request.method, str(response.status_code)).inc()
         return response
 

@@ -478,7 +478,8 @@ def add_custody_item(*, actor, handover: CustodyHandover, description: str, quan
 def _confirm_identity(user, *, password: str = "", code: str = "") -> str:
     """The signer proves it is them again: their password, or a code from their app. A wrong
     answer counts towards the lock-out, like a wrong log-in."""
-    from dangan.accounts.services import is_locked, record_login_failure, verify_second_factor
+    from dangan.accounts.lockout import is_locked, record_failure
+    from dangan.accounts.services import verify_second_factor
 
     if is_locked(user.username):
         raise PermissionDenied(_("This account is locked."))
@@ -486,7 +487,7 @@ def _confirm_identity(user, *, password: str = "", code: str = "") -> str:
         return "2fa"
     if password and user.check_password(password):
         return "password"
-    record_login_failure(username=user.username)
+    record_failure(username=user.username)
     raise ValidationError(_("The password or code is not right."), code="identity")
 
 

@@ -10,6 +10,7 @@ import time
 
 from django.conf import settings
 from django.contrib import auth, messages
+from django.contrib.auth.signals import user_login_failed
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
@@ -25,7 +26,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from dangan.access.models import Purpose
 from dangan.access.selectors import requests_of
 from dangan.access.services import delivery_url, submit_request
-from dangan.accounts import services as accounts
+from dangan.accounts import lockout
 from dangan.accounts.models import Role
 from dangan.audit.models import AuditEvent
 from dangan.audit.services import record_event
@@ -83,7 +84,7 @@ def citizen_required(view):
 
 
 def _log_in(request, user):
-    auth.login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
+    auth.login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     request.session[LOGIN_AT] = time.time()
 
 
@@ -147,22 +148,32 @@ def login(request):
             return _too_many(request, "login")
         if form.is_valid():
             username = services.username_for_login(form.cleaned_data["username"])
-            if accounts.is_locked(username):
+            # django-axes refuses a locked account or address inside authenticate(); a wrong
+            # password is counted by the lock-out through Django's signal (accounts.lockout).
+            user = auth.authenticate(
+                request, username=username, password=form.cleaned_data["password"]
+            )
+            if user is not None and user.role != Role.CITIZEN:
+                user_login_failed.send(
+                    sender=__name__, credentials={"username": username}, request=request
+                )
+                user = None
+            lock = None
+            if user is None:
+                address = lockout.client_address(request)
+                lock = lockout.active_lock(username=username, address=address)
+            if lock is not None:
                 error = _(
-                    "This account is locked after too many failed log-ins. "
-                    "Ask at the archive's counter to unlock it."
+                    "Too many failed log-ins: log-in is locked for a while. Try again later, "
+                    "or ask at the archive's counter to unlock it."
                 )
+            elif user is None:
+                error = FAILED
             else:
-                user = auth.authenticate(
-                    request, username=username, password=form.cleaned_data["password"]
-                )
-                if user is None or user.role != Role.CITIZEN:
-                    accounts.record_login_failure(username=username)
-                    error = FAILED
-                else:
-                    accounts.clear_login_failures(username=username)
-                    _log_in(request, user)
-                    return redirect(_next(request))
+                previous_login = user.last_login
+                _log_in(request, user)
+                lockout.tell_failures(request, user, previous_login)
+                return redirect(_next(request))
     return render(
         request,
         "portal/login.html",

@@ -109,7 +109,7 @@ def _as(client, user):
 def test_each_administrator_sees_only_their_part_of_the_admin(client, admins):
     pages = {
         "system": {"admin:accounts_unit_changelist", "admin:catalogue_category_changelist"},
-        "security": {"admin:accounts_user_changelist", "admin:accounts_loginfailures_changelist"},
+        "security": {"admin:accounts_user_changelist", "admin:accounts_lockout_changelist"},
         "auditor": {"admin:audit_auditevent_changelist"},
     }
     every = set().union(*pages.values())

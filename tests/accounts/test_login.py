@@ -9,7 +9,6 @@ from django.urls import reverse
 
 from dangan.accounts import twofactor
 from dangan.accounts.models import Role, TwoFactorDevice
-from dangan.accounts.views import LOCKED
 from dangan.audit.models import AuditEvent
 from tests.conftest import PASSWORD
 
@@ -75,53 +74,6 @@ def test_without_the_setting_a_password_is_enough(client, archivist, settings):
 def test_citizens_are_not_asked_for_a_second_factor(client, make_user):
     citizen = make_user(role=Role.CITIZEN, grants=())
     assert _password(client, citizen)["Location"] == reverse("catalogue:record-list")
-
-
-def test_brute_force_locks_the_account_until_the_security_administrator_unlocks_it(
-    client, archivist, make_user, settings
-):
-    settings.DANGAN_LOGIN_MAX_FAILURES = 5
-    for _ in range(5):
-        answer = _password(client, archivist, password="wrong password 1")
-        assert answer.status_code == 200
-    assert answer.context["error"] == LOCKED
-    # locked: even the right password is refused, with the same message
-    assert _password(client, archivist).context["error"] == LOCKED
-    assert "_auth_user_id" not in client.session
-    assert AuditEvent.objects.filter(action="login_failed").count() == 5
-    assert AuditEvent.objects.filter(after__locked=True).exists()
-
-    security = make_user(role=Role.SECURITY_ADMIN, grants=())
-    client.force_login(security)
-    changelist = reverse("admin:accounts_user_changelist")
-    answer = client.post(
-        changelist, {"action": "unlock", "_selected_action": [archivist.pk]}, follow=True
-    )
-    assert answer.status_code == 200
-    client.logout()
-    assert _password(client, archivist)["Location"] == reverse("login-enrol")
-
-
-def test_the_lock_out_message_is_in_chinese(client, archivist, settings):
-    settings.DANGAN_LOGIN_MAX_FAILURES = 1
-    _password(client, archivist, password="nope", HTTP_ACCEPT_LANGUAGE="zh-hans")
-    page = _password(client, archivist).content.decode()
-    assert 'lang="zh-hans"' in page  # the message is a gettext string, translated by the lead
-
-
-def test_basic_authentication_counts_towards_the_lock_out(archivist, settings):
-    import base64
-
-    from rest_framework.test import APIClient
-
-    settings.DANGAN_LOGIN_MAX_FAILURES = 3
-    settings.DANGAN_API_BASIC_USERS = [archivist.username]
-    bad = base64.b64encode(f"{archivist.username}:guess".encode()).decode()
-    for _ in range(3):
-        assert APIClient().get("/api/v1/records/", HTTP_AUTHORIZATION=f"Basic {bad}").status_code
-    good = base64.b64encode(f"{archivist.username}:{PASSWORD}".encode()).decode()
-    answer = APIClient().get("/api/v1/records/", HTTP_AUTHORIZATION=f"Basic {good}")
-    assert answer.status_code == 401
 
 
 def test_basic_authentication_is_refused_to_staff_who_must_use_two_factors(archivist):

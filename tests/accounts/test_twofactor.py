@@ -20,7 +20,10 @@ def test_a_code_of_the_neighbouring_step_is_accepted_once():
     step = twofactor.match(RFC_SECRET, previous, when=now)
     assert step == twofactor.counter_at(now) - 1
     assert twofactor.match(RFC_SECRET, previous, after_counter=step, when=now) is None
-    assert twofactor.match(RFC_SECRET, "12 34 56", when=now) is None or True  # spaces allowed
+    current = twofactor.code_for(RFC_SECRET, twofactor.counter_at(now))
+    spaced = f"{current[:3]} {current[3:]}"  # as some apps show it
+    assert twofactor.match(RFC_SECRET, spaced, when=now) == twofactor.counter_at(now)
+    assert twofactor.match(RFC_SECRET, current, when=now + 90) is None  # three steps late
     assert twofactor.match(RFC_SECRET, "abcdef", when=now) is None
 
 
@@ -33,3 +36,10 @@ def test_the_address_for_the_app_carries_the_secret_and_issuer():
 def test_the_qr_code_is_inline_svg_without_inline_style():
     svg = twofactor.qr_svg("otpauth://totp/x?secret=AAAA")
     assert svg.startswith("<svg") and "style=" not in svg and "<script" not in svg
+
+
+def test_a_code_with_a_leading_zero_is_accepted():
+    counter = next(c for c in range(1000) if twofactor.code_for(RFC_SECRET, c).startswith("0"))
+    code = twofactor.code_for(RFC_SECRET, counter)
+    assert len(code) == 6
+    assert twofactor.match(RFC_SECRET, code, when=counter * 30) == counter

@@ -161,6 +161,9 @@ def test_backup_destroy_restore_finds_every_record_and_page_and_verifies(
         assert verified.returncode == 0, verified.stdout + verified.stderr
     audit = _dangan("verify_audit", env=env)
     assert audit.returncode == 0, audit.stdout + audit.stderr
+    alerts = _dangan("alerts", "--json", env=env)  # the restore is a security alert
+    assert alerts.returncode == 1, alerts.stderr
+    assert [a["kind"] for a in json.loads(alerts.stdout)] == ["restore"]
     fixity = _dangan("fixity", "--all", "--json", "--mb-per-s", "0", env=env)
     assert fixity.returncode == 0, fixity.stdout + fixity.stderr
     assert json.loads(fixity.stdout)["blobs"] == 5

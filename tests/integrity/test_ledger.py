@@ -130,6 +130,11 @@ def test_a_title_changed_by_sql_is_named(filed):
     assert not report.passed
     assert subjects(report) == {f"record:{filed[2].pk}"}
     assert "title" in report.problems[0]["message"]
+    # the security administrator is alerted, with a link to the integrity page
+    from dangan.alerts.models import SecurityAlert
+
+    alert = SecurityAlert.objects.get(kind="verification_failed", key="ledger")
+    assert alert.is_open and alert.link == "/integrity/"
 
 
 def test_one_byte_flipped_in_a_blob_is_named(filed):

@@ -76,7 +76,7 @@ def test_a_signature_needs_every_line_checked(handover, keepers):
 
 
 def test_a_wrong_password_signs_nothing_and_counts_as_a_failure(handover, keepers):
-    from dangan.accounts.models import LoginFailures
+    from axes.models import AccessFailureLog
 
     old, _new, _witness = keepers
     checked = list(handover.items.values_list("pk", flat=True))
@@ -85,7 +85,7 @@ def test_a_wrong_password_signs_nothing_and_counts_as_a_failure(handover, keeper
             actor=old, handover=handover, checked=checked, password="wrong password 1"
         )
     assert not handover.signatures.exists()
-    assert LoginFailures.objects.get(username=old.username).count == 1
+    assert AccessFailureLog.objects.filter(username=old.username).count() == 1
 
 
 def test_only_the_three_parties_sign(handover, county):

@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils.translation import gettext as _
 
+from dangan.alerts import services as security_alerts
 from dangan.content.stores import CHUNK_BYTES, blob_key, get_store
 
 from .checking import check_snapshot
@@ -78,6 +79,12 @@ def restore(*, src, snapshot: str = "", progress: Progress = None) -> dict:
         blobs_root_of(snapshot_dir), manifest["blobs"]["list"], progress
     )
     call_command("migrate", interactive=False, verbosity=0)
+    security_alerts.raise_alert(
+        kind=security_alerts.Kind.RESTORE,
+        summary=_("This instance was restored from the backup %(snapshot)s.")
+        % {"snapshot": manifest.get("snapshot") or snapshot_dir.name},
+        detail={"snapshot": manifest.get("snapshot"), "engine": engine},
+    )
     return {
         "snapshot": manifest.get("snapshot"),
         "engine": engine,
