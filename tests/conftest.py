@@ -35,6 +35,13 @@ def fresh_rate_limits():
 
 
 @pytest.fixture(autouse=True)
+def no_slow_page_alerts(settings):
+    """A loaded test machine is slow: no test gets a "slow responses" security alert (and its
+    audit entry) unless it asks for one (tests/alerts)."""
+    settings.DANGAN_ALERT_SLOW_P95_MS = 0
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """Argon2 is slow on purpose; the tests make many users and test passwords elsewhere."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

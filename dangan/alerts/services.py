@@ -6,9 +6,11 @@ in the caller's transaction and mailed, after the commit, to the security admini
 accounts' e-mail addresses) and to ``DANGAN_SECURITY_ALERT_EMAILS``.
 """
 
+import collections
 import datetime
 import logging
 import math
+import threading
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -181,7 +183,8 @@ def check_settings() -> SecurityAlert | None:
 SLOW_WINDOW = datetime.timedelta(minutes=5)
 #: Fewer answers than this in the window say nothing about the 95th percentile.
 SLOW_MIN_SAMPLES = 20
-_timings: dict[str, list[tuple[float, float]]] = {}
+_timings: dict[str, collections.deque] = {}
+_timings_lock = threading.Lock()
 
 
 def observe_response(*, view: str, seconds: float, at: float) -> SecurityAlert | None:
@@ -190,18 +193,19 @@ def observe_response(*, view: str, seconds: float, at: float) -> SecurityAlert |
     threshold = settings.DANGAN_ALERT_SLOW_P95_MS / 1000
     if not threshold:
         return None
-    window = _timings.setdefault(view, [])
-    window.append((at, seconds))
-    cutoff = at - SLOW_WINDOW.total_seconds()
-    while window and window[0][0] < cutoff:
-        window.pop(0)
-    if len(window) < SLOW_MIN_SAMPLES:
-        return None
-    times = sorted(s for _at, s in window)
-    p95 = times[math.ceil(len(times) * 0.95) - 1]  # nearest rank
-    if p95 <= threshold:
-        return None
-    window.clear()  # one alert per window, not one per answer
+    with _timings_lock:  # the web server answers in several threads
+        window = _timings.setdefault(view, collections.deque())
+        window.append((at, seconds))
+        cutoff = at - SLOW_WINDOW.total_seconds()
+        while window and window[0][0] < cutoff:
+            window.popleft()
+        if len(window) < SLOW_MIN_SAMPLES:
+            return None
+        times = sorted(s for _at, s in window)
+        p95 = times[math.ceil(len(times) * 0.95) - 1]  # nearest rank
+        if p95 <= threshold:
+            return None
+        window.clear()  # one alert per window, not one per answer
     summary = _(
         "The page %(view)s answered slowly: 95%% of %(count)d answers within %(ms)d ms over "
         "five minutes (limit %(limit)d ms)."
