@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
 from dangan.accounts.services import ensure_demo_admin
+from dangan.alerts.services import check_settings
 from dangan.catalogue.models import Record
 
 
@@ -29,6 +30,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, bind, no_demo, no_worker, demo_persons, **options):
         call_command("migrate", interactive=False, verbosity=0)
+        check_settings()  # a security setting changed since the last start is an alert
         username, password = ensure_demo_admin(settings.DATA_DIR / "admin-password")
         if not no_demo and not Record.objects.exists():
             self.stdout.write(_("Loading demo data…"))
