@@ -12,6 +12,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from dangan.accounts.models import Role
+
 
 class Purpose(models.TextChoices):
     """利用目的, the purposes the annual statistical report counts use by."""
@@ -281,6 +283,36 @@ class AccessRequest(models.Model):
     @property
     def is_downloadable(self) -> bool:
         return self.state == self.State.DELIVERED and self.certificate_id is not None
+
+
+class RequestApproval(models.Model):
+    """One step of the approval of an access request, when the county set several steps
+    (``accounts.ApprovalFlow``): who approved it in which role, when and why."""
+
+    request = models.ForeignKey(
+        AccessRequest, on_delete=models.CASCADE, related_name="approvals", verbose_name=_("request")
+    )
+    step = models.PositiveSmallIntegerField(_("step"))
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("approved by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    at = models.DateTimeField(_("approved"))
+    reason = models.CharField(_("reasons"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("approval step")
+        verbose_name_plural = _("approval steps")
+        ordering = ["request", "step"]
+        constraints = [
+            models.UniqueConstraint(fields=["request", "step"], name="one_approval_per_step")
+        ]
+
+    def __str__(self):
+        return f"{self.request} #{self.step}"
 
 
 class Counter(models.Model):

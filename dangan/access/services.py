@@ -19,7 +19,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from dangan.accounts.models import Role, Secrecy
+from dangan.accounts.models import ApprovalFlow, Role, Secrecy
+from dangan.accounts.services import approval_steps
 from dangan.audit.models import AuditEvent
 from dangan.audit.services import record_event
 from dangan.catalogue.models import Openness, Record
@@ -28,7 +29,16 @@ from dangan.content.services import keep_bytes
 from dangan.people import id_numbers
 
 from . import certificates, copies, selectors
-from .models import AccessRequest, Certificate, Counter, Loan, Purpose, Use, Visit
+from .models import (
+    AccessRequest,
+    Certificate,
+    Counter,
+    Loan,
+    Purpose,
+    RequestApproval,
+    Use,
+    Visit,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -325,10 +335,59 @@ def _decide(req: AccessRequest, *, actor, state: str, reason: str) -> None:
 
 
 def _check_approver(actor, req: AccessRequest) -> None:
-    if getattr(actor, "role", None) not in APPROVER_ROLES or not actor.is_active:
+    steps = approval_steps(ApprovalFlow.Kind.COPY_REQUEST)
+    roles = set(steps) if steps else APPROVER_ROLES
+    if getattr(actor, "role", None) not in roles or not actor.is_active:
         raise PermissionDenied(_("Only archivists and leaders decide access requests."))
     if not visible_records(actor).filter(pk=req.record_id).exists():
         raise AccessRequest.DoesNotExist  # a request for a record one cannot see does not exist
+    if actor.pk == req.requester_id:
+        raise PermissionDenied(_("Nobody decides their own request."))
+
+
+def next_step(req: AccessRequest) -> tuple[int, str] | None:
+    """The step (number from 1, role) that ``req`` waits for, when the county set several
+    steps; None with today's single step."""
+    steps = approval_steps(ApprovalFlow.Kind.COPY_REQUEST)
+    if not steps:
+        return None
+    done = req.approvals.count()
+    return (done + 1, steps[done]) if done < len(steps) else None
+
+
+def may_decide(actor, req: AccessRequest) -> bool:
+    """Whether ``actor`` may approve or refuse ``req`` now (the request page's buttons)."""
+    if req.state != AccessRequest.State.SUBMITTED or actor.pk == req.requester_id:
+        return False
+    step = next_step(req)
+    if step is not None:
+        return actor.role == step[1] and not req.approvals.filter(approver=actor).exists()
+    return actor.role in APPROVER_ROLES
+
+
+def _take_step(req: AccessRequest, *, actor, reason: str) -> bool:
+    """Record ``actor``'s approval of the step ``req`` waits for; True when it was the last."""
+    step = next_step(req)
+    if step is None:
+        return True  # today's single step
+    number, role = step
+    if actor.role != role:
+        raise PermissionDenied(
+            _("Step %(n)d of this approval is for the role %(role)s.")
+            % {"n": number, "role": Role(role).label}
+        )
+    if req.approvals.filter(approver=actor).exists():
+        raise PermissionDenied(_("One person approves one step only."))
+    RequestApproval.objects.create(
+        request=req, step=number, role=role, approver=actor, at=timezone.now(), reason=reason
+    )
+    record_event(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        obj=req,
+        detail={"approval_step": number, "role": role, "reason": reason},
+    )
+    return number == len(approval_steps(ApprovalFlow.Kind.COPY_REQUEST))
 
 
 def _locked_pending(req: AccessRequest) -> AccessRequest:
@@ -347,14 +406,19 @@ def approve_request(*, actor, access_request: AccessRequest, reason: str = "") -
             raise ValidationError(
                 _("Secret records are never delivered online."), code="secret_never_online"
             )
+        if not _take_step(req, actor=actor, reason=reason.strip()):
+            return req  # waits for the next step
         _decide(req, actor=actor, state=AccessRequest.State.APPROVED, reason=reason.strip())
         _deliver(req, actor=actor)
     return req
 
 
 def refuse_request(*, actor, access_request: AccessRequest, reason: str) -> AccessRequest:
-    """Refuse a request; the reason is required and shown to the requester."""
+    """Refuse a request (at any of its steps, by the role of that step); the reason is
+    required and shown to the requester."""
     _check_approver(actor, access_request)
+    if not may_decide(actor, access_request):
+        raise PermissionDenied(_("This step of the approval is not yours."))
     if not (reason or "").strip():
         raise ValidationError(_("Give the reason for the refusal."), code="reason_missing")
     with transaction.atomic():

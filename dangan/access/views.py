@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from dangan import spreadsheets
+from dangan.accounts.models import Role
 from dangan.audit.models import AuditEvent
 from dangan.audit.services import record_event
 from dangan.catalogue.models import Record
@@ -237,6 +238,10 @@ def request_list(request):
     )
 
 
+def _step_shown(step):
+    return None if step is None else (step[0], Role(step[1]).label)
+
+
 @desk_required
 def request_detail(request, pk):
     try:
@@ -266,8 +271,9 @@ def request_detail(request, pk):
         {
             "req": req,
             "form": form,
-            "may_decide": request.user.role in services.APPROVER_ROLES
-            and req.state == AccessRequest.State.SUBMITTED,
+            "may_decide": services.may_decide(request.user, req),
+            "next_step": _step_shown(services.next_step(req)),
+            "approvals": req.approvals.select_related("approver"),
             "rule": services.rule_for(req.record),
         },
     )

@@ -10,6 +10,7 @@
 Every change is audited (``AuditedAdminMixin``).
 """
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminPasswordChangeForm
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -23,7 +24,16 @@ from dangan.audit.admin import AuditedAdminMixin, AuditedModelAdmin, DutyTabular
 from dangan.security.duties import Duty, check_account_change, check_rights_change, has_duty
 
 from . import lockout, services
-from .models import ADMIN_ROLES, Grant, Lockout, Unit, User
+from .models import (
+    ADMIN_ROLES,
+    APPROVING_ROLES,
+    ApprovalFlow,
+    Grant,
+    Lockout,
+    Role,
+    Unit,
+    User,
+)
 from .signals import rights_changed
 
 
@@ -304,3 +314,86 @@ class LockoutAdmin(admin.ModelAdmin):
             except PermissionDenied as error:
                 messages.error(request, f"{lock}: {error}")
         messages.success(request, _("%(count)d lock(s) lifted.") % {"count": done})
+
+
+class ApprovalFlowForm(forms.ModelForm):
+    """Up to four steps, each a role, in order; the service checks them."""
+
+    step_1 = forms.ChoiceField(label=gettext_lazy("Step 1"))
+    step_2 = forms.ChoiceField(label=gettext_lazy("Step 2"), required=False)
+    step_3 = forms.ChoiceField(label=gettext_lazy("Step 3"), required=False)
+    step_4 = forms.ChoiceField(label=gettext_lazy("Step 4"), required=False)
+    STEPS = ["step_1", "step_2", "step_3", "step_4"]
+
+    class Meta:
+        model = ApprovalFlow
+        fields = ["kind"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        labels = dict(Role.choices)
+        choices = [("", "—"), *((r, labels[r]) for r in APPROVING_ROLES)]
+        for n, name in enumerate(self.STEPS):
+            self.fields[name].choices = choices
+            if self.instance.pk and n < len(self.instance.roles):
+                self.initial[name] = self.instance.roles[n]
+
+    def clean(self):
+        data = super().clean()
+        data["roles"] = [data.get(name) for name in self.STEPS if data.get(name)]
+        return data
+
+
+@admin.register(ApprovalFlow)
+class ApprovalFlowAdmin(admin.ModelAdmin):
+    """The approval steps of each kind of request, kept by the system administrator."""
+
+    form = ApprovalFlowForm
+    list_display = ["kind", "__str__"]
+
+    def has_module_permission(self, request):
+        return has_duty(request.user, Duty.CONFIGURE)
+
+    def has_view_permission(self, request, obj=None):
+        return has_duty(request.user, Duty.CONFIGURE)
+
+    def has_add_permission(self, request):
+        return has_duty(request.user, Duty.CONFIGURE)
+
+    def has_change_permission(self, request, obj=None):
+        return has_duty(request.user, Duty.CONFIGURE)
+
+    def has_delete_permission(self, request, obj=None):
+        return has_duty(request.user, Duty.CONFIGURE)  # back to today's single step
+
+    def get_actions(self, request):
+        return {}  # one at a time, through delete_model (audited)
+
+    def save_model(self, request, obj, form, change):
+        flow = services.set_approval_flow(
+            actor=request.user, kind=obj.kind, roles=form.cleaned_data["roles"]
+        )
+        obj.pk, obj.roles = flow.pk, flow.roles
+
+    def delete_model(self, request, obj):
+        services.reset_approval_flow(actor=request.user, kind=obj.kind)
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        return _checked_by_service(form)
+
+
+def _checked_by_service(form_class):
+    """The form refuses what the service would refuse, so the admin shows the reason by the
+    field instead of saving nothing."""
+
+    class Checked(form_class):
+        def clean(self):
+            data = super().clean()
+            try:
+                services.check_approval_roles(data.get("roles", []))
+            except ValidationError as error:
+                self.add_error(None, error)
+            return data
+
+    return Checked

@@ -177,3 +177,33 @@ class Lockout(models.Model):
     @property
     def in_force(self) -> bool:
         return self.lifted_at is None and (self.ends_at is None or self.ends_at > timezone.now())
+
+
+#: Roles that may take a step of an approval: business roles that read records.
+APPROVING_ROLES = [
+    Role.ARCHIVIST,
+    Role.READING_CLERK,
+    Role.UNIT_CLERK,
+    Role.TOWN_CLERK,
+    Role.LEADER,
+]
+
+
+class ApprovalFlow(models.Model):
+    """审批流程: the roles that approve one kind of request, in order (e.g. the archivist checks,
+    then the leader approves). Without a row, today's single step applies (see the app that
+    decides that kind). Kept by the system administrator; ``services.set_approval_flow``."""
+
+    class Kind(models.TextChoices):
+        COPY_REQUEST = "copy_request", _("Copy requests")
+
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, unique=True)
+    roles = models.JSONField(_("roles, in order"), default=list)
+
+    class Meta:
+        verbose_name = _("approval steps")
+        verbose_name_plural = _("approval steps")
+
+    def __str__(self):
+        labels = dict(Role.choices)
+        return " → ".join(str(labels.get(r, r)) for r in self.roles)

@@ -15,7 +15,17 @@ from dangan.audit.services import record_event
 from dangan.security.duties import Duty, check_account_change, check_duty, check_rights_change
 
 from . import lockout, twofactor
-from .models import ADMIN_ROLES, Grant, Role, Secrecy, TwoFactorDevice, Unit, User
+from .models import (
+    ADMIN_ROLES,
+    APPROVING_ROLES,
+    ApprovalFlow,
+    Grant,
+    Role,
+    Secrecy,
+    TwoFactorDevice,
+    Unit,
+    User,
+)
 from .signals import rights_changed
 
 #: What a system administrator may set on an account (never role, grants, staff or superuser).
@@ -289,3 +299,68 @@ def ensure_demo_admin(password_file) -> tuple[str, str]:
         user.is_superuser = user.is_staff = False
         user.save(update_fields=["password", "is_superuser", "is_staff"])
     return "admin", password
+
+
+# --- approval steps ------------------------------------------------------------------------------
+
+
+def approval_steps(kind: str) -> list[str] | None:
+    """The roles that approve ``kind``, in order; None when the county kept the default."""
+    flow = ApprovalFlow.objects.filter(kind=kind).first()
+    return list(flow.roles) if flow and flow.roles else None
+
+
+def set_approval_flow(*, actor, kind: str, roles: list[str]) -> ApprovalFlow:
+    """Set the approval steps of ``kind`` (configuration: the system administrator's duty).
+    Each step is a business role; the three administrators and citizens approve nothing."""
+    if actor is not None:
+        check_duty(actor, Duty.CONFIGURE)
+    roles = [r for r in roles if r]
+    check_approval_roles(roles)
+    with transaction.atomic():
+        flow, _created = ApprovalFlow.objects.get_or_create(kind=kind)
+        before = list(flow.roles)
+        flow.roles = roles
+        flow.save(update_fields=["roles"])
+        record_event(
+            actor=actor,
+            action=AuditEvent.Action.UPDATE,
+            obj=flow,
+            before={"roles": before},
+            after={"roles": roles},
+        )
+    return flow
+
+
+def reset_approval_flow(*, actor, kind: str) -> None:
+    """Back to today's single step for ``kind``."""
+    if actor is not None:
+        check_duty(actor, Duty.CONFIGURE)
+    with transaction.atomic():
+        flow = ApprovalFlow.objects.filter(kind=kind).first()
+        if flow is None:
+            return
+        record_event(
+            actor=actor,
+            action=AuditEvent.Action.DELETE,
+            obj=flow,
+            before={"roles": flow.roles},
+        )
+        flow.delete()
+
+
+def check_approval_roles(roles: list[str]) -> None:
+    """Refuse, with the reason, steps that are no approval."""
+    if not roles:
+        raise ValidationError(_("An approval needs one step at least."), code="no_steps")
+    wrong = [r for r in roles if r not in APPROVING_ROLES]
+    if wrong:
+        raise ValidationError(
+            _("These roles do not approve requests: %(roles)s") % {"roles": ", ".join(wrong)},
+            code="not_approving_role",
+        )
+    if len(set(roles)) != len(roles):
+        raise ValidationError(
+            _("A role may take one step only: two steps by the same role are one person's."),
+            code="repeated_role",
+        )
