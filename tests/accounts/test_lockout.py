@@ -33,7 +33,10 @@ def lockout_defaults(settings):
 
 def _password(client, username, password=PASSWORD, address=OFFICE):
     return client.post(
-        reverse("login"), {"username": username, "password": password}, REMOTE_ADDR=address
+        reverse("login"),
+        {"username": username, "password": password},
+        REMOTE_ADDR=address,
+        HTTP_ACCEPT_LANGUAGE="en",
     )
 
 
