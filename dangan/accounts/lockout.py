@@ -40,6 +40,7 @@ from django.utils.translation import gettext as _
 
 from dangan.audit.models import AuditEvent
 from dangan.audit.services import current_ip, record_event
+from dangan.security import clients
 from dangan.security.duties import Duty, check_duty
 
 from .models import Lockout, User
@@ -49,8 +50,11 @@ REPEAT_WINDOW = datetime.timedelta(hours=24)
 
 
 def client_address(request) -> str | None:
-    """The client's address as the lock-out counts it (axes' ``AXES_CLIENT_IP_CALLABLE``)."""
-    return request.META.get("REMOTE_ADDR") or None
+    """The client's address as the lock-out counts it (axes' ``AXES_CLIENT_IP_CALLABLE``): the
+    project's one rule (``security.clients``, which believes X-Forwarded-For only from
+    ``DANGAN_TRUSTED_PROXIES``); None when unknown."""
+    address = clients.client_address(request)
+    return None if address == clients.UNKNOWN else address
 
 
 def active_lock(*, username: str = "", address: str | None = None) -> Lockout | None:

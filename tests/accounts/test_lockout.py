@@ -205,3 +205,16 @@ def test_the_portal_follows_the_same_rules(client, make_user):
     with _later(16):
         answer = client.post(login, {"username": citizen.username, "password": PASSWORD})
         assert answer.status_code == 302 and "_auth_user_id" in client.session
+
+
+def test_behind_a_trusted_proxy_the_lock_is_on_the_clients_address(client, settings):
+    settings.DANGAN_TRUSTED_PROXIES = ["10.9.9.9"]
+    settings.DANGAN_LOGIN_MAX_FAILURES_PER_ADDRESS = 3
+    for n in range(3):
+        client.post(
+            reverse("login"),
+            {"username": f"guess{n}", "password": "x"},
+            REMOTE_ADDR="10.9.9.9",
+            HTTP_X_FORWARDED_FOR="203.0.113.50",
+        )
+    assert Lockout.objects.get(scope="address").key == "203.0.113.50"  # not the proxy's
