@@ -2,10 +2,15 @@
 to ``/verify/<code>/``, then the record's pages, each with a visible watermark naming the
 requester, the time and the request number.
 
-The cover and the watermark are HTML rendered by WeasyPrint (Noto Sans CJK from Debian's
-fonts-noto-cjk, so names in Chinese print); the watermark is laid over every page with pikepdf,
-as text, so that ``pdftotext`` and a reader both see it. A page's searchable PDF (PDF/A, made by
-the digitize pipeline) is used when there is one, else the scanned image or the PDF received.
+The cover is HTML rendered by WeasyPrint (Noto Sans CJK from Debian's fonts-noto-cjk, so names
+in Chinese print); the watermark is drawn as the outlines of its letters (``watermark.py``) and
+laid over every page with pikepdf, so that a reader sees it and the text layer (``pdftotext``,
+search, a screen reader) holds only the record's own words. A page's searchable PDF (PDF/A, made
+by the digitize pipeline) is used when there is one, else the scanned image or the PDF received.
+
+A copy holds at least one page: ``printable_pages`` says which pages can be printed, and the
+service refuses a copy of none. A certificate of the catalogue entry alone (a record held on
+paper only) has a cover that says so and no pages (``CopyContent.entry_only``).
 """
 
 import io
@@ -19,6 +24,8 @@ from django.template.loader import render_to_string
 from dangan.content.models import Page
 from dangan.content.selectors import open_blob
 from dangan.pdf import render_pdf
+
+from . import watermark
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +44,8 @@ class CopyContent:
     summary: dict
     watermark: str
     request_number: str = ""
+    #: A certificate of the catalogue entry of a record held on paper only: no pages follow.
+    entry_only: bool = False
 
 
 def qr_data_uri(url: str) -> str:
@@ -71,30 +80,32 @@ def _page_pdf(page: Page) -> bytes | None:
     return None
 
 
-def build_copy(*, content: CopyContent, pages: list[Page]) -> bytes:
-    """The whole certified copy as PDF bytes, the watermark on every page (cover included)."""
+def printable_pages(pages: list[Page]) -> list[bytes]:
+    """The PDF bytes of those of ``pages`` that can be printed, in their order."""
+    return [data for data in map(_page_pdf, pages) if data is not None]
+
+
+def build_copy(*, content: CopyContent, page_pdfs: list[bytes]) -> bytes:
+    """The whole certified copy as PDF bytes, the watermark on every page (cover included).
+
+    ``page_pdfs`` (from ``printable_pages``) must hold at least one page unless the copy
+    certifies the catalogue entry alone; the cover states how many pages follow.
+    """
     import pikepdf
 
+    if not page_pdfs and not content.entry_only:
+        raise ValueError("a certified copy needs pages")
+    # The sources stay open until the copy is saved: qpdf copies their streams when writing.
+    sources = [pikepdf.open(io.BytesIO(data)) for data in page_pdfs]
+    page_count = sum(len(source.pages) for source in sources)
     cover = _html_pdf(
         "access/copy_cover.html",
-        {
-            "c": content,
-            "qr": qr_data_uri(content.verify_url),
-            "page_count": len(pages),
-        },
-    )
-    watermark = pikepdf.open(
-        io.BytesIO(_html_pdf("access/watermark.html", {"text": content.watermark}))
+        {"c": content, "qr": qr_data_uri(content.verify_url), "page_count": page_count},
     )
     out = pikepdf.open(io.BytesIO(cover))
-    # The sources stay open until the copy is saved: qpdf copies their streams when writing.
-    sources = []
-    for page in pages:
-        data = _page_pdf(page)
-        if data is not None:
-            sources.append(pikepdf.open(io.BytesIO(data)))
-            out.pages.extend(sources[-1].pages)
-    stamp = out.copy_foreign(watermark.pages[0].as_form_xobject())
+    for source in sources:
+        out.pages.extend(source.pages)
+    stamp = out.make_indirect(watermark.form_xobject(out, content.watermark))
     for pdf_page in out.pages:
         pdf_page.add_overlay(stamp, pikepdf.Rectangle(*pdf_page.mediabox))
     buffer = io.BytesIO()

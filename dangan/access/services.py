@@ -18,6 +18,7 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from dangan.accounts.models import ApprovalFlow, Role, Secrecy
 from dangan.accounts.services import approval_steps
@@ -270,6 +271,19 @@ def rule_for(record: Record) -> str:
     return "approve"
 
 
+PAPER_ONLY = gettext_lazy(
+    "The archive holds this record on paper only: there are no pages to copy, so no copy can be "
+    "sent online. Ask at the reading room, which can certify the catalogue entry or copy the paper."
+)
+
+
+def has_pages(record) -> bool:
+    """Whether ``record`` has a scanned or received page to copy (a copy certifies pages)."""
+    from dangan.content.models import Page
+
+    return Page.objects.filter(record=record, role=Page.Role.ORIGINAL).exists()
+
+
 def submit_request(
     *, requester, record, purpose: str = Purpose.PERSONAL, reason: str = "", source=None
 ) -> AccessRequest:
@@ -314,6 +328,8 @@ def submit_request(
                     "room, with the approvals the secrecy rules require."
                 ),
             )
+        elif not has_pages(record):
+            _decide(req, actor=None, state=AccessRequest.State.REFUSED, reason=PAPER_ONLY)
         elif rule == "deliver":
             _decide(req, actor=None, state=AccessRequest.State.APPROVED, reason=_("Open record."))
             _deliver(req)
@@ -504,12 +520,18 @@ def issue_certificate(
     watermark: str = "",
     checked=False,
     issuer_name: str = "",
+    entry_only=False,
 ) -> Certificate:
     """Issue a certified copy of ``record``: build the PDF, keep it in the content store, sign
     its digest, append to the ledger. ``checked``: the caller already decided the actor's right
     (a request's delivery); otherwise the actor must be at the desk and see the record.
     ``issuer_name``: who issues it, when not ``DANGAN_ISSUER_NAME`` (a county of a province's
-    installation answering a remote request)."""
+    installation answering a remote request).
+
+    A copy certifies pages: a record without a page that can be printed is refused with the
+    reason. For a record held on paper only, ``entry_only`` issues a certificate of its catalogue
+    entry instead, whose cover says that it certifies the entry and no pages.
+    """
     from dangan.content.models import Page
 
     if not checked:
@@ -519,6 +541,26 @@ def issue_certificate(
             raise ValidationError(
                 _("Secret records are never delivered online."), code="secret_never_online"
             )
+    pages = list(
+        Page.objects.filter(record=record, role=Page.Role.ORIGINAL)
+        .select_related("blob", "processing__searchable_pdf")
+        .order_by("position")
+    )
+    page_pdfs = copies.printable_pages(pages)
+    if entry_only and pages:
+        raise ValidationError(
+            _("This record has pages: issue a certified copy of them, not of its entry alone."),
+            code="has_pages",
+        )
+    if not entry_only and not page_pdfs:
+        raise ValidationError(
+            _(
+                "This record has no page that can be copied, so a copy would certify nothing. "
+                "Digitize it first, or, for a record held on paper only, issue a certificate "
+                "of its catalogue entry."
+            ),
+            code="no_pages",
+        )
     code = certificates.new_code()
     issuer_name = issuer_name or settings.DANGAN_ISSUER_NAME
     issued_at = timezone.now().replace(microsecond=0)
@@ -539,13 +581,11 @@ def issue_certificate(
                 "number": number,
             },
             request_number=request.number if request else "",
+            entry_only=entry_only,
         )
-        pages = list(
-            Page.objects.filter(record=record, role=Page.Role.ORIGINAL)
-            .select_related("blob", "processing__searchable_pdf")
-            .order_by("position")
-        )
-        pdf = copies.build_copy(content=content, pages=pages)
+        if entry_only:
+            content.summary["entry_only"] = True
+        pdf = copies.build_copy(content=content, page_pdfs=page_pdfs)
         blob = keep_bytes(name=f"{number}.pdf", data=pdf)
         cert = Certificate(
             number=number,

@@ -299,12 +299,15 @@ def delivery(request, token):
 @desk_required
 @require_POST
 def certificate_issue(request):
-    """A certified copy issued at the counter (no online request)."""
+    """A certified copy issued at the counter (no online request), or a certificate of the
+    catalogue entry of a record held on paper only."""
     record = _one_record(request, request.POST.get("record", ""))
     if record is None:
         return redirect("access:home")
     try:
-        cert = services.issue_certificate(actor=request.user, record=record)
+        cert = services.issue_certificate(
+            actor=request.user, record=record, entry_only=request.POST.get("entry_only") == "1"
+        )
     except (ValidationError, PermissionDenied) as exc:
         _errors(request, exc)
         return redirect("access:home")

@@ -908,8 +908,9 @@ class Generator:
     def activity(self, persons: list[Person]) -> None:
         """A few weeks of the archive at work, through the same services the pages use: visitors
         in the reading room and what they consulted, files lent out, copy requests (open ones
-        delivered with their certificate, controlled ones waiting for approval), records held
-        for a dispute, and this year's holdings survey. Run by the demo users."""
+        delivered with their certificate, controlled ones waiting for approval, one of a record
+        held on paper only refused with the reason), records held for a dispute, and this year's
+        holdings survey. Run by the demo users."""
         from dangan.access import selectors as access_selectors
         from dangan.access import services as access
         from dangan.access.models import Purpose
@@ -963,6 +964,7 @@ class Generator:
                 )
                 if ids:  # drawn by the generator's own seed: the same demo every time
                     record = Record.objects.get(pk=self.rng.choice(ids))
+                    self.scan_a_page(record, archivist)
                     access.submit_request(
                         requester=requester,
                         record=record,
@@ -985,6 +987,20 @@ class Generator:
         if not Survey.objects.filter(year=year).exists():
             oversight.open_survey(actor=archivist, year=year, due_on=datetime.date(year, 12, 31))
             self.summary.activity["surveys"] += 1
+
+    def scan_a_page(self, record, actor) -> None:
+        """Give ``record`` a scanned page (a specimen form) unless it has one: a copy certifies
+        pages, and a record held on paper only gets none."""
+        import io
+
+        from dangan.content.models import Page
+        from dangan.content.services import add_files
+        from dangan.digitize.specimens import make_specimen, render_specimen, specimen_jpeg
+
+        if Page.objects.filter(record=record).exists():
+            return
+        image = render_specimen(make_specimen(self.rng.randrange(1 << 30)), dpi=100)
+        add_files(actor=actor, record=record, files=[("p1.jpg", io.BytesIO(specimen_jpeg(image)))])
 
 
 def demo_password(path) -> str:

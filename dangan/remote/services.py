@@ -251,7 +251,8 @@ def approve(*, actor, remote_request: RemoteRequest, records=None, reason="") ->
     if records is not None:
         wanted = {int(getattr(r, "pk", r)) for r in records}
         found = [r for r in found if r.pk in wanted]
-    deliverable = [r for r in found if access.rule_for(r) != "refuse"]
+    # A copy certifies pages: a record held on paper only is not sent.
+    deliverable = [r for r in found if access.rule_for(r) != "refuse" and access.has_pages(r)]
     if not deliverable:
         raise ValidationError(
             _("No record to deliver: answer “none held” or refuse."), code="nothing_to_deliver"

@@ -4,6 +4,8 @@ import io
 import re
 
 import pytest
+from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from dangan.access import certificates, services
 from dangan.access.models import Certificate
@@ -113,8 +115,6 @@ def test_certificate_is_in_the_ledger(cert):
 
 
 def test_secret_records_get_no_certificate(records, clerk):
-    from django.core.exceptions import ValidationError
-
     with pytest.raises(ValidationError):
         services.issue_certificate(actor=clerk, record=records["secret"])
     assert not Certificate.objects.exists()
@@ -185,3 +185,62 @@ def test_the_certificate_pdf_embeds_a_chinese_font_and_draws_every_glyph(cert):
     from tests.pdf_glyphs import assert_chinese_glyphs
 
     assert_chinese_glyphs(issued_bytes(cert))
+
+
+def cover_text(cert) -> str:
+    import subprocess
+
+    return subprocess.run(
+        ["pdftotext", "-", "-"], input=issued_bytes(cert), capture_output=True, check=True
+    ).stdout.decode()
+
+
+def test_a_copy_of_a_record_with_no_pages_is_refused_with_the_reason(make_record, archivist, clerk):
+    paper = make_record(actor=archivist, openness="open")
+    with translation.override("zh-hans"), pytest.raises(ValidationError) as refused:
+        services.issue_certificate(actor=clerk, record=paper)
+    assert refused.value.code == "no_pages"
+    assert "没有可复制的页面" in refused.value.messages[0]
+    assert not Certificate.objects.exists()
+
+
+def test_the_desk_is_told_why_a_record_without_pages_gets_no_copy(
+    make_record, archivist, clerk, logged_in
+):
+    paper = make_record(actor=archivist, openness="open")
+    client = logged_in(clerk)
+    response = client.post(
+        "/access/certificates/issue/", {"record": paper.archival_code}, follow=True
+    )
+    assert response.status_code == 200
+    assert "没有可复制的页面" in response.content.decode()
+    assert not Certificate.objects.exists()
+
+
+def test_a_certificate_of_a_paper_only_record_certifies_its_entry_and_says_so(
+    make_record, archivist, clerk, client
+):
+    paper = make_record(actor=archivist, openness="open")
+    with translation.override("zh-hans"):
+        cert = services.issue_certificate(actor=clerk, record=paper, entry_only=True)
+    text = cover_text(cert)
+    assert text.count("\f") == 1  # the cover alone
+    text = "".join(text.split())  # lines wrap inside words
+    assert "仅存纸质" in text and "不证明任何页面" in text
+    assert "复制页数" not in text and "以下各页" not in text
+    page = client.get(f"/verify/{cert.code}/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert "仅存纸质" in page.content.decode()
+
+
+def test_a_record_with_pages_gets_a_copy_not_an_entry_certificate(records, clerk):
+    with pytest.raises(ValidationError) as refused:
+        services.issue_certificate(actor=clerk, record=records["open"], entry_only=True)
+    assert refused.value.code == "has_pages"
+
+
+def test_a_copy_states_the_pages_it_holds(records, clerk):
+    with translation.override("zh-hans"):
+        cert = services.issue_certificate(actor=clerk, record=records["open"])
+    text = cover_text(cert)
+    assert text.count("\f") == 2  # the cover and the one scanned page
+    assert "复制页数1" in "".join(text.split())

@@ -11,6 +11,8 @@ import pytest
 from dangan.access import services
 from dangan.accounts.models import Role, Secrecy
 from dangan.catalogue.models import Category, Fonds
+from dangan.content.services import add_files
+from tests.access.conftest import scan_png
 from tests.api.conftest import id_number
 
 pytestmark = pytest.mark.django_db
@@ -32,6 +34,7 @@ def world(make_record, make_user, records):
         title=OUT_TITLE,
         openness="controlled",
     )
+    add_files(actor=keeper, record=outside, files=[("scan.png", scan_png())])
     made = {}
     for scope, record in (("in", inside), ("out", outside)):
         req = services.submit_request(requester=keeper, record=record)

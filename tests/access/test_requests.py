@@ -1,13 +1,15 @@
 """Access requests: the rules by openness and secrecy, approval, delivery, the delivery link."""
 
-import datetime
+import io
 import subprocess
+from pathlib import Path
 
 import pytest
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone, translation
 
-from dangan.access import services
+from dangan.access import services, watermark
 from dangan.access.models import AccessRequest, Use
 from dangan.accounts.models import Secrecy
 from dangan.audit.models import AuditEvent
@@ -112,18 +114,61 @@ def test_an_internal_record_is_not_for_the_public_even_when_open(records, citize
         services.submit_request(requester=citizen, record=records["open"])
 
 
-def test_watermark_names_requester_time_and_number_on_every_page(records, unit_clerk):
+def red_pixels(data: bytes, page: int) -> int:
+    """How many pixels of page ``page`` (1-based) are drawn in the watermark's red."""
+    import tempfile
+
+    from PIL import Image
+
+    with tempfile.TemporaryDirectory() as folder:
+        Path(folder, "copy.pdf").write_bytes(data)
+        subprocess.run(
+            ["pdftoppm", "-r", "72", "-f", str(page), "-singlefile", "-png", "copy.pdf", "page"],
+            cwd=folder,
+            check=True,
+        )
+        image = Image.open(Path(folder, "page.png")).convert("RGB")
+    return sum(1 for r, g, b in image.get_flattened_data() if r > g + 40 and r > b + 40)
+
+
+def test_watermark_is_drawn_on_every_page_and_is_not_in_the_text_layer(records, unit_clerk):
     unit_clerk.first_name, unit_clerk.last_name = "伟", "王"
     unit_clerk.save()
-    req = services.submit_request(requester=unit_clerk, record=records["open"])
-    text = pdf_text(delivered_bytes(req))
+    with translation.override("zh-hans"):
+        req = services.submit_request(requester=unit_clerk, record=records["open"])
+    data = delivered_bytes(req)
+    text = pdf_text(data)
     pages = text.split("\f")[:-1]
     assert len(pages) == 2  # the certificate's cover and the one scanned page
-    for page in pages:
-        assert req.number in page
-        assert "王伟" in page or "伟 王" in page or unit_clerk.get_full_name() in page
-        assert f"{req.delivered_at.astimezone(datetime.UTC).year}" in page
-    assert req.certificate.number in pages[0]
+    # The cover states the certificate and the request; the scan has no text, and the
+    # watermark adds none: its letters are drawn as shapes.
+    assert req.certificate.number in pages[0] and req.number in pages[0]
+    assert pages[1].strip() == ""
+    assert "王伟" not in text and "伟 王" not in text
+    for page in (1, 2):
+        assert red_pixels(data, page) > 200  # but every page shows it
+    # What is drawn is the requester, the time and the request number.
+    when = timezone.localtime(req.delivered_at).strftime("%Y-%m-%d %H:%M")
+    drawn = watermark.content_stream(f"{req.requester_name} · {when} · 申请 {req.number}")
+    assert drawn.encode() in pikepdf_streams(data)
+
+
+def pikepdf_streams(data: bytes) -> bytes:
+    import pikepdf
+
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        return b"".join(obj.read_bytes() for obj in pdf.objects if isinstance(obj, pikepdf.Stream))
+
+
+def test_a_request_for_a_record_held_on_paper_only_is_refused_with_the_reason(
+    make_record, archivist, unit_clerk
+):
+    record = make_record(actor=archivist, openness="open", secrecy=Secrecy.INTERNAL)
+    with translation.override("zh-hans"):
+        req = services.submit_request(requester=unit_clerk, record=record)
+    assert req.state == AccessRequest.State.REFUSED
+    assert "纸质" in req.decision_reason
+    assert req.certificate is None
 
 
 def _download(client, url):

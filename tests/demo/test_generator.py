@@ -126,6 +126,10 @@ def test_the_archive_is_shown_at_work(demo):
     )
     assert Loan.objects.filter(returned_at__isnull=True).count() == 3
     assert AccessRequest.objects.filter(state=AccessRequest.State.SUBMITTED).exists()
+    # Every copy delivered certifies pages of its record, none is a cover above nothing.
+    delivered = AccessRequest.objects.filter(state=AccessRequest.State.DELIVERED)
+    assert delivered.exists()
+    assert all(req.record.pages.exists() for req in delivered)
     assert Hold.objects.count() == 2
     assert Survey.objects.filter(closed_at__isnull=True).exists()
     assert verify_chain() == []

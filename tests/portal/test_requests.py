@@ -70,9 +70,12 @@ def test_a_citizen_gets_a_copy_of_an_open_record_at_once(
     client, archive, make_citizen, settings, tmp_path
 ):
     from dangan.access.models import AccessRequest
+    from dangan.content.services import add_files
+    from tests.access.conftest import scan_png
 
     settings.CONTENT_DIR = tmp_path / "content"
     settings.CONTENT_FSYNC = False
+    add_files(actor=archive["writer"], record=archive["open"], files=[("p.png", scan_png())])
     client.force_login(make_citizen())
     page = client.get("/portal/search/?q=养老金").content.decode()
     action = f"/portal/my/records/{archive['open'].pk}/request/"

@@ -12,6 +12,9 @@ import urllib.request
 
 SEED = """
 import datetime
+import io
+from PIL import Image
+from dangan.content.services import add_files
 from dangan.accounts.models import User
 from dangan.catalogue.models import Category, Fonds
 from dangan.catalogue.services import create_record
@@ -20,12 +23,16 @@ admin = User.objects.get(username="admin")
 for n, number in enumerate({numbers!r}):
     entry = check_person(id_number=number, name="张伟")
     persons = list(resolve_persons(actor=admin, entries=[entry]).values())
-    create_record(actor=admin, fonds=Fonds.objects.get(code="A001"),
+    record = create_record(actor=admin, fonds=Fonds.objects.get(code="A001"),
         category=Category.objects.get(code="SYTG"),
         values={{"title": f"[职工档案{{n}}]", "year": 2001,
                 "date": datetime.date(2001, 5, 1), "responsible": "县人社局",
                 "openness": {openness!r}}},
         persons=persons)
+    scan = io.BytesIO()
+    Image.new("L", (300, 420), 255).save(scan, "PNG")
+    scan.seek(0)
+    add_files(actor=admin, record=record, files=[("p1.png", scan)])  # a copy certifies pages
 """
 
 
