@@ -198,4 +198,5 @@ def test_a_withdrawal_closes_the_request_at_the_holder(client, other):
     body = {"number": "YD2026-P2-000001", "reason": ""}
     assert _post(client, _envelope(other, "withdrawal", body)).status_code == 200
     req = RemoteRequest.objects.get()
-    assert req.state == "refused" and req.decision_reason.startswith("Withdrawn")
+    # The holder's own words, in the language of the request that brought the message.
+    assert req.state == "refused" and req.decision_reason == "申请窗口已撤回。"
