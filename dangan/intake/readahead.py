@@ -4,7 +4,7 @@ An import does two kinds of work: reading the sheet and checking each row (XML p
 ID numbers: about a fifth of the time) and writing the catalogue (numbering, inserts, the index,
 the audit trail, the ledger). They are independent, so for a big file the first runs in a child
 process on the other core and sends the checked rows back in chunks, in order, together with
-what it found (errors, duplicates, totals and blank rows), exactly as ``services._read_row``
+what it found (errors, duplicates, totals and blank rows), exactly as ``rows.read_row``
 reports them when it runs inline. The child touches no database: it gets the row reader (with
 the category's fields) and the known header names from this process.
 
@@ -88,23 +88,23 @@ def _read(sending, path: str, known: dict, reader: bytes, language: str | None) 
     import django
 
     django.setup()
-    from . import mapping, registers, services
+    from . import mapping, registers, rows
 
     translation.activate(language or "zh-hans")
     try:
         reader = pickle.loads(reader)
         register = registers.open_register(path, score=partial(mapping.header_score, known=known))
-        seen = services._Seen()
-        part, rows, count = _Part(), [], 0
+        seen = rows.Seen()
+        part, checked, count = _Part(), [], 0
         for number, cells in register.rows():
-            row = services._read_row(number, cells, reader, seen, part)
+            row = rows.read_row(number, cells, reader, seen, part)
             if row is not None:
-                rows.append(row)
+                checked.append(row)
             count += 1
             if count % CHUNK_ROWS == 0:
-                sending.send(("rows", rows, vars(part)))
-                part, rows = _Part(), []
-        sending.send(("rows", rows, vars(part)))
+                sending.send(("rows", checked, vars(part)))
+                part, checked = _Part(), []
+        sending.send(("rows", checked, vars(part)))
         sending.send(("end",))
     except registers.RegisterUnreadable as exc:
         sending.send(("unreadable", exc.messages[0], exc.code))
@@ -115,7 +115,7 @@ def _read(sending, path: str, known: dict, reader: bytes, language: str | None) 
 
 
 class _Part:
-    """What ``services._read_row`` writes into a report, for one chunk of rows."""
+    """What ``rows.read_row`` writes into a report, for one chunk of rows."""
 
     def __init__(self):
         self.rows = self.blank_rows = 0
