@@ -37,7 +37,49 @@ TRANSFER_SUBJECT = "transfer.package"
 transfer_checks = Hook("the checks of a transfer package")
 
 
-def _item_errors(record: Record) -> list[str]:
+def persons_errors(records) -> dict:
+    """``{record id: [error, …]}``: who each record is about, against the ledger — its links and
+    its persons' ID numbers, names, sexes and birth dates as its latest entry and theirs hold
+    them (DA/T 70 authenticity, checked with the metadata at filing and in preservation)."""
+    from django.utils.translation import gettext as _
+
+    from dangan.catalogue.services import PERSONS_PART
+    from dangan.people.digests import links_digest, links_of, person_digest
+    from dangan.people.models import Person
+
+    ids = [r.pk for r in records]
+    links, link_ids = links_of(ids)
+    person_ids = {pid for persons in link_ids.values() for pid, _role in persons}
+    subjects = [f"record:{pk}" for pk in ids] + [f"person:{pk}" for pk in person_ids]
+    last = (
+        LedgerEntry.objects.filter(subject__in=subjects)
+        .values("subject")
+        .annotate(last=Max("seq"))
+        .values("last")
+    )
+    held = dict(LedgerEntry.objects.filter(seq__in=last).values_list("subject", "digest"))
+    changed_persons = {
+        p.pk
+        for p in Person.objects.filter(pk__in=person_ids)
+        if held.get(f"person:{p.pk}") != person_digest(p)
+    }
+    errors: dict = {}
+    for pk in ids:
+        digest = held.get(f"record:{pk}", "")
+        found = []
+        if PERSONS_PART in digest and digest.partition(PERSONS_PART)[2] != links_digest(
+            links.get(pk, [])
+        ):
+            found.append(_("who it is about differs from the ledger"))
+        for pid, _role in link_ids.get(pk, []):
+            if pid in changed_persons:
+                found.append(_("person:%(id)d differs from the ledger") % {"id": pid})
+        if found:
+            errors[pk] = found
+    return errors
+
+
+def _item_errors(record: Record, persons=()) -> list[str]:
     from django.utils.translation import gettext as _
 
     errors = [
@@ -47,7 +89,7 @@ def _item_errors(record: Record) -> list[str]:
     ]
     if not record.archival_code:
         errors.append(_("no archival code"))
-    return errors
+    return errors + list(persons)
 
 
 def submission_of(records: list, *, label: str, verify_sm3=False) -> checks.Submission:
@@ -81,16 +123,21 @@ def submission_of(records: list, *, label: str, verify_sm3=False) -> checks.Subm
                 format_name=blob.format_name,
             )
         )
-    return checks.Submission(
-        label=label,
-        items=lambda: [
+
+    def items():
+        persons = persons_errors(records)
+        return [
             checks.ItemEntry(
                 position=position[r.pk],
                 label=r.archival_code or f"record:{r.pk}",
-                metadata_errors=_item_errors(r),
+                metadata_errors=_item_errors(r, persons.get(r.pk, ())),
             )
             for r in records
-        ],
+        ]
+
+    return checks.Submission(
+        label=label,
+        items=items,
         files=files,
         declared_items=len(records),
         declared_bytes=sum(f.declared_size for f in files),

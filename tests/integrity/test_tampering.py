@@ -272,3 +272,18 @@ def test_the_integrity_page_names_the_kinds_and_objects_in_chinese(instance, mak
     link = next(row for row in rows if f">record:{instance['c'].pk}<" in row)
     assert "<td>档案与人员的关联</td>" in link and f"person:{instance['C'].pk}" in link
     assert "成文钢" not in page and "成文刚" not in page  # findings name no one
+
+
+def test_the_preservation_check_includes_who_a_record_is_about(instance):
+    from dangan.integrity.stages import check_preservation
+
+    (report,) = check_preservation(actor=None)
+    assert report.passed
+    Person.objects.filter(pk=instance["B"].pk).update(name="万平得")
+
+    (report,) = check_preservation(actor=None)
+
+    assert not report.passed
+    metadata = report.results.get(check_id="BC-2-3")
+    assert metadata.verdict == "fail"
+    assert any(f"person:{instance['B'].pk} differs from the ledger" in e for e in metadata.evidence)
