@@ -110,6 +110,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "dangan.menu.menu",
             ],
         },
     },
@@ -161,7 +162,7 @@ AUTH_PASSWORD_VALIDATORS = [
     },
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "catalogue:record-list"
+LOGIN_REDIRECT_URL = "site:workbench"
 LOGOUT_REDIRECT_URL = "login"
 SESSION_COOKIE_AGE = env.int("DANGAN_SESSION_SECONDS", default=8 * 3600)
 SESSION_COOKIE_HTTPONLY = True

@@ -1,6 +1,5 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
@@ -26,7 +25,7 @@ urlpatterns = [
     path("verify/", include("dangan.access.verify_urls")),
     path("remote/", include("dangan.remote.urls")),
     path("", include("dangan.ops.urls")),
-    path("", RedirectView.as_view(pattern_name="catalogue:record-list", permanent=False)),
+    path("", include("dangan.site.urls")),
 ]
 
 handler404 = "dangan.security.errorpages.page_not_found"

@@ -47,6 +47,17 @@ logger = logging.getLogger(__name__)
 DESK_ROLES = {Role.ARCHIVIST, Role.READING_CLERK}
 #: Who approves a request for a controlled record (docs/access.md: "designated role").
 APPROVER_ROLES = {Role.ARCHIVIST, Role.LEADER}
+
+
+def may_decide_requests(user) -> bool:
+    """Who decides access requests (and revokes certificates): the roles of the county's approval
+    steps when it set some, else archivists and leaders. ``may_decide`` says whether it is the
+    user's turn on one request."""
+    steps = approval_steps(ApprovalFlow.Kind.COPY_REQUEST)
+    roles = set(steps) if steps else APPROVER_ROLES
+    return bool(user and user.is_authenticated and user.is_active and user.role in roles)
+
+
 DELIVERY_SALT = "dangan.access.delivery"
 
 
@@ -351,9 +362,7 @@ def _decide(req: AccessRequest, *, actor, state: str, reason: str) -> None:
 
 
 def _check_approver(actor, req: AccessRequest) -> None:
-    steps = approval_steps(ApprovalFlow.Kind.COPY_REQUEST)
-    roles = set(steps) if steps else APPROVER_ROLES
-    if getattr(actor, "role", None) not in roles or not actor.is_active:
+    if not may_decide_requests(actor):
         raise PermissionDenied(_("Only archivists and leaders decide access requests."))
     if not visible_records(actor).filter(pk=req.record_id).exists():
         raise AccessRequest.DoesNotExist  # a request for a record one cannot see does not exist
@@ -632,7 +641,7 @@ def revoke_certificate(*, actor, certificate: Certificate, reason: str) -> Certi
     Archivists and leaders only; the reason is required; audited and entered in the ledger."""
     from dangan.integrity import ledger
 
-    if getattr(actor, "role", None) not in APPROVER_ROLES or not actor.is_active:
+    if not may_decide_requests(actor):
         raise PermissionDenied(_("Only archivists and leaders revoke certificates."))
     reason = (reason or "").strip()
     if not reason:

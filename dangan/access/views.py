@@ -331,7 +331,7 @@ def certificate_detail(request, pk):
         cert = selectors.certificate_for_desk(request.user, pk)
     except Certificate.DoesNotExist:
         raise Http404 from None
-    may_revoke = request.user.role in services.APPROVER_ROLES and cert.revoked_at is None
+    may_revoke = services.may_decide_requests(request.user) and cert.revoked_at is None
     if request.method == "POST" and may_revoke:
         try:
             services.revoke_certificate(

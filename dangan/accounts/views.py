@@ -9,6 +9,7 @@ count towards the lock-out.
 import time
 
 from django import forms
+from django.conf import settings
 from django.contrib import auth, messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.signals import user_login_failed
@@ -62,7 +63,7 @@ def _next_url(request, value):
         value, {request.get_host()}, require_https=request.is_secure()
     ):
         return value
-    return resolve_url("catalogue:record-list")
+    return resolve_url(settings.LOGIN_REDIRECT_URL)
 
 
 def _pending_user(request):

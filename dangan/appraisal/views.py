@@ -15,7 +15,6 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from dangan.accounts.models import Role
 from dangan.catalogue.selectors import granted_categories, visible_records
 
 from . import selectors, services
@@ -23,15 +22,12 @@ from .certificate import certificate_pdf
 from .forms import BatchForm, DecisionForm, HoldForm, NoteForm, ProposeForm
 from .models import Batch, DestructionList, Hold
 
-#: Who uses these pages: archivists appraise and propose, leaders decide and approve.
-APPRAISAL_ROLES = {Role.ARCHIVIST, Role.LEADER}
-
 
 def appraiser_required(view):
     @login_required
     @functools.wraps(view)
     def wrapped(request, *args, **kwargs):
-        if request.user.role not in APPRAISAL_ROLES:
+        if not selectors.may_appraise(request.user):
             raise PermissionDenied(_("Appraisal is for archivists and leaders."))
         return view(request, *args, **kwargs)
 

@@ -5,9 +5,14 @@ import datetime
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from dangan.security.duties import Duty, check_duty
+from dangan.security.duties import Duty, check_duty, has_duty
 
 from .models import AuditEvent
+
+
+def may_read_trail(user) -> bool:
+    """The audit trail is the security auditor's (安全审计员) alone."""
+    return has_duty(user, Duty.AUDIT)
 
 
 def audit_trail(

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from dangan.accounts.models import Secrecy
 
@@ -38,6 +39,18 @@ class PublicAttribute(models.TextChoices):
     ACTIVE = "active", _("Published actively")
     ON_REQUEST = "on_request", _("Published on request")
     NOT_PUBLIC = "not_public", _("Not published")
+
+
+class Carrier(models.TextChoices):
+    """载体: what the record is kept on. The field stays free text (registers bring their own
+    words); these are the values Dangan writes and shows by their label."""
+
+    PAPER = "paper", _("Paper")
+    ELECTRONIC = "electronic", _("Electronic")
+    PHOTO = "photo", _("Photograph")
+    AUDIOVISUAL = "audiovisual", _("Audio and video")
+    MICROFILM = "microfilm", _("Microfilm")
+    OBJECT = "object", pgettext_lazy("carrier", "Object")
 
 
 class Level(models.TextChoices):
@@ -310,6 +323,12 @@ class Record(models.Model):
 
     def __str__(self):
         return f"{self.archival_code or self.legacy_number or '—'} {self.title}"
+
+    @property
+    def carrier_label(self) -> str:
+        """The carrier in the reader's language (a register's own word as it was written)."""
+        labels = dict(Carrier.choices)
+        return str(labels.get(self.carrier, self.carrier))
 
     @property
     def retention_expires(self) -> datetime.date | None:

@@ -7,7 +7,7 @@ import unicodedata
 from itertools import groupby
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import render
@@ -19,7 +19,7 @@ from dangan.people import id_numbers
 from dangan.people.models import Person
 from dangan.people.names import fold
 
-from .selectors import person_file, visible_persons
+from .selectors import may_browse_records, person_file, visible_persons
 
 RESULT_LIMIT = 100
 _FULL_ID = re.compile(r"^(\d{17}[\dX]|\d{15})$")
@@ -44,6 +44,8 @@ def _match(q: str) -> tuple[Q | None, bool]:
 
 @login_required
 def person_search(request):
+    if not may_browse_records(request.user):
+        raise PermissionDenied(_("The catalogue is for those who read records."))
     q = (request.GET.get("q") or "").strip()
     persons, by_id, message = [], False, ""
     if q:

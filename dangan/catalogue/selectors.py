@@ -175,15 +175,31 @@ def record_for_edit(user, pk) -> Record:
     return visible_records(user).select_related("fonds", "category").get(pk=pk)
 
 
+def may_browse_records(user) -> bool:
+    """The catalogue's pages (list, search) are for those who read records: not the three
+    administrators, not citizens (they have the portal)."""
+    return bool(user and user.is_authenticated and user.may_read_records)
+
+
 def granted_categories(user) -> QuerySet[Category]:
     """The categories the user's grants reach, for a page's category tree and selects.
 
-    Read from the grants, not the records, so it stays cheap with millions of records.
+    Read from the grants, not the records, so it stays cheap with millions of records; but a
+    grant on every category of one unit (a town clerk's) would list every category of the
+    archive for the one or two the unit ever handed over, so those are read from the unit's
+    records (a unit's records are few beside the archive's).
     """
     if record_scope(user) is None:
         return Category.objects.none()
-    ids = {grant.category_id for grant in user_grants(user)}
-    return Category.objects.all() if None in ids else Category.objects.filter(pk__in=ids)
+    grants = list(user_grants(user))
+    ids = {grant.category_id for grant in grants}
+    if None not in ids:
+        return Category.objects.filter(pk__in=ids)
+    if any(grant.category_id is None and grant.unit_id is None for grant in grants):
+        return Category.objects.all()
+    return Category.objects.filter(
+        Q(pk__in=ids - {None}) | Q(pk__in=visible_records(user).values("category_id"))
+    )
 
 
 def granted_fonds(user) -> QuerySet[Fonds]:

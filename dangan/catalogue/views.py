@@ -27,6 +27,7 @@ from dangan.people.services import resolve_persons
 
 from . import exports, relations, selectors, services, volumes
 from .forms import RecordFilterForm, RecordForm, VolumeNoteForm
+from .history import history_rows
 from .models import Level, Record, RecordRelation, VolumeNote
 
 PAGE_SIZE = 50
@@ -92,6 +93,8 @@ def _row(record, persons: list[dict], labels: dict) -> dict:
 
 @login_required
 def record_list(request):
+    if not selectors.may_browse_records(request.user):
+        raise PermissionDenied(_("The catalogue is for those who read records."))
     form = _filter_form(request)
     selection = form.selection()
     records = selectors.browse_records(request.user, **selection)
@@ -160,34 +163,6 @@ def record_export(request):
     )
 
 
-def _field_labels(record) -> dict:
-    """The words a person reads for each key a record's history names (Chinese by default)."""
-    from dangan.people.models import Person
-
-    labels = {f.name: f.verbose_name for f in Record._meta.fields}
-    labels.update({f.key: f.label for f in record.category.fields.all()})
-    labels.update({f.name: f.verbose_name for f in Person._meta.fields if f.name != "id"})
-    labels.update({"persons": _("Persons"), "person": _("Person"), "reason": _("Reason")})
-    return labels
-
-
-def _history(user, record) -> list:
-    """The record's history, each change with its field in words, before and after, and the
-    reason given."""
-    labels = _field_labels(record)
-    rows = []
-    for event in selectors.record_history(user, record)[:100]:
-        before, after = event.before or {}, event.after or {}
-        changes = [
-            (labels.get(key, key), before.get(key), value)
-            for key, value in after.items()
-            if event.action == "update"
-        ]
-        detail = event.detail or {}
-        rows.append({"event": event, "changes": changes, "reason": detail.get("reason", "")})
-    return rows
-
-
 @login_required
 def record_detail(request, pk):
     try:
@@ -223,8 +198,10 @@ def record_detail(request, pk):
             "relations": relations.record_relations(request.user, record),
             "relation_kinds": RecordRelation.Kind.choices,
             "note": VolumeNote.objects.filter(volume=record).first(),
-            "history": _history(request.user, record),
+            "history": history_rows(record, selectors.record_history(request.user, record)[:100]),
             "may_edit": may_write_record(request.user, record),
+            # Pages uploaded (originals), beside the page count the catalogue declares.
+            "uploaded": record.pages.filter(role="original").count(),
         },
     )
 

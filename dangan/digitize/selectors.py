@@ -12,6 +12,11 @@ from .models import PageProcessing, ScanBatch
 DERIVATIVES = {"thumbnail": False, "preview": False, "pdf": True}
 
 
+def may_bring_in_scans(user) -> bool:
+    """Scan batches from the scanning station are brought in by archivists."""
+    return bool(user and user.is_authenticated and user.may_edit_records)
+
+
 def visible_pages(user):
     return Page.objects.filter(record__in=visible_records(user), role=Page.Role.ORIGINAL)
 

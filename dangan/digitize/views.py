@@ -28,7 +28,7 @@ def _scan_folders() -> list[str]:
 @login_required
 @require_http_methods(["GET", "POST"])
 def batch_list(request):
-    if not request.user.may_edit_records:
+    if not selectors.may_bring_in_scans(request.user):
         raise PermissionDenied(_("Only archivists bring in scans."))
     if request.method == "POST":
         name = request.POST.get("folder", "")

@@ -58,6 +58,11 @@ def is_clerk(user) -> bool:
     return bool(user and user.is_authenticated and user.role in CLERK_ROLES and user.unit_id)
 
 
+def may_use_handover(user) -> bool:
+    """Hand-over lists: unit and town clerks send them, archivists receive them."""
+    return is_clerk(user) or bool(user and user.is_authenticated and user.may_edit_records)
+
+
 def _own_draft(actor, handover: HandoverList) -> None:
     if not is_clerk(actor) or actor.unit_id != handover.unit_id:
         raise PermissionDenied(_("Only a clerk of the list's unit may change it."))

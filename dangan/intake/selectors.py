@@ -10,6 +10,11 @@ from dangan.people.models import RecordPerson
 from .models import ImportJob
 
 
+def may_import_registers(user) -> bool:
+    """Only archivists import old registers (导入台账)."""
+    return bool(user and user.is_authenticated and user.may_edit_records)
+
+
 def jobs_for(user) -> QuerySet[ImportJob]:
     """The imports ``user`` started (an archivist sees their own uploads only)."""
     if user is None or not user.is_authenticated:

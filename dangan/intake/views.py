@@ -22,7 +22,7 @@ PREVIEW_ROWS = 10
 
 
 def _archivist(request):
-    if not request.user.may_edit_records:
+    if not selectors.may_import_registers(request.user):
         raise PermissionDenied(_("Only archivists import registers."))
 
 
@@ -129,7 +129,7 @@ def _error_messages(exc) -> list:
 @require_http_methods(["GET", "POST"])
 def handover_lists(request):
     clerk = handover_services.is_clerk(request.user)
-    if not clerk and not request.user.may_edit_records:
+    if not handover_services.may_use_handover(request.user):
         raise PermissionDenied(_("Hand-over lists are for unit and town clerks and the archive."))
     form = HandoverListForm(request.POST or None) if clerk else None
     if request.method == "POST" and form is not None and form.is_valid():

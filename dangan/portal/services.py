@@ -22,6 +22,13 @@ from .models import CitizenProfile
 
 #: Roles that may bind a citizen's account at the counter, after checking the ID card.
 COUNTER_ROLES = {Role.READING_CLERK, Role.ARCHIVIST}
+
+
+def may_bind_at_counter(user) -> bool:
+    """Who binds citizens' accounts to the ID card shown at the counter."""
+    return bool(user and user.is_authenticated and user.role in COUNTER_ROLES)
+
+
 _PHONE = re.compile(r"^1\d{10}$")
 
 

@@ -375,7 +375,7 @@ def counter_bind(request):
     user = request.user
     if not user.is_authenticated:
         return redirect_to_login(request.get_full_path(), reverse("login"))
-    if user.role not in services.COUNTER_ROLES:
+    if not services.may_bind_at_counter(user):
         raise PermissionDenied
     action = request.POST.get("action")
     form = CounterBindForm(request.POST if action == "bind" else None)

@@ -30,6 +30,11 @@ def is_holder(user) -> bool:
     return _active(user, HOLDER_ROLES)
 
 
+def may_register_peers(user) -> bool:
+    """Peer installations are registered by the system administrator."""
+    return _active(user, {Role.SYSTEM_ADMIN})
+
+
 def desk_requests(user) -> QuerySet[RemoteRequest]:
     """What the user's desk (their county; the whole installation outside counties) asked."""
     if not is_desk(user):

@@ -15,7 +15,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from dangan.accounts.models import Role
 from dangan.audit.models import AuditEvent
 from dangan.audit.services import record_event
 from dangan.security.clients import client_address
@@ -44,8 +43,7 @@ def _only(check, message):
 desk_required = _only(selectors.is_desk, _("Remote requests are asked at the reading room."))
 holder_required = _only(selectors.is_holder, _("Archivists and leaders answer remote requests."))
 sysadmin_required = _only(
-    lambda u: u.role == Role.SYSTEM_ADMIN and u.is_active,
-    _("Peers are registered by the system administrator."),
+    selectors.may_register_peers, _("Peers are registered by the system administrator.")
 )
 
 

@@ -41,6 +41,12 @@ def has_duty(user, duty: Duty) -> bool:
     return duty in DUTIES.get(user.role, set())
 
 
+def may_administer(user) -> bool:
+    """The Django admin's own rule (``AdminSite.has_permission``): active staff, that is, the
+    three administrators."""
+    return bool(user and user.is_active and user.is_staff)
+
+
 def check_duty(user, duty: Duty) -> None:
     if not has_duty(user, duty):
         raise PermissionDenied(_("This is not part of your duties."))

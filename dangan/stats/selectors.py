@@ -30,6 +30,12 @@ from dangan.catalogue.selectors import visible_records
 from .models import Holding
 
 
+def may_see_statistics(user) -> bool:
+    """Anyone who reads records sees the numbers of what they read; the three administrators
+    and citizens read none."""
+    return bool(user and user.is_authenticated and user.may_read_records)
+
+
 @dataclass
 class Holdings:
     """The visible holdings, grouped: each row is (category_id, year, unit_id, retention,

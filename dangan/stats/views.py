@@ -26,7 +26,7 @@ def reader_required(view):
     @login_required
     @functools.wraps(view)
     def wrapped(request, *args, **kwargs):
-        if not request.user.may_read_records:
+        if not selectors.may_see_statistics(request.user):
             raise PermissionDenied(_("Statistics are counted over records you may read."))
         return view(request, *args, **kwargs)
 
@@ -43,7 +43,6 @@ def _download(content: bytes, *, name: str, content_type: str, user, detail: dic
 @reader_required
 def dashboard(request):
     data = selectors.dashboard(request.user)
-    data["category_ids"] = {c["code"]: c["id"] for c in data["by_category"]}
     return render(
         request,
         "stats/dashboard.html",

@@ -68,12 +68,12 @@ def test_a_confirmed_device_is_never_shown_again(client, archivist):
 
 def test_without_the_setting_a_password_is_enough(client, archivist, settings):
     settings.DANGAN_REQUIRE_2FA = False
-    assert _password(client, archivist)["Location"] == reverse("catalogue:record-list")
+    assert _password(client, archivist)["Location"] == reverse("site:workbench")
 
 
 def test_citizens_are_not_asked_for_a_second_factor(client, make_user):
     citizen = make_user(role=Role.CITIZEN, grants=())
-    assert _password(client, citizen)["Location"] == reverse("catalogue:record-list")
+    assert _password(client, citizen)["Location"] == reverse("site:workbench")
 
 
 def test_basic_authentication_is_refused_to_staff_who_must_use_two_factors(archivist):

@@ -35,6 +35,14 @@ def test_leader_sees_the_charts_drawn_with_the_database_numbers(login, demo):
         counted[code] = counted.get(code, 0) + 1
     assert shown == counted
 
+    # The holdings-by-year chart's legend names the categories, not their codes.
+    legend = page.evaluate(
+        """() => echarts.getInstanceByDom(document.querySelector('[data-chart=year]'))
+                  .getOption().series.map((s) => s.name)"""
+    )
+    names = {name for _code, name, _count in cells}
+    assert set(legend) == names and not set(legend) & set(shown)
+
     # A click on the first bar of "holdings by category" opens the catalogue on that category.
     chart = page.locator("[data-chart=category] canvas").first
     box = chart.bounding_box()

@@ -33,15 +33,16 @@ document.addEventListener("DOMContentLoaded", () => {
         legend: { type: "scroll", top: 0 },
         xAxis: { type: "category", data: data.by_year.map((y) => y.year) },
         yAxis: { type: "value" },
-        series: Object.keys(data.category_ids).map((code) => ({
-          name: code,
+        // One series per category, named by the category's name (the legend a clerk reads).
+        series: data.by_category.map((c) => ({
+          name: c.name,
           type: "bar",
           stack: "year",
-          data: data.by_year.map((y) => y.categories[code] || 0),
+          data: data.by_year.map((y) => y.categories[c.code] || 0),
         })),
       },
       link: (p) =>
-        catalogue({ category: data.category_ids[p.seriesName], year: data.by_year[p.dataIndex].year }),
+        catalogue({ category: data.by_category[p.seriesIndex].id, year: data.by_year[p.dataIndex].year }),
     },
     unit: {
       option: {

@@ -1,0 +1,243 @@
+"""What waits for a user, tray by tray, for the workbench (工作台) at ``/``.
+
+A tray is one kind of waiting work: its title, how many, the first few (each a link) and a link
+to the whole list. A tray is shown only to those who may open its list: it asks the same
+predicate as the list's view and the menu, so no workbench link answers 403. Every count is
+read through the apps' selectors, so it covers only what the user may see.
+"""
+
+from dataclasses import dataclass, field
+
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from dangan.access import selectors as access
+from dangan.access.models import AccessRequest
+from dangan.access.services import may_decide_requests
+from dangan.accounts.models import Role
+from dangan.appraisal import selectors as appraisal
+from dangan.appraisal.models import DestructionList
+from dangan.digitize import selectors as digitize
+from dangan.digitize.models import PageProcessing
+from dangan.intake import selectors as intake
+from dangan.intake.handover import is_clerk, may_use_handover
+from dangan.intake.models import HandoverList
+from dangan.integrity.alerts import alerts, may_view_alerts
+from dangan.stats import selectors as stats
+
+FIRST = 5
+
+
+@dataclass
+class Tray:
+    key: str
+    title: str
+    url: str
+    count: int
+    items: list = field(default_factory=list)  # (label, url) pairs
+    figures: list = field(default_factory=list)  # (label, value) pairs
+    empty: str = ""
+
+
+def may_use_workbench(user) -> bool:
+    """Staff and the three administrators; citizens have the portal."""
+    return bool(user and user.is_authenticated and user.role != Role.CITIZEN)
+
+
+def trays_for(user) -> list[Tray]:
+    """The trays of ``user``'s workbench, the work of their role first."""
+    makers = [
+        _holdings,
+        _handover,
+        _requests,
+        _destruction,
+        _loans,
+        _alerts,
+        _due,
+        _failed_scans,
+    ]
+    return [tray for make in makers if (tray := make(user)) is not None]
+
+
+def _handover(user):
+    if not may_use_handover(user):
+        return None
+    lists = intake.handover_lists_for(user).order_by("-pk")
+    if is_clerk(user):
+        # A clerk's work: drafts to finish and send, answered lists with items sent back.
+        waiting = lists.filter(state__in=[HandoverList.State.DRAFT, HandoverList.State.ANSWERED])
+        title, empty = _("Your hand-over lists"), _("No draft and no answered list.")
+    else:
+        waiting = lists.filter(state=HandoverList.State.SENT)
+        title, empty = _("Hand-over lists to check"), _("No list waits to be checked.")
+    first = list(waiting[:FIRST])
+    return Tray(
+        key="handover",
+        title=title,
+        url=reverse("intake:handover-lists"),
+        count=waiting.count(),
+        items=[
+            (f"{h.title} · {h.unit.name} · {h.get_state_display()}", _detail("intake", h))
+            for h in first
+        ],
+        empty=empty,
+    )
+
+
+def _detail(app, obj) -> str:
+    names = {
+        "intake": "intake:handover-detail",
+        "access": "access:request-detail",
+        "appraisal": "appraisal:destruction-detail",
+        "storage": "storage:alert-detail",
+        "digitize": "digitize:page-view",
+    }
+    return reverse(names[app], args=[obj.pk])
+
+
+def _requests(user):
+    if not may_decide_requests(user):
+        return None
+    waiting = access.staff_requests(user, state=AccessRequest.State.SUBMITTED).order_by("pk")
+    return Tray(
+        key="requests",
+        title=_("Requests to approve"),
+        url=reverse("access:request-list"),
+        count=waiting.count(),
+        items=[
+            (
+                f"{r.record.archival_code or r.record.title} · {r.get_purpose_display()}",
+                _detail("access", r),
+            )
+            for r in waiting[:FIRST]
+        ],
+        empty=_("No request waits for a decision."),
+    )
+
+
+def _destruction(user):
+    if user.role != Role.LEADER:
+        return None
+    waiting = appraisal.destruction_lists(user).filter(
+        state=DestructionList.State.PROPOSED, approver=user
+    )
+    return Tray(
+        key="destruction",
+        title=_("Destruction lists to approve"),
+        url=reverse("appraisal:overview"),
+        count=waiting.count(),
+        items=[(str(d), _detail("appraisal", d)) for d in waiting.order_by("pk")[:FIRST]],
+        empty=_("No destruction list waits for you."),
+    )
+
+
+def _loans(user):
+    if not access.is_desk_reader(user):
+        return None
+    overdue = access.overdue_loans(user)
+    return Tray(
+        key="loans",
+        title=_("Overdue loans"),
+        url=reverse("access:loan-list"),
+        count=overdue.count(),
+        items=[
+            (
+                _("%(code)s, due %(due)s (%(borrower)s)")
+                % {
+                    "code": loan.record.archival_code,
+                    "due": date_format(loan.due_on),
+                    "borrower": loan.borrower_name,
+                },
+                reverse("access:loan-list"),
+            )
+            for loan in overdue.select_related("record")[:FIRST]
+        ],
+        empty=_("Every lent file is back or not yet due."),
+    )
+
+
+def _alerts(user):
+    if not may_view_alerts(user):
+        return None
+    waiting = alerts(status="unresolved").order_by("-pk")
+    return Tray(
+        key="alerts",
+        title=_("Storage alerts"),
+        url=reverse("storage:alert-list"),
+        count=waiting.count(),
+        items=[
+            (f"{a.get_kind_display()} · {a.subject}", _detail("storage", a))
+            for a in waiting[:FIRST]
+        ],
+        empty=_("No open storage alert."),
+    )
+
+
+def _due(user):
+    if user.role != Role.ARCHIVIST or not appraisal.may_appraise(user):
+        return None
+    summary = appraisal.due_summary(user)
+    due_url = reverse("appraisal:due")
+    return Tray(
+        key="due",
+        title=_("Records due for appraisal"),
+        url=due_url,
+        count=sum(row["count"] for row in summary),
+        items=[
+            (
+                _("%(category)s, %(year)s: %(count)s")
+                % {"category": row["category__name"], "year": row["year"], "count": row["count"]},
+                f"{due_url}?category={row['category_id']}&year={row['year']}",
+            )
+            for row in summary[:FIRST]
+        ],
+        empty=_("No record has reached the end of its retention period."),
+    )
+
+
+def _failed_scans(user):
+    if not digitize.may_bring_in_scans(user):
+        return None
+    failed = PageProcessing.objects.filter(
+        state=PageProcessing.State.FAILED, page__in=digitize.visible_pages(user)
+    ).select_related("page__record")
+    return Tray(
+        key="ocr",
+        title=_("Scans whose reading failed"),
+        url=reverse("digitize:batch-list"),
+        count=failed.count(),
+        items=[
+            (
+                _("%(code)s, page %(n)s")
+                % {
+                    "code": p.page.record.archival_code or p.page.record.title,
+                    "n": p.page.position,
+                },
+                _detail("digitize", p.page),
+            )
+            for p in failed.order_by("-pk")[:FIRST]
+        ],
+        empty=_("Every scanned page was read."),
+    )
+
+
+def _holdings(user):
+    if user.role != Role.LEADER or not stats.may_see_statistics(user):
+        return None
+    held = stats.holdings(user)
+    year = timezone.localdate().year
+    entered = sum(stats.entered_in(user, year=year).values())
+    figures = [(_("Records held"), held.total), (_("Entered this year"), entered)]
+    figures += [
+        (row["name"], row["count"])
+        for row in sorted(stats.by_category(held), key=lambda r: -r["count"])[:FIRST]
+    ]
+    return Tray(
+        key="holdings",
+        title=_("Holdings"),
+        url=reverse("stats:dashboard"),
+        count=held.total,
+        figures=figures,
+    )
