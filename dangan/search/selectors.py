@@ -29,6 +29,7 @@ from dangan.digitize.models import PageProcessing
 from dangan.people.id_numbers import mask
 from dangan.people.models import RecordPerson
 
+from .advanced import Advanced
 from .analyzer import (
     FACETS,
     Query,
@@ -112,13 +113,16 @@ def search(
     mode: str = "records",
     page_size: int = PAGE_SIZE,
     system: bool = False,
+    advanced: Advanced | None = None,
 ) -> SearchResults:
     """Search the records ``user`` may see for ``query``; the search is audited.
 
     ``filters``: any of ``fonds`` and ``category`` (primary keys), ``year``, ``retention`` and
     ``openness``. ``mode`` "persons" answers the persons of the matching records whose name
     contains the query or whose ID number is (or ends with) it. ``system`` (the operator's
-    command line without ``--user``) searches every record.
+    command line without ``--user``) searches every record. ``advanced`` (``advanced.build``):
+    conditions on fields and a date range, checked by the database on the candidates; with no
+    words at all the newest ``CANDIDATES`` records meeting them are the candidates.
     """
     filters = {k: v for k, v in (filters or {}).items() if k in FACET_NAMES and v not in ("", None)}
     results = SearchResults(query=query, mode=mode, page=max(1, page))
@@ -128,13 +132,32 @@ def search(
     else:
         scope = record_scope(user)
         records = visible_records(user)
-    if parsed is None or (scope is None and not system):
+    advanced = advanced or Advanced()
+    nodes = [parsed.node] if parsed else []
+    words = [p.node for p in advanced.index_nodes() if p is not None]
+    if words:
+        nodes.append(any_of(words) if advanced.any else all_of(words))
+    if (not nodes and not advanced) or (scope is None and not system):
         return results
-    within = all_of([_index_filter(scope), *_filter_terms(filters)])
-    candidates = get_backend().search(parsed.node, within=within, limit=CANDIDATES)
+    if parsed is None:  # conditions alone: needles from their values, for the snippets
+        parsed = parse_query(" ".join(c.value for c in advanced.conditions)) or Query(
+            node=None, needles=(), id_like=False, name=""
+        )
+    if nodes:
+        within = all_of([_index_filter(scope), *_filter_terms(filters)])
+        candidates = get_backend().search(all_of(nodes), within=within, limit=CANDIDATES)
+    else:  # a date range alone: the newest records in it
+        candidates = [
+            (pk, 0.0)
+            for pk in records.filter(advanced.as_q(), **_orm_filters(filters))
+            .order_by("-date", "-pk")
+            .values_list("pk", flat=True)[:CANDIDATES]
+        ]
     scores = dict(candidates)
     rows = list(
-        records.filter(pk__in=list(scores), **_orm_filters(filters)).values_list("pk", *FACET_NAMES)
+        records.filter(advanced.as_q(), pk__in=list(scores), **_orm_filters(filters)).values_list(
+            "pk", *FACET_NAMES
+        )
     )
     rows.sort(key=lambda row: (-scores[row[0]], -row[0]))
     results.capped = len(candidates) >= CANDIDATES
@@ -155,6 +178,7 @@ def search(
             "q": mask(query.strip()) if parsed.id_like else masked_text(query),
             "mode": mode,
             "filters": filters,
+            **({"advanced": advanced.describe()} if advanced else {}),
             "found": results.total,
         },
     )

@@ -1,13 +1,16 @@
-"""``dangan search QUERY [--user NAME] [--json]``: the search page's results on a terminal."""
+"""``dangan search [QUERY] [--field NAME=VALUE]... [--from DATE] [--to DATE] [--exact]
+[--user NAME] [--json]``: the search page's results on a terminal."""
 
 import json
 import re
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from dangan.catalogue.models import Category, Fonds
+from dangan.search.advanced import build
 from dangan.search.selectors import MODES, search
 
 
@@ -22,7 +25,19 @@ class Command(BaseCommand):
     help = "Search the records a user may see, as the search page does."
 
     def add_arguments(self, parser):
-        parser.add_argument("query", nargs="+")
+        parser.add_argument("query", nargs="*")
+        parser.add_argument(
+            "--field",
+            action="append",
+            default=[],
+            metavar="NAME=VALUE",
+            help="a condition on responsible, doc_number, title or a field of a category's schema",
+        )
+        parser.add_argument("--from", dest="date_from", default="", help="record date from")
+        parser.add_argument("--to", dest="date_to", default="", help="record date to")
+        parser.add_argument(
+            "--exact", action="store_true", help="field values match exactly, not as a part"
+        )
         parser.add_argument(
             "--user",
             help="search with this user's rights (default: every record, as the system)",
@@ -44,9 +59,21 @@ class Command(BaseCommand):
                 user = get_user_model().objects.get(username=options["user"])
             except get_user_model().DoesNotExist:
                 raise CommandError(_("No user %(name)s.") % {"name": options["user"]}) from None
+        try:
+            advanced = build(
+                fields=options["field"],
+                date_from=options["date_from"],
+                date_to=options["date_to"],
+                exact=options["exact"],
+            )
+        except ValidationError as exc:
+            raise CommandError(" ".join(exc.messages)) from None
+        if not options["query"] and not advanced:
+            raise CommandError(_("Give words to search for, a --field condition or dates."))
         results = search(
             user,
             " ".join(options["query"]),
+            advanced=advanced,
             filters=self._filters(options),
             page=options["page"],
             mode=MODES[1] if options["persons"] else MODES[0],
