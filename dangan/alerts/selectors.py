@@ -1,10 +1,17 @@
 """Reading security alerts: the security administrator's alone (and the operator's command)."""
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
-from dangan.security.duties import Duty, check_duty
+from dangan.security.duties import Duty, has_duty
 
 from .models import SecurityAlert
+
+
+def may_see_alerts(user) -> bool:
+    """The alerts page and its menu item: the security administrator's."""
+    return has_duty(user, Duty.RIGHTS)
 
 
 def open_alerts() -> QuerySet[SecurityAlert]:
@@ -13,7 +20,8 @@ def open_alerts() -> QuerySet[SecurityAlert]:
 
 def alerts_for(user, *, show_closed: bool = False) -> QuerySet[SecurityAlert]:
     """The alerts page of the security administrator (``PermissionDenied`` for anyone else)."""
-    check_duty(user, Duty.RIGHTS)
+    if not may_see_alerts(user):
+        raise PermissionDenied(_("This is not part of your duties."))
     if show_closed:
         return SecurityAlert.objects.select_related("who", "acknowledged_by")
     return open_alerts()
