@@ -46,6 +46,9 @@ _ONLY_CJK = re.compile(rf"^[{_CJK}]+$")
 _ID_SEPARATORS = re.compile(r"[\s\-_]+")
 _FULL_ID = re.compile(r"^(\d{17}[\dx]|\d{15})$")
 _ID_TAIL = re.compile(r"^(\d{3}[\dx]|\d{5}[\dx])$")
+#: A number on a page long enough to be an identifier (8 digits and more, an ID number's x).
+_PAGE_NUMBER = re.compile(r"(?<!\d)\d{7,}[\dx](?!\d)")
+NUMBERS_PER_PAGE = 40
 _CODE = re.compile(r"[^\w]|_")
 
 
@@ -107,7 +110,14 @@ class Document:
         _cut(fold(text), self.meta, self.chars)
 
     def add_page(self, text: str) -> None:
-        _cut(fold(text), self.pages, self.chars)
+        folded = fold(text)
+        _cut(folded, self.pages, self.chars)
+        # Numbers printed on the page (an ID number, a licence or account number) are found
+        # by their last 4 and 6 digits, as a person's ID number is. After the page's words,
+        # so that no phrase is split; a bounded number per page.
+        runs = _PAGE_NUMBER.findall(folded)[:NUMBERS_PER_PAGE]
+        for run in dict.fromkeys(runs):
+            self.pages.extend((f"_t{run[-4:]}", f"_t{run[-6:]}"))
 
     def columns(self) -> dict[str, str]:
         return {name: " ".join(getattr(self, name)) for name in COLUMNS}

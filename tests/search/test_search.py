@@ -256,3 +256,19 @@ def test_a_broad_phrase_finds_only_records_holding_its_words_in_that_order(
     assert results.capped
     assert scattered.pk not in _codes(results)
     assert set(_codes(results)) <= set(holding)
+
+
+def test_the_last_six_digits_of_a_number_printed_only_on_a_page_find_that_record(
+    archivist, make_record, scanned_page, id_number
+):
+    spouse = id_number("19700812")  # named on the form, catalogued on no record
+    record = make_record(person={"id_number": id_number(), "name": "张建国"})
+    other = make_record(person={"id_number": id_number(), "name": "李四"})
+    scanned_page(
+        record, position=2, text=f"配偶：王秀英 公民身份号码：{spouse}\n营业执照号 91320925MA1234"
+    )
+    scanned_page(other, position=1, text="工龄认定表 2001年5月 编号 12345678")
+
+    assert _codes(search(archivist, spouse[-6:])) == [record.pk]
+    assert _codes(search(archivist, spouse[-4:])) == [record.pk]
+    assert _codes(search(archivist, "345678")) == [other.pk]
