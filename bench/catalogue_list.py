@@ -260,7 +260,7 @@ def fill(records: int, persons: int, seed: int) -> None:
     print(f"  {records:,} records in {time.monotonic() - started:.1f} s", file=sys.stderr)
     started = time.monotonic()
     columns, defaults = _rows_template(RecordPerson, now)
-    _insert(RecordPerson, links, ["id", "record_id", "person_id", "role"], defaults)
+    _insert(RecordPerson, links, columns, defaults)
     CodeCounter.objects.bulk_create(
         [CodeCounter(prefix=p, last=n) for p, n in counters.items()], batch_size=2000
     )
