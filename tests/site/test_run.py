@@ -86,3 +86,23 @@ def test_run_serves_the_demo_on_an_empty_data_directory(tmp_path):
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=20)
+    # A second start does not print the password again (service logs keep what is printed).
+    again = subprocess.Popen(
+        [sys.executable, "-m", "dangan.cli", "run", "--bind", f"127.0.0.1:{port}", "--no-demo"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        banner = ""
+        deadline = time.monotonic() + 120
+        while f"127.0.0.1:{port}/" not in banner and time.monotonic() < deadline:
+            line = again.stdout.readline()
+            if not line:
+                break
+            banner += line
+        assert f"127.0.0.1:{port}/" in banner and password not in banner, banner
+    finally:
+        again.send_signal(signal.SIGTERM)
+        again.wait(timeout=20)

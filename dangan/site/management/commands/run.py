@@ -4,6 +4,7 @@ import atexit
 import signal
 import subprocess
 import sys
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.management import call_command
@@ -13,6 +14,25 @@ from django.utils.translation import gettext as _
 from dangan.accounts.services import ensure_demo_admin
 from dangan.alerts.services import check_settings
 from dangan.catalogue.models import Record
+
+LOOPBACK = {"localhost", "127.0.0.1", "::1", "[::1]"}
+
+
+def public_url_warnings(bind: str, public_url: str) -> list[str]:
+    """Certificates carry DANGAN_PUBLIC_URL in their QR code: a loopback address there while we
+    serve on another address sends every citizen who scans one to their own phone."""
+    host = bind.rpartition(":")[0] or "127.0.0.1"
+    public_host = urlsplit(public_url).hostname or ""
+    if host in LOOPBACK or public_host not in LOOPBACK:
+        return []
+    return [
+        _(
+            "DANGAN_PUBLIC_URL is %(url)s, a loopback address, while Dangan serves on %(bind)s: "
+            "certificates would point to the reader's own device. Set DANGAN_PUBLIC_URL to the "
+            "address citizens reach (e.g. https://dangan.example.gov.cn)."
+        )
+        % {"url": public_url, "bind": bind}
+    ]
 
 
 class Command(BaseCommand):
@@ -31,7 +51,9 @@ class Command(BaseCommand):
     def handle(self, *args, bind, no_demo, no_worker, demo_persons, **options):
         call_command("migrate", interactive=False, verbosity=0)
         check_settings()  # a security setting changed since the last start is an alert
-        username, password = ensure_demo_admin(settings.DATA_DIR / "admin-password")
+        password_file = settings.DATA_DIR / "admin-password"
+        first_start = not password_file.exists()
+        username, password = ensure_demo_admin(password_file)
         if not no_demo and not Record.objects.exists():
             self.stdout.write(_("Loading demo data…"))
             call_command("demo", persons=demo_persons, verbosity=0)
@@ -43,12 +65,25 @@ class Command(BaseCommand):
         # A service manager stops us with SIGTERM: leave through atexit so the worker stops too.
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         host, _sep, port = bind.rpartition(":")
+        # The password is printed at the first start only: service logs keep what is printed.
+        if first_start:
+            login = _("log in as %(user)s with password %(pw)s") % {
+                "user": username,
+                "pw": password,
+            }
+        else:
+            login = _("log in as %(user)s (the password is kept in %(file)s)") % {
+                "user": username,
+                "file": password_file,
+            }
         self.stdout.write(
             self.style.SUCCESS(
-                _("Dangan is running at http://%(bind)s/ — log in as %(user)s with password %(pw)s")
-                % {"bind": bind, "user": username, "pw": password}
+                _("Dangan is running at http://%(bind)s/ — %(login)s")
+                % {"bind": bind, "login": login}
             )
         )
+        for warning in public_url_warnings(bind, settings.DANGAN_PUBLIC_URL):
+            self.stdout.write(self.style.WARNING(warning))
         self.stdout.write(
             _("Data directory: %(dir)s. Stop with Ctrl+C.") % {"dir": settings.DATA_DIR}
         )
