@@ -10,6 +10,7 @@ set -euo pipefail
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 dpkg -s fonts-noto-cjk >/dev/null 2>&1 || need+=(fonts-noto-cjk)
+dpkg -s fonts-dejavu-core >/dev/null 2>&1 || need+=(fonts-dejavu-core)  # tests: a font without Chinese glyphs
 command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)  # reads the searchable PDFs' text
 command -v openssl >/dev/null 2>&1 || need+=(openssl)  # checks our SM2 signatures independently
 # Born-digital documents (Word, Excel, PowerPoint, WPS) rendered to PDF/A in the worker.
