@@ -39,8 +39,8 @@ def requestable_records(user) -> QuerySet[Record]:
     if user is None or not user.is_authenticated or not user.is_active:
         return Record.objects.none()
     if user.role == Role.CITIZEN:
-        return Record.objects.filter(citizen_scope(user)).exclude(state="destroyed")
-    return visible_records(user).exclude(state="destroyed")
+        return Record.objects.filter(citizen_scope(user)).exclude(state=Record.State.DESTROYED)
+    return visible_records(user).exclude(state=Record.State.DESTROYED)
 
 
 # --- Requests ------------------------------------------------------------------------------------

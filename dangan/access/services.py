@@ -69,7 +69,7 @@ def _require_desk(actor):
 def _visible(actor, records) -> list[Record]:
     """``records`` (ids or records) as the actor may see them, or ValidationError."""
     ids = {getattr(r, "pk", r) for r in records}
-    found = list(visible_records(actor).filter(pk__in=ids).exclude(state="destroyed"))
+    found = list(visible_records(actor).filter(pk__in=ids).exclude(state=Record.State.DESTROYED))
     if len(found) != len(ids):
         raise ValidationError(_("No such record."), code="no_such_record")
     return found

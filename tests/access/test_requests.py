@@ -100,6 +100,16 @@ def test_a_record_outside_the_requesters_grants_cannot_be_requested(records, mak
     assert exc.value.code == "not_requestable"
 
 
+def test_a_destroyed_record_cannot_be_requested(records, unit_clerk):
+    """A tombstone (state 'purged') is no longer held: nothing of it is copied or certified."""
+    from dangan.catalogue.models import Record
+
+    Record.objects.filter(pk=records["open"].pk).update(state=Record.State.DESTROYED)
+    with pytest.raises(ValidationError) as exc:
+        services.submit_request(requester=unit_clerk, record=records["open"])
+    assert exc.value.code == "not_requestable"
+
+
 def test_citizen_may_request_a_record_of_the_open_catalogue(records, citizen):
     records["open"].secrecy = Secrecy.PUBLIC  # 开放 and 公开: what the public search shows
     records["open"].save(update_fields=["secrecy"])
