@@ -230,7 +230,8 @@ class RecordForm(forms.Form):
             try:
                 entries.append(check_person(id_number=match[1], name=match[2]))
             except ValidationError as exc:
-                errors.extend(f"{_('Line %(n)d:') % {'n': n}} {m}" for m in exc.messages)
+                line_no = _("Line %(n)d:") % {"n": n}
+                errors.extend(f"{line_no} {m}" for m in exc.messages)
         if errors:
             raise ValidationError(errors)
         return entries

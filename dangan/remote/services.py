@@ -183,7 +183,8 @@ def withdraw(*, actor, remote_request: RemoteRequest, reason: str = "") -> Remot
 
 def _withdrawn(req: RemoteRequest, actor, reason: str) -> None:
     req.state, req.decided_at = State.REFUSED, timezone.now()
-    req.decision_reason = f"{_('Withdrawn by the asking desk.')} {reason.strip()}".strip()[:500]
+    withdrawn = _("Withdrawn by the asking desk.")  # outside the f-string: xgettext misses it there
+    req.decision_reason = f"{withdrawn} {reason.strip()}".strip()[:500]
     req.save(update_fields=["state", "decided_at", "decision_reason"])
     _audit(actor, req, AuditEvent.Action.UPDATE, state=req.state, withdrawn=True)
 
