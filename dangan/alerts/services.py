@@ -84,14 +84,13 @@ def _mail(alert: SecurityAlert) -> None:
     link = alert.link
     if link.startswith("/") and settings.DANGAN_SITE_URL:
         link = settings.DANGAN_SITE_URL.rstrip("/") + link
-    body = "\n".join(
-        [
-            f"{_('time')}: {timezone.localtime(alert.at):%Y-%m-%d %H:%M:%S}",
-            f"{_('who')}: {alert.who_name or '-'}",
-            f"{_('what')}: {alert.summary}",
-            f"{_('link')}: {link or '-'}",
-        ]
-    )
+    lines = [
+        (_("time"), f"{timezone.localtime(alert.at):%Y-%m-%d %H:%M:%S}"),
+        (_("who"), alert.who_name or "-"),
+        (_("what"), alert.summary),
+        (_("link"), link or "-"),
+    ]
+    body = "\n".join(f"{label}: {value}" for label, value in lines)
     try:
         send_mail(subject, body, None, to)
     except OSError:

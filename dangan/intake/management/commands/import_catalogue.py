@@ -93,8 +93,10 @@ class Command(BaseCommand):
             % {"file": report.file, "sheet": report.sheet, "row": report.header_row}
         )
         write(_("Column mapping:"))
+        # Outside the f-strings below: xgettext does not collect a _() inside one.
+        not_imported, row_word = _("(not imported)"), _("Row")
         for header, target in report.mapping.items():
-            write(f"  {header} → {target or _('(not imported)')}")
+            write(f"  {header} → {target or not_imported}")
         for warning in report.warnings:
             write(self.style.WARNING(warning))
         for skipped in report.skipped:
@@ -108,13 +110,13 @@ class Command(BaseCommand):
                 "would_change": _("would change"),
                 "changed": _("changed, as confirmed"),
             }[change["status"]]
-            write(f"{_('Row')} {change['row']} {label}: {status}")
+            write(f"{row_word} {change['row']} {label}: {status}")
             for f in change["fields"]:
                 write(f"    {f['label']}: {f['before'] or '—'} → {f['after'] or '—'}")
         for error in sorted(report.errors, key=lambda e: e.row):
             write(
                 self.style.ERROR(
-                    f"{_('Row')} {error.row} [{error.column}] {error.code}: {error.message}"
+                    f"{row_word} {error.row} [{error.column}] {error.code}: {error.message}"
                 )
             )
         prefix = _("Dry run, nothing written: ") if report.dry_run else ""
