@@ -169,13 +169,13 @@ def inbox_detail(request, pk):
         else:
             return redirect("remote:inbox-detail", req.pk)
     found = list(services.holdings(req, request.user).select_related("category"))
-    if req.state == RemoteRequest.State.RECEIVED:
-        record_event(
-            actor=request.user,
-            action=AuditEvent.Action.READ,
-            obj=req,
-            detail={"number": req.number, "records_found": len(found)},
-        )
+    # Every look at the person's records is a read of personal data, answered or not.
+    record_event(
+        actor=request.user,
+        action=AuditEvent.Action.READ,
+        obj=req,
+        detail={"number": req.number, "records_found": len(found), "state": req.state},
+    )
     return render(
         request,
         "remote/inbox_detail.html",

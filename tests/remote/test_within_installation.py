@@ -90,6 +90,11 @@ def test_controlled_records_wait_for_the_holders_archivist(
     )
     req.refresh_from_db()
     assert req.state == "delivered" and req.decided_by == holder and req.certificates.count() == 1
+    # Looking at the person's records again after the answer is a read too, and audited.
+    reads = AuditEvent.objects.filter(object_type__icontains="remoterequest", action="read")
+    before = reads.count()
+    logged_in(holder).get(reverse("remote:inbox-detail", args=[req.pk]))
+    assert reads.count() == before + 1
 
 
 def test_none_held_and_refusals_reach_the_desk_with_their_reasons(desk_clerk, holder, logged_in):
