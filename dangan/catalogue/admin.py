@@ -6,6 +6,7 @@ through ``services`` on the staff pages, which check grants; the admin must not 
 Every change here is audited (``AuditedModelAdmin``). Persons too (``PersonAdmin``, at the end).
 """
 
+from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
@@ -14,11 +15,10 @@ from dangan.audit.models import AuditEvent
 from dangan.audit.services import record_event
 from dangan.people.id_numbers import mask
 from dangan.people.models import Person
-from dangan.people.names import fold
+from dangan.people.services import correct_person
 
 from .models import Category, FieldDefinition, Fonds, RetentionRule
 from .selectors import visible_persons
-from .signals import records_changed
 
 
 @admin.register(Fonds)
@@ -71,12 +71,25 @@ class CategoryAdmin(AuditedModelAdmin):
 # persons a user may see follows from the records they may see. Persons are created by filing
 # records (``people.services.resolve_persons``); their files are read through the staff pages,
 # which apply the reader's grants and audit the reading.
+class PersonCorrectionForm(forms.ModelForm):
+    reason = forms.CharField(
+        label=_("reason"),
+        max_length=500,
+        help_text=_("Why the name is corrected (kept in the history)."),
+    )
+
+    class Meta:
+        model = Person
+        fields = ["name"]
+
+
 @admin.register(Person)
 class PersonAdmin(AuditedModelAdmin):
     list_display = ["name", "masked_id_number", "sex", "birth_date"]
     list_filter = ["sex"]
     search_fields = ["name", "name_folded"]
-    fields = ["name", "masked_id_number", "sex", "birth_date"]
+    form = PersonCorrectionForm
+    fields = ["name", "reason", "masked_id_number", "sex", "birth_date"]
     readonly_fields = ["masked_id_number", "sex", "birth_date"]
     show_full_result_count = False
 
@@ -110,7 +123,8 @@ class PersonAdmin(AuditedModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        obj.name_folded = fold(obj.name)
-        super().save_model(request, obj, form, change)
-        record_ids = list(obj.record_links.values_list("record_id", flat=True))
-        records_changed.send(sender=Person, record_ids=record_ids)
+        # Through the people service, never a bare save: the person's ledger entry and each of
+        # their records' follow, with who and why (a bare save reads as tampering to verify).
+        correct_person(
+            actor=request.user, person=obj, name=obj.name, reason=form.cleaned_data["reason"]
+        )

@@ -287,3 +287,23 @@ def test_the_preservation_check_includes_who_a_record_is_about(instance):
     metadata = report.results.get(check_id="BC-2-3")
     assert metadata.verdict == "fail"
     assert any(f"person:{instance['B'].pk} differs from the ledger" in e for e in metadata.evidence)
+
+
+def test_a_name_corrected_in_the_person_admin_is_a_legitimate_change(
+    instance, make_user, logged_in, capsys
+):
+    """The admin's person form (for a staff user who may edit records) goes through the people
+    service, with its reason, so verify stays clean: a bare save would read as tampering."""
+    person = instance["A"]
+    url = f"/admin/people/person/{person.pk}/change/"
+    client = logged_in(make_user(is_staff=True))
+    refused = client.post(url, {"name": "成文钢"})  # no reason: the form says so, nothing saved
+    assert refused.status_code == 200
+    person.refresh_from_db()
+    assert person.name == A["name"]
+    done = client.post(url, {"name": "成文钢", "reason": "登记表笔误"})
+    assert done.status_code == 302
+    person.refresh_from_db()
+    assert person.name == "成文钢"
+    assert verify_json(capsys) == (0, [])
+    assert AuditEvent.objects.filter(detail__icontains="登记表笔误").exists()
