@@ -35,7 +35,7 @@ format: $(BIN)/dangan
 # dangan/locale/zh_Hans/LC_MESSAGES/django.po, then run `make messages` again; zh_Hant is made
 # from zh_Hans by OpenCC, and the compiled .mo files are committed.
 messages: $(BIN)/dangan
-	cd dangan && ../$(BIN)/dangan makemessages -l zh_Hans -l en --no-obsolete --ignore 'static/*'
+	cd dangan && ../$(BIN)/dangan makemessages -l zh_Hans -l en --no-obsolete --no-location --ignore 'static/*'
 	$(BIN)/python scripts/hant_from_hans.py
 	cd dangan && ../$(BIN)/dangan compilemessages -l en
 
