@@ -1,10 +1,20 @@
-"""Reading pages and their OCR results, always through the records the user may see."""
+"""Reading pages and their OCR results, always through the records the user may see (the
+operator's commands, which run as the system, read a record by its number)."""
+
+import json
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from dangan.audit.models import AuditEvent
 from dangan.audit.services import record_event
+from dangan.catalogue.models import Record, RecordRelation
 from dangan.catalogue.selectors import visible_records
 from dangan.content.models import Page
 from dangan.content.selectors import open_blob
+from dangan.people.id_numbers import mask
+from dangan.security.logmasking import mask_id_numbers
 
 from .models import PageProcessing, ScanBatch
 
@@ -76,3 +86,82 @@ def batch_progress(batch) -> dict:
         batch.finished_at is not None and counts["pending"] + counts["running"] == 0
     )
     return counts
+
+
+def record_by_number(number: str):
+    """The one record whose archival code (or, failing that, legacy number) is ``number``, for
+    the operator's commands; ``ValidationError`` when none or several have it."""
+    found = list(Record.objects.filter(archival_code=number)[:1]) or list(
+        Record.objects.filter(Q(legacy_number=number))[:2]
+    )
+    if not found:
+        raise ValidationError(_("No record has the number %(n)s.") % {"n": number}, code="none")
+    if len(found) > 1:
+        raise ValidationError(
+            _("More than one record has the number %(n)s.") % {"n": number}, code="several"
+        )
+    return found[0]
+
+
+def record_card(record) -> dict:
+    """``dangan record``: one record as an operator sees it — its description, its volume or
+    its items in order, its relations both ways, its persons and its files (originals and
+    their renditions) — with every ID number masked. The reading is audited (the system's)."""
+
+    def code(other):
+        return other.archival_code or other.legacy_number or None
+
+    relations = [
+        {"kind": r.kind, "direction": "out", "code": code(r.target), "title": r.target.title}
+        for r in RecordRelation.objects.filter(source=record).select_related("target")
+    ] + [
+        {"kind": r.kind, "direction": "in", "code": code(r.source), "title": r.source.title}
+        for r in RecordRelation.objects.filter(target=record).select_related("source")
+    ]
+    files = []
+    pages = Page.objects.filter(record=record).select_related("blob", "processing")
+    for page in pages.order_by("position", "role", "pk"):
+        if page.role not in (Page.Role.ORIGINAL, Page.Role.RENDITION):
+            continue
+        processing = getattr(page, "processing", None)
+        files.append(
+            {
+                "name": page.filename,
+                "format": page.blob.format_label,
+                "puid": page.blob.puid,
+                "role": page.role,
+                "page": page.position,
+                "sha256": page.blob.sha256,
+                "state": processing.state if processing else None,
+            }
+        )
+    persons = [
+        {"name": person.name, "id_number": mask(person.id_number)}
+        for person in record.persons.order_by("name", "id_number")
+    ]
+    card = {
+        "code": code(record),
+        "title": record.title,
+        "state": record.state,
+        "level": record.level,
+        "category": record.category.code,
+        "year": record.year,
+        "date": record.date.isoformat() if record.date else None,
+        "retention": record.retention,
+        "responsible": record.responsible,
+        "doc_number": record.doc_number,
+        "page_count": record.page_count,
+        "volume": code(record.volume) if record.volume_id else None,
+        "items": [code(item) for item in record.items.order_by("volume_position", "pk")],
+        "relations": relations,
+        "persons": persons,
+        "metadata": record.metadata,
+        "files": files,
+    }
+    record_event(
+        actor=None,
+        action=AuditEvent.Action.READ,
+        obj=record,
+        detail={"via": "dangan record"},
+    )
+    return json.loads(mask_id_numbers(json.dumps(card, ensure_ascii=False)))

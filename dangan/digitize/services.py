@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -320,3 +321,50 @@ def _pdf_thumbnails(page: Page, data: bytes) -> dict:
 def _reindex(record_id) -> None:
     """Tell the search index the record's text changed (``catalogue.signals.records_changed``)."""
     records_changed.send(sender=Page, record_ids=[record_id])
+
+
+#: What a born-digital original becomes (``content.formats.RENDERED``).
+RENDITION_FORMAT = "PDF/A-2b"
+
+
+def attach_files(*, actor, record, paths: list[Path], wait: bool = False) -> list[dict]:
+    """``dangan attach``: add the files at ``paths`` to ``record``, each on its own — a refused
+    file (with the reason) leaves the others kept. One line a file: ``file``, ``state`` (kept or
+    refused, then ``reason``), ``format``, ``puid`` and ``rendition`` (null, or its ``format``
+    and ``state`` in the pipeline). With ``wait`` the renditions are made here and now, as a
+    worker would, instead of by the worker."""
+    if record.state == record.State.DESTROYED:
+        raise ValidationError(
+            _("%(record)s was destroyed; nothing can be added to it.") % {"record": record},
+            code="record_destroyed",
+        )
+    lines = []
+    for path in paths:
+        line = {"file": path.name, "state": "kept", "format": "", "puid": "", "rendition": None}
+        try:
+            with open(path, "rb") as stream:
+                (page,) = content_services.add_files(
+                    actor=actor, record=record, files=[(path.name, stream)]
+                )
+        except OSError as error:
+            line.update(
+                state="refused",
+                reason=_("It cannot be read: %(error)s") % {"error": error.strerror or error},
+            )
+        except ValidationError as error:
+            line.update(state="refused", reason=" ".join(error.messages))
+        else:
+            line.update(format=page.blob.format_label, puid=page.blob.puid, page=page)
+        lines.append(line)
+    for line in lines:
+        page = line.pop("page", None)
+        if page is None or page.blob.format_name not in RENDERED:
+            continue
+        row = PageProcessing.objects.get(page=page)
+        if wait:
+            process_page(row.pk)
+            row.refresh_from_db()
+        line["rendition"] = {"format": RENDITION_FORMAT, "state": row.state}
+        if row.state == State.FAILED:
+            line["rendition"]["reason"] = row.error
+    return lines
