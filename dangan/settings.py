@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "dangan.accounts",
     "dangan.audit",
     "dangan.alerts",
+    "dangan.jobs",
     "dangan.catalogue",
     "dangan.people",
     "dangan.content",
@@ -494,6 +495,8 @@ if DANGAN_TASKS == "rq":
             "DEFAULT_TIMEOUT": 3600,
         }
     }
+#: Exports and reports made in the background (``dangan.jobs``) are kept this many days.
+DANGAN_JOB_KEEP_DAYS = env.int("DANGAN_JOB_KEEP_DAYS", default=7)
 #: A page a worker took is taken over by another worker when not finished within this time.
 DANGAN_WORK_LEASE_SECONDS = env.int("DANGAN_WORK_LEASE_SECONDS", default=900)
 #: A born-digital document LibreOffice has not rendered to PDF/A within this time is stopped.

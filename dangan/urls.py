@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("dangan.accounts.urls")),
     path("audit/", include("dangan.audit.urls")),
     path("alerts/", include("dangan.alerts.urls")),
+    path("jobs/", include("dangan.jobs.urls")),
     path("catalogue/", include("dangan.catalogue.urls")),
     path("people/", include("dangan.catalogue.person_urls")),
     path("intake/", include("dangan.intake.urls")),

@@ -14,7 +14,7 @@ DANGAN = Path(__file__).resolve().parent.parent / "dangan"
 
 #: The one order of the apps, bottom to top. A new app takes its place here.
 LAYERS = [
-    ("ground", ["security", "audit", "accounts", "alerts", "people"]),
+    ("ground", ["security", "audit", "accounts", "alerts", "jobs", "people"]),
     ("catalogue", ["catalogue"]),
     ("content", ["content"]),
     ("work", ["digitize", "search", "integrity", "intake", "stacks"]),

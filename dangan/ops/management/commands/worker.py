@@ -25,13 +25,14 @@ log = logging.getLogger(__name__)
 
 def sweep_forever(stop: threading.Event, every: float) -> None:
     from dangan.digitize.services import release_expired
+    from dangan.jobs.services import retry_stopped
     from dangan.ops.stopped_workers import fail_orphaned_tasks
 
     while not stop.wait(every):
         close_old_connections()
         try:
             release_expired()
-            fail_orphaned_tasks()
+            retry_stopped(task_ids=fail_orphaned_tasks())
         except Exception:  # the database away for a moment: try again at the next sweep
             log.exception("the sweep for stopped workers failed")
     connections.close_all()
@@ -66,12 +67,15 @@ class Command(BaseCommand):
         parser.add_argument("--burst", action="store_true", help=_("stop when the queue is empty"))
 
     def handle(self, *args, queue, sweep_seconds, burst, **options):
+        from dangan.jobs.services import retry_stopped
         from dangan.ops.stopped_workers import fail_orphaned_tasks, worker_id
 
-        for task in fail_orphaned_tasks():
+        stopped = fail_orphaned_tasks()
+        for task in stopped:
             self.stderr.write(
                 _("Task %(id)s: its worker had stopped; marked failed.") % {"id": task}
             )
+        retry_stopped(task_ids=stopped)
         stop = threading.Event()
         sweeper = threading.Thread(
             target=sweep_forever, args=(stop, sweep_seconds), name="sweeper", daemon=True
