@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "dangan.access",
     "dangan.portal",
     "dangan.remote",
+    "dangan.compilation",
 ]
 
 MIDDLEWARE = [

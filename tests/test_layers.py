@@ -18,7 +18,10 @@ LAYERS = [
     ("catalogue", ["catalogue"]),
     ("content", ["content"]),
     ("work", ["digitize", "search", "integrity", "intake", "stacks"]),
-    ("services to people", ["access", "remote", "portal", "appraisal", "stats", "oversight"]),
+    (
+        "services to people",
+        ["access", "remote", "portal", "appraisal", "compilation", "stats", "oversight"],
+    ),
     ("top", ["api", "ops", "site", "demo"]),
 ]
 #: Not apps: the ground under every app (no models), which imports no app at all.
