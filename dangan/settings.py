@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "dangan.portal",
     "dangan.remote",
     "dangan.compilation",
+    "dangan.assist",
 ]
 
 MIDDLEWARE = [

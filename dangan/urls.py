@@ -25,6 +25,7 @@ urlpatterns = [
     path("access/", include("dangan.access.urls")),
     path("verify/", include("dangan.access.verify_urls")),
     path("remote/", include("dangan.remote.urls")),
+    path("assist/", include("dangan.assist.urls")),
     path("", include("dangan.ops.urls")),
     path("", include("dangan.site.urls")),
 ]

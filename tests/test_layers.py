@@ -17,7 +17,7 @@ LAYERS = [
     ("ground", ["security", "audit", "accounts", "alerts", "jobs", "people"]),
     ("catalogue", ["catalogue"]),
     ("content", ["content"]),
-    ("work", ["digitize", "search", "integrity", "intake", "stacks"]),
+    ("work", ["digitize", "search", "integrity", "intake", "stacks", "assist"]),
     (
         "services to people",
         ["access", "remote", "portal", "appraisal", "compilation", "stats", "oversight"],

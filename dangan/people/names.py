@@ -24,3 +24,12 @@ def fold(name: str) -> str:
 
 def same_name(a: str, b: str) -> bool:
     return fold(a) == fold(b)
+
+
+def sound(name: str) -> str:
+    """How a name is said, in toneless pinyin syllables (刘伟 and 柳炜 are both ``liu wei``): old
+    registers were often written down from what was said, so the same person appears under
+    homophones. Characters that are not Chinese are kept as they are."""
+    from pypinyin import Style, lazy_pinyin
+
+    return " ".join(lazy_pinyin(fold(name), style=Style.NORMAL, errors="default"))

@@ -1,0 +1,46 @@
+"""Reading proposals: only pairs whose two objects the reader may see."""
+
+from django.db.models import QuerySet
+
+from dangan.catalogue.models import Record
+from dangan.catalogue.selectors import visible_persons, visible_records
+from dangan.content.models import Page
+from dangan.people.models import Person
+
+from .models import DuplicateProposal
+
+
+def may_review_duplicates(user) -> bool:
+    """Archivists decide about suspected duplicates (疑似重复)."""
+    return bool(user and user.is_authenticated and user.may_edit_records)
+
+
+def _visible_ids(user, kind: str):
+    if kind == DuplicateProposal.Kind.PERSONS:
+        return visible_persons(user).values("pk")
+    if kind == DuplicateProposal.Kind.RECORDS:
+        return visible_records(user).values("pk")
+    return Page.objects.filter(record__in=visible_records(user)).values("pk")
+
+
+def proposals_for(user, *, kind: str, state: str = DuplicateProposal.State.OPEN) -> QuerySet:
+    """The proposals of ``kind`` in ``state`` both of whose objects ``user`` may see."""
+    if not may_review_duplicates(user):
+        return DuplicateProposal.objects.none()
+    seen = _visible_ids(user, kind)
+    return DuplicateProposal.objects.filter(kind=kind, state=state, a__in=seen, b__in=seen)
+
+
+def open_counts(user) -> dict[str, int]:
+    """How many open proposals of each kind ``user`` may decide about."""
+    return {kind: proposals_for(user, kind=kind).count() for kind in DuplicateProposal.Kind.values}
+
+
+def objects_of(proposals, kind: str) -> dict[int, object]:
+    """The persons, records or pages the proposals name, by id (for showing them)."""
+    ids = {x for p in proposals for x in (p.a, p.b)}
+    if kind == DuplicateProposal.Kind.PERSONS:
+        return Person.objects.in_bulk(ids)
+    if kind == DuplicateProposal.Kind.RECORDS:
+        return Record.objects.select_related("fonds", "category").in_bulk(ids)
+    return Page.objects.select_related("record").in_bulk(ids)
