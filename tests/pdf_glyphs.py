@@ -96,3 +96,25 @@ def assert_chinese_glyphs(pdf: bytes) -> None:
     fonts = embedded_fonts(pdf)
     assert any(CJK.search(name) for name in fonts), fonts
     assert notdef_characters(pdf) == []
+
+
+def assert_pdfa_2b(pdf: bytes) -> None:
+    """A PDF/A-2b as a keeper would check it: our checker finds nothing (``pdfa_problems``); read
+    again here, the XMP names part 2 conformance B and the OutputIntent carries an ICC profile;
+    pdffonts finds every font embedded, a CJK one among them, and no glyph is missing."""
+    from dangan.pdf import pdfa_problems
+
+    assert pdfa_problems(pdf) == []
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        meta = document.open_metadata()
+        assert (meta["pdfaid:part"], meta["pdfaid:conformance"]) == ("2", "B")
+        (intent,) = document.Root.OutputIntents
+        assert intent.S == "/GTS_PDFA1" and len(intent.DestOutputProfile.read_bytes()) > 1000
+    with tempfile.NamedTemporaryFile(suffix=".pdf") as file:
+        file.write(pdf)
+        file.flush()
+        listing = subprocess.run(
+            ["pdffonts", file.name], capture_output=True, text=True, check=True
+        ).stdout
+    assert all(line.split()[-5] == "yes" for line in listing.splitlines()[2:]), listing
+    assert_chinese_glyphs(pdf)

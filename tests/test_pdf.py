@@ -93,3 +93,68 @@ def test_the_glyph_check_sees_empty_boxes(tmp_path):
     done = run(env, draw)
     assert done.returncode == 0, done.stderr
     assert "档" in notdef_characters(out.read_bytes())
+
+
+def helvetica_pdf(*, script: bool = False) -> bytes:
+    """A one-page PDF written with the standard Helvetica, which no PDF embeds (and, with
+    ``script``, JavaScript run at opening)."""
+    import io
+
+    import pikepdf
+
+    pdf = pikepdf.new()
+    font = pikepdf.Dictionary(Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1)
+    font.BaseFont = pikepdf.Name.Helvetica
+    page = pdf.add_blank_page(page_size=(595, 842))
+    page.Resources = pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font))
+    page.Contents = pdf.make_stream(b"BT /F1 24 Tf 72 700 Td (Received letter) Tj ET")
+    if script:
+        pdf.Root.OpenAction = pikepdf.Dictionary(
+            S=pikepdf.Name.JavaScript, JS=pikepdf.String("app.alert(1)")
+        )
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()
+
+
+def test_a_pdfa_render_passes_the_pdfa_checks_with_its_chinese_font_embedded():
+    from dangan.pdf import render_pdf
+    from tests.pdf_glyphs import assert_pdfa_2b
+
+    assert_pdfa_2b(render_pdf(HTML, pdfa=True))
+
+
+def test_the_pdfa_check_names_what_a_plain_pdf_lacks():
+    from dangan.pdf import pdfa_problems, render_pdf
+
+    problems = pdfa_problems(render_pdf(HTML))
+    assert any(p.startswith("ISO_19005_2:6.6.2.1-1") and "/Metadata" in p for p in problems)
+    assert any(p.startswith("ISO_19005_2:6.1.3-1") and "/ID" in p for p in problems)
+
+
+def test_the_pdfa_check_finds_a_font_not_embedded_and_a_script():
+    import pytest
+    from django.core.exceptions import ValidationError
+
+    from dangan.pdf import carried_problems, check_pdfa
+
+    assert "font not embedded: Helvetica" in carried_problems(helvetica_pdf())
+    assert "active content: /JS" in carried_problems(helvetica_pdf(script=True))
+    with pytest.raises(ValidationError) as refused:
+        check_pdfa(helvetica_pdf())
+    assert refused.value.code == "not_pdfa" and "Helvetica" in refused.value.messages[0]
+
+
+def test_finishing_a_pikepdf_document_makes_it_pdfa():
+    import io
+
+    import pikepdf
+
+    from dangan.pdf import finish_pdfa, pdfa_problems, render_pdf
+
+    with pikepdf.open(io.BytesIO(render_pdf(HTML))) as pdf:
+        pdf.docinfo["/Title"] = "档案证明 No. 1"
+        finish_pdfa(pdf)
+        out = io.BytesIO()
+        pdf.save(out, deterministic_id=True)
+    assert pdfa_problems(out.getvalue()) == []

@@ -8,6 +8,9 @@ laid over every page with pikepdf, so that a reader sees it and the text layer (
 search, a screen reader) holds only the record's own words. A page's searchable PDF (PDF/A, made
 by the digitize pipeline) is used when there is one, else the scanned image or the PDF received.
 
+The copy is a PDF/A-2b (``dangan.pdf.finish_pdfa``, checked before it is kept): a received PDF
+page that carries no font program or carries a script goes in as the image of its page.
+
 A copy holds at least one page: ``printable_pages`` says which pages can be printed, and the
 service refuses a copy of none. A certificate of the catalogue entry alone (a record held on
 paper only) has a cover that says so and no pages (``CopyContent.entry_only``).
@@ -23,7 +26,7 @@ from django.template.loader import render_to_string
 
 from dangan.content.models import Page
 from dangan.content.selectors import open_blob
-from dangan.pdf import render_pdf
+from dangan.pdf import carried_problems, check_pdfa, finish_pdfa, render_pdf
 
 from . import watermark
 
@@ -54,7 +57,7 @@ def qr_data_uri(url: str) -> str:
 
 def _html_pdf(template: str, context: dict) -> bytes:
     html = render_to_string(template, context)
-    return render_pdf(html, stylesheets=[STYLESHEET])
+    return render_pdf(html, stylesheets=[STYLESHEET], pdfa=True)
 
 
 def _page_pdf(page: Page) -> bytes | None:
@@ -64,6 +67,8 @@ def _page_pdf(page: Page) -> bytes | None:
     with open_blob(blob) as stream:
         data = stream.read()
     if blob.mime == "application/pdf":
+        if carried_problems(data):  # fonts it does not carry, or scripts: not for a PDF/A
+            return _as_images(data)
         return data
     if blob.mime in IMAGE_MIMES:
         import img2pdf
@@ -78,6 +83,27 @@ def _page_pdf(page: Page) -> bytes | None:
             return out.getvalue()
     logger.info("page %s (%s) has no printable form; left out of the copy", page.pk, blob.mime)
     return None
+
+
+def _as_images(data: bytes) -> bytes:
+    """A received PDF that cannot go into a PDF/A as it is (a font not embedded, a script) as
+    the images of its pages (``pdftoppm``, 200 dpi): the copy shows what the page shows."""
+    import subprocess
+    import tempfile
+
+    import img2pdf
+
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder) / "in.pdf"
+        source.write_bytes(data)
+        subprocess.run(
+            ["pdftoppm", "-r", "200", "-jpeg", str(source), str(Path(folder) / "p")],
+            check=True,
+            capture_output=True,
+            timeout=600,
+        )
+        images = [path.read_bytes() for path in sorted(Path(folder).glob("p*.jpg"))]
+    return img2pdf.convert(images)
 
 
 def printable_pages(pages: list[Page]) -> list[bytes]:
@@ -111,7 +137,10 @@ def build_copy(*, content: CopyContent, page_pdfs: list[bytes]) -> bytes:
     buffer = io.BytesIO()
     out.docinfo["/Title"] = content.number
     out.docinfo["/Producer"] = "Dangan"
+    finish_pdfa(out)
     out.save(buffer, deterministic_id=True)
     for source in sources:
         source.close()
-    return buffer.getvalue()
+    pdf = buffer.getvalue()
+    check_pdfa(pdf)
+    return pdf

@@ -45,4 +45,4 @@ def certificate_pdf(listing: DestructionList) -> bytes:
             "printed": timezone.localdate(),
         },
     )
-    return render_pdf(html, stylesheets=[STYLESHEET])
+    return render_pdf(html, stylesheets=[STYLESHEET], pdfa=True)

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from dangan.accounts.selectors import may_write_record
 from dangan.audit.models import AuditEvent
 from dangan.audit.services import Event, record_events
+from dangan.pdf import render_pdf
 
 from .models import Level, Record, VolumeNote
 from .services import _reindex, _to_ledger, written
@@ -189,8 +190,6 @@ def _plain(value):
 def volume_pdf(volume: Record) -> bytes:
     """The in-volume list (卷内目录) and the volume note (备考表) of ``volume`` as one PDF/A-2b
     (WeasyPrint, Noto CJK embedded), the list on the first pages, the note on its own."""
-    from weasyprint import CSS, HTML
-
     lines = volume_lines(volume_items(volume))
     note = VolumeNote.objects.filter(volume=volume).first()
     html = render_to_string(
@@ -203,6 +202,4 @@ def volume_pdf(volume: Record) -> bytes:
             "printed": timezone.localdate(),
         },
     )
-    return HTML(string=html).write_pdf(
-        stylesheets=[CSS(filename=str(STYLESHEET))], pdf_variant="pdf/a-2b"
-    )
+    return render_pdf(html, stylesheets=[STYLESHEET], pdfa=True)

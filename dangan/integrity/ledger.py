@@ -425,7 +425,8 @@ def seal_days(*, actor=None, before: datetime.date | None = None) -> list:
 
 def day_pdf(root) -> bytes:
     """The printable page of a sealed day: its root, range, signature and public key, with a
-    QR code of the root, to sign and file on paper (WeasyPrint, Noto Sans CJK)."""
+    QR code of the root, to sign and file on paper; kept for good, so PDF/A-2b (WeasyPrint,
+    Noto Sans CJK)."""
     import segno
     from django.template.loader import render_to_string
 
@@ -437,4 +438,4 @@ def day_pdf(root) -> bytes:
             "printed": timezone.localdate(),
         },
     )
-    return render_pdf(html, stylesheets=[Path(__file__).with_name("day_root.css")])
+    return render_pdf(html, stylesheets=[Path(__file__).with_name("day_root.css")], pdfa=True)

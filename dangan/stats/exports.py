@@ -127,4 +127,4 @@ def report_pdf(report: AnnualReport, *, unit_name: str) -> bytes:
         "stats/report_pdf.html",
         {"title": TITLE, "report": report, "unit_name": unit_name, "rows": report.table()},
     )
-    return render_pdf(html, stylesheets=[REPORT_STYLESHEET])
+    return render_pdf(html, stylesheets=[REPORT_STYLESHEET], pdfa=True)

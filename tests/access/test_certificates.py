@@ -187,6 +187,32 @@ def test_the_certificate_pdf_embeds_a_chinese_font_and_draws_every_glyph(cert):
     assert_chinese_glyphs(issued_bytes(cert))
 
 
+def test_a_certified_copy_is_pdfa_2b_even_of_a_received_pdf_without_its_fonts(
+    make_record, archivist, clerk
+):
+    """The copy is kept for good: PDF/A-2b. A received PDF page written with a font it does not
+    carry (Helvetica) goes in as the image of its page, not as a page that breaks PDF/A."""
+    from dangan.content.services import add_files
+    from tests.pdf_glyphs import assert_pdfa_2b
+    from tests.test_pdf import helvetica_pdf
+
+    record = make_record(actor=archivist, openness="open", title="收到的来函")
+    add_files(actor=archivist, record=record, files=[("来函.pdf", io.BytesIO(helvetica_pdf()))])
+    pdf = issued_bytes(services.issue_certificate(actor=clerk, record=record))
+    assert_pdfa_2b(pdf)
+    assert "Helvetica" not in pdf.decode("latin-1")
+    import pikepdf
+
+    with pikepdf.open(io.BytesIO(pdf)) as opened:
+        assert len(opened.pages) == 2  # the cover, then the letter's page
+
+
+def test_a_certified_copy_of_a_scanned_page_is_pdfa_2b(cert):
+    from tests.pdf_glyphs import assert_pdfa_2b
+
+    assert_pdfa_2b(issued_bytes(cert))
+
+
 def cover_text(cert) -> str:
     import subprocess
 

@@ -123,6 +123,9 @@ def test_the_certificate_is_a_pdf(proposed, leader, logged_in):
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF")
+    from tests.pdf_glyphs import assert_pdfa_2b
+
+    assert_pdfa_2b(response.content)  # kept for good: PDF/A-2b, its Chinese font embedded
 
 
 def test_after_destruction_search_person_pages_and_exports_show_only_the_tombstone(

@@ -64,6 +64,9 @@ def test_a_volume_of_three_items_prints_its_list_in_order_with_page_numbers(
     fonts = subprocess.run(["pdffonts", "-"], input=pdf, capture_output=True).stdout.decode()
     cjk = [line for line in fonts.splitlines() if "CJK" in line]
     assert cjk and all(line.split()[-5] == "yes" for line in cjk)  # CJK glyphs embedded
+    from tests.pdf_glyphs import assert_pdfa_2b
+
+    assert_pdfa_2b(pdf)
     assert AuditEvent.objects.filter(action="export", object_id=str(volume.pk)).exists()
 
     page = client.get(reverse("catalogue:record-detail", args=[volume.pk])).content.decode()

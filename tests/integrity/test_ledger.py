@@ -409,7 +409,11 @@ def test_the_integrity_page_shows_the_last_run_to_the_auditor_not_a_clerk(filed,
     assert filed[0].archival_code.encode() not in page.content  # 三员 read no records
     day = DayRoot.objects.get().day
     assert client.get(f"/integrity/days/{day}.json").json()["root"] == DayRoot.objects.get().root
-    assert client.get(f"/integrity/days/{day}.pdf").content.startswith(b"%PDF")
+    day_page = client.get(f"/integrity/days/{day}.pdf").content
+    assert day_page.startswith(b"%PDF")
+    from tests.pdf_glyphs import assert_pdfa_2b
+
+    assert_pdfa_2b(day_page)  # a day page is kept for good: PDF/A-2b
     from dangan.integrity.stages import check_preservation
 
     (report,) = check_preservation(actor=None)

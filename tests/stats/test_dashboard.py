@@ -14,7 +14,7 @@ from dangan.catalogue.models import Category
 from dangan.catalogue.selectors import read_record, visible_records
 from dangan.stats import selectors
 from dangan.stats.annual_report import annual_report
-from tests.pdf_glyphs import assert_chinese_glyphs
+from tests.pdf_glyphs import assert_chinese_glyphs, assert_pdfa_2b
 
 
 @pytest.fixture
@@ -117,6 +117,7 @@ def test_report_exports_to_excel_and_pdf(logged_in, holdings, archivist):
     pdf = client.get(reverse("stats:report-export", args=[year, "pdf"]))
     assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
     assert_chinese_glyphs(pdf.content)
+    assert_pdfa_2b(pdf.content)
     assert client.get(reverse("stats:report-export", args=[year, "doc"])).status_code == 404
     page = client.get(reverse("stats:report"), {"year": year}).content.decode()
     assert 'id="annual-report"' in page
