@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dangan.accounts.selectors import may_write_record
@@ -267,9 +268,11 @@ def create_records(*, actor, drafts: list[RecordDraft]) -> list[Record]:
     """
     fields_by_category: dict = {}
     records = [_build(d, fields_by_category, actor) for d in drafts]
+    now = timezone.now()
     with transaction.atomic():
         for record, draft in zip(records, drafts, strict=True):
             record.state = _FILED if draft.file else _DRAFT
+            record.filed_at = now if draft.file else None
             if draft.received_code and draft.file:
                 record.archival_code, record.sequence = draft.received_code
         _number(records)
@@ -433,9 +436,17 @@ def file_record(*, actor, record: Record) -> Record:
             raise PermissionDenied(_("You may not file this record."))
         _check_filing(record)
         record.state = Record.State.FILED
+        record.filed_at = timezone.now()
         _number([record])
         record.save(
-            update_fields=["state", "archival_code", "code_prefix", "sequence", "updated_at"]
+            update_fields=[
+                "state",
+                "archival_code",
+                "code_prefix",
+                "sequence",
+                "filed_at",
+                "updated_at",
+            ]
         )
         _reindex([record.pk])
         record_events(

@@ -1,10 +1,11 @@
 """Advanced search (高级检索): conditions on fields, a date range, exact or fuzzy, AND or OR.
 
 A condition names ``responsible`` (责任者), ``doc_number`` (文号), ``title`` (题名) or a field of
-a category's schema (``FieldDefinition.key``, e.g. 工作单位's key); the date range is on the
-record's date. Conditions are checked by the database on the candidates (``as_q``); the index
-is only asked for the conditions' words (``index_nodes``), which every record holding the
-value in that field also holds, so the index narrows and the catalogue decides, as for the box.
+a category's schema (``FieldDefinition.key``, e.g. 工作单位's key) that the user may see; one date
+range is on the record's date, another on its filing date (归档时间, ``Record.filed_at``).
+Conditions are checked by the database on the candidates (``as_q``); the index is only asked
+for the conditions' words (``index_nodes``), which every record holding the value in that field
+also holds, so the index narrows and the catalogue decides, as for the box.
 """
 
 import datetime
@@ -13,11 +14,32 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
-from dangan.catalogue.models import FieldDefinition
+from dangan.catalogue.models import FieldDefinition, Record
+from dangan.catalogue.selectors import granted_categories
 
 from .analyzer import masked_text, parse_query
+
+#: How many field conditions the advanced form offers.
+CONDITION_ROWS = 4
+#: What a saved search keeps of the page's query string: the box, the facets, the conditions.
+SAVED_PARAMETERS = (
+    "q",
+    "mode",
+    "fonds",
+    "category",
+    "year",
+    "retention",
+    "openness",
+    *(f"{p}{n}" for n in range(1, CONDITION_ROWS + 1) for p in ("f", "v", "x")),
+    "match",
+    "date_from",
+    "date_to",
+    "filed_from",
+    "filed_to",
+)
 
 #: The record's own columns a condition may name, by the name the command line uses.
 RECORD_FIELDS = ("responsible", "doc_number", "title")
@@ -35,10 +57,14 @@ class Advanced:
     conditions: list = field(default_factory=list)
     date_from: datetime.date | None = None
     date_to: datetime.date | None = None
-    any: bool = False  # OR instead of AND between the conditions
+    filed_from: datetime.date | None = None
+    filed_to: datetime.date | None = None
+    any: bool = False  # OR instead of AND between the conditions (the dates always AND)
 
     def __bool__(self):
-        return bool(self.conditions or self.date_from or self.date_to)
+        return bool(
+            self.conditions or self.date_from or self.date_to or self.filed_from or self.filed_to
+        )
 
     def as_q(self) -> Q:
         parts = [_condition_q(c) for c in self.conditions]
@@ -49,6 +75,10 @@ class Advanced:
             q &= Q(date__gte=self.date_from)
         if self.date_to:
             q &= Q(date__lte=self.date_to)
+        if self.filed_from:
+            q &= Q(filed_at__date__gte=self.filed_from)
+        if self.filed_to:
+            q &= Q(filed_at__date__lte=self.filed_to)
         return q
 
     def index_nodes(self) -> list:
@@ -61,6 +91,14 @@ class Advanced:
             "conditions": [[c.name, masked_text(c.value), c.exact] for c in self.conditions],
             "from": self.date_from.isoformat() if self.date_from else None,
             "to": self.date_to.isoformat() if self.date_to else None,
+            **(
+                {
+                    "filed_from": self.filed_from and self.filed_from.isoformat(),
+                    "filed_to": self.filed_to and self.filed_to.isoformat(),
+                }
+                if self.filed_from or self.filed_to
+                else {}
+            ),
             "any": self.any,
         }
 
@@ -99,15 +137,60 @@ def parse_date(text: str, *, end=False) -> datetime.date | None:
         ) from None
 
 
-def build(*, fields=(), date_from="", date_to="", exact=False, any_of=False) -> Advanced:
-    """An ``Advanced`` from ``NAME=VALUE`` strings and date texts, checked: an unknown
-    field, an empty value, a date that is none or a range backwards is a ValidationError."""
-    known = set(RECORD_FIELDS) | set(FieldDefinition.objects.values_list("key", flat=True))
+def known_fields(user=None) -> set[str]:
+    """The names a condition may use: the record's own and the schema fields of the categories
+    ``user`` may read (every category's for the system, ``user`` None)."""
+    definitions = FieldDefinition.objects.all()
+    if user is not None:
+        definitions = definitions.filter(category__in=granted_categories(user))
+    return set(RECORD_FIELDS) | set(definitions.values_list("key", flat=True))
+
+
+def field_choices(user) -> list[tuple[str, str]]:
+    """The fields a condition may name, labelled for the form: the record's own first, then
+    each schema field of the user's categories (one entry per key, with its categories)."""
+    choices = [
+        (name, capfirst(Record._meta.get_field(name).verbose_name)) for name in RECORD_FIELDS
+    ]
+    by_key: dict = {}
+    definitions = FieldDefinition.objects.filter(
+        category__in=granted_categories(user)
+    ).select_related("category")
+    for definition in definitions.order_by("category__position", "category__code", "position"):
+        label, categories = by_key.setdefault(definition.key, (definition.label, []))
+        categories.append(definition.category.name)
+    for key, (label, categories) in by_key.items():
+        choices.append((key, f"{label} · {', '.join(categories[:3])}"))
+    return choices
+
+
+def build(
+    *,
+    fields=(),
+    date_from="",
+    date_to="",
+    filed_from="",
+    filed_to="",
+    exact=False,
+    any_of=False,
+    user=None,
+) -> Advanced:
+    """An ``Advanced`` from conditions and date texts, checked: an unknown field (or one of a
+    category ``user`` may not read: the same message, so nothing is told), an empty value, a
+    date that is none or a range backwards is a ValidationError.
+
+    A condition is a ``NAME=VALUE`` string, or a ``(name, value)`` or ``(name, value, exact)``
+    tuple; ``exact`` applies to those that do not say.
+    """
+    known = known_fields(user)
     conditions = []
     for item in fields:
-        name, sep, value = (
-            item.partition("=") if isinstance(item, str) else (*item[:1], "=", item[1])
-        )
+        if isinstance(item, str):
+            name, sep, value = item.partition("=")
+            item_exact = exact
+        else:
+            name, value, item_exact = (*item, exact)[:3]
+            sep = "="
         name, value = name.strip(), value.strip()
         if not sep or not name or not value:
             raise ValidationError(
@@ -123,13 +206,21 @@ def build(*, fields=(), date_from="", date_to="", exact=False, any_of=False) -> 
                 % {"name": name[:40]},
                 code="unknown_field",
             )
-        conditions.append(Condition(name=name, value=value[:200], exact=exact))
+        conditions.append(Condition(name=name, value=value[:200], exact=bool(item_exact)))
     advanced = Advanced(
         conditions=conditions,
         date_from=parse_date(date_from),
         date_to=parse_date(date_to, end=True),
+        filed_from=parse_date(filed_from),
+        filed_to=parse_date(filed_to, end=True),
         any=any_of,
     )
-    if advanced.date_from and advanced.date_to and advanced.date_from > advanced.date_to:
-        raise ValidationError(_("The date range ends before it begins."), code="dates_backwards")
+    for begin, end in [
+        (advanced.date_from, advanced.date_to),
+        (advanced.filed_from, advanced.filed_to),
+    ]:
+        if begin and end and begin > end:
+            raise ValidationError(
+                _("The date range ends before it begins."), code="dates_backwards"
+            )
     return advanced

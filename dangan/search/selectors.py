@@ -42,6 +42,7 @@ from .analyzer import (
     parse_query,
 )
 from .backends import get_backend
+from .models import SavedSearch
 
 PAGE_SIZE = 20
 #: How many matches the index ranks and hands over for checking, counting and facets.
@@ -414,3 +415,12 @@ def _persons(results: SearchResults, parsed: Query, rows, scores, page_size) -> 
 
 
 MODE_LABELS = {"records": _("Records"), "persons": _("Persons")}
+
+
+def saved_searches(user):
+    """The user's own saved searches, by name."""
+    return (
+        SavedSearch.objects.filter(owner=user)
+        if user.is_authenticated
+        else SavedSearch.objects.none()
+    )

@@ -14,15 +14,21 @@ import time
 from collections import defaultdict
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import connection, connections, transaction
+from django.http import QueryDict
+from django.utils.translation import gettext as _
 
 from dangan.accounts.models import Secrecy
+from dangan.audit.models import AuditEvent
+from dangan.audit.services import record_event
 from dangan.catalogue.models import Record
 from dangan.content.models import Page
 from dangan.digitize.models import PageProcessing
 from dangan.people import id_numbers
 from dangan.people.models import RecordPerson
 
+from .advanced import SAVED_PARAMETERS
 from .analyzer import (
     ID_BAND,
     Document,
@@ -33,6 +39,7 @@ from .analyzer import (
     name_term,
 )
 from .backends import get_backend
+from .models import SavedSearch
 
 BATCH = 500
 #: Up to this many records, ``reindex_records`` locks them first, so that two pages of one
@@ -276,3 +283,37 @@ def index_pending(*, limit: int | None = None) -> dict:
         reindex_records(stale)
         indexed += len(stale)
     return {"indexed": indexed, "removed": len(orphans), "backend": backend.name}
+
+
+# --- Saved searches ----------------------------------------------------------------------------
+
+
+def save_search(*, owner, name: str, query: str) -> SavedSearch:
+    """Keep the search page's ``query`` string under ``name`` for ``owner`` (the same name
+    again replaces it). Only the parameters of a search are kept (``SAVED_PARAMETERS``)."""
+    name = name.strip()
+    kept = QueryDict(mutable=True)
+    for key, values in QueryDict(query).lists():
+        if key in SAVED_PARAMETERS:
+            kept.setlist(key, [v for v in values if v.strip()][:1])
+    query = kept.urlencode()
+    if not name or not query:
+        raise ValidationError(
+            _("Give the search a name, and search before you save it."), code="empty"
+        )
+    with transaction.atomic():
+        saved, _created = SavedSearch.objects.update_or_create(
+            owner=owner, name=name[:100], defaults={"query": query}
+        )
+        record_event(actor=owner, action=AuditEvent.Action.CREATE, obj=saved)
+    return saved
+
+
+def delete_saved_search(*, owner, pk: int) -> None:
+    """Forget one of ``owner``'s saved searches (another user's is not found)."""
+    with transaction.atomic():
+        saved = SavedSearch.objects.filter(owner=owner, pk=pk).first()
+        if saved is None:
+            raise ValidationError(_("There is no such saved search."), code="not_found")
+        record_event(actor=owner, action=AuditEvent.Action.DELETE, obj=saved)
+        saved.delete()

@@ -1,32 +1,48 @@
-"""The search page: one box, ranked hits with snippets, facets, paging, a person mode."""
+"""The search page: one box and the advanced conditions beside it, ranked hits with snippets,
+facets, paging, a person mode, and the user's saved searches."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
-from django.utils.translation import gettext_lazy as _
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
-from . import selectors
-from .forms import SearchForm
+from . import selectors, services
+from .forms import AdvancedForm, SaveSearchForm, SearchForm
 
 FACET_TITLES = {
-    "fonds": _("Fonds"),
-    "category": _("Category"),
-    "year": _("Year"),
-    "retention": _("Retention"),
-    "openness": _("Openness"),
+    "fonds": gettext_lazy("Fonds"),
+    "category": gettext_lazy("Category"),
+    "year": gettext_lazy("Year"),
+    "retention": gettext_lazy("Retention"),
+    "openness": gettext_lazy("Openness"),
 }
 
 
 @login_required
 def search_page(request):
     form = SearchForm(request.GET or None)
-    results = None
-    if form.is_valid() and form.cleaned_data["q"].strip():
+    more = AdvancedForm(request.GET or None, user=request.user)
+    results, advanced, problems = None, None, []
+    if more.has_conditions():
+        if more.is_valid():
+            try:
+                advanced = more.build(request.user)
+            except ValidationError as refused:
+                problems = refused.messages
+        else:
+            problems = [m for errors in more.errors.values() for m in errors]
+    if form.is_valid() and not problems and (form.cleaned_data["q"].strip() or advanced):
         results = selectors.search(
             request.user,
             form.cleaned_data["q"],
             filters=form.filters(),
             page=form.cleaned_data["page"] or 1,
             mode=form.cleaned_data["mode"] or "records",
+            advanced=advanced,
         )
     query = request.GET.copy()
     query.pop("page", None)
@@ -35,6 +51,8 @@ def search_page(request):
         "search/search.html",
         {
             "form": form,
+            "more": more,
+            "problems": problems,
             "results": results,
             "facets": _facet_links(query, results) if results else [],
             "query": query.urlencode(),
@@ -42,8 +60,37 @@ def search_page(request):
                 (mode, label, _with(query, mode=mode))
                 for mode, label in selectors.MODE_LABELS.items()
             ],
+            "saved": selectors.saved_searches(request.user),
+            "save_form": SaveSearchForm(initial={"query": query.urlencode()}),
         },
     )
+
+
+@login_required
+@require_POST
+def save_search(request):
+    form = SaveSearchForm(request.POST)
+    query = request.POST.get("query", "")
+    if form.is_valid():
+        try:
+            services.save_search(owner=request.user, **form.cleaned_data)
+            messages.success(request, _("The search is saved."))
+        except ValidationError as refused:
+            messages.error(request, " ".join(refused.messages))
+    else:
+        messages.error(request, _("Give the search a name, and search before you save it."))
+    return redirect(reverse("search:search") + (f"?{query}" if len(query) < 4000 else ""))
+
+
+@login_required
+@require_POST
+def delete_saved_search(request, pk):
+    try:
+        services.delete_saved_search(owner=request.user, pk=pk)
+        messages.success(request, _("The saved search is deleted."))
+    except ValidationError as refused:
+        messages.error(request, " ".join(refused.messages))
+    return redirect("search:search")
 
 
 def _with(query, **changes) -> str:

@@ -65,6 +65,7 @@ class Command(BaseCommand):
                 date_from=options["date_from"],
                 date_to=options["date_to"],
                 exact=options["exact"],
+                user=user,
             )
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from None
