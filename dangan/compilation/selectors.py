@@ -89,6 +89,17 @@ def shown_exhibits(exhibition: Exhibition) -> QuerySet[Exhibit]:
     )
 
 
+def exhibit_preview(exhibit: Exhibit):
+    """The preview derivative (a JPEG, ``digitize``) of the exhibit's page, or None."""
+    from dangan.content.models import Blob
+    from dangan.digitize.models import PageProcessing
+
+    if exhibit.page_id is None:
+        return None
+    made = PageProcessing.objects.filter(page_id=exhibit.page_id, preview__isnull=False)
+    return Blob.objects.filter(pk__in=made.values("preview_id")).first()
+
+
 def visits_between(start: datetime.date, end: datetime.date) -> list[dict]:
     """Visits of each exhibition from ``start`` to ``end`` (inclusive), most visited first:
     ``{"exhibition", "visits"}`` (the statistics read this)."""

@@ -430,6 +430,23 @@ def record_export(*, actor, compilation: Compilation, format: str, content: dict
     )
 
 
+def start_export(*, actor, compilation: Compilation, format: str):
+    """Export ``compilation`` in the background (``dangan.jobs``); the job, whose page shows the
+    progress and, when done, the download."""
+    from dangan.jobs.services import start_job
+
+    if not selectors.compilations_for(actor).filter(pk=compilation.pk).exists():
+        raise PermissionDenied(_("Only an archivist or a leader exports compilations."))
+    if format not in ("pdf", "docx", "xlsx"):
+        raise ValidationError(_("Unknown format: %(format)s.") % {"format": format})
+    return start_job(
+        kind=f"compilation.{format}",
+        owner=actor,
+        title=compilation.title,
+        params={"compilation": compilation.pk},
+    )
+
+
 # --- Exhibitions ---------------------------------------------------------------------------------
 LANGUAGE_FIELDS = ("zh_hans", "zh_hant", "en")
 

@@ -64,6 +64,11 @@ def dashboard_tables(data: dict) -> dict[str, dict]:
                 for r in data["use"]
             ],
         },
+        "exhibitions": {
+            "title": _("Exhibition visits this year"),
+            "heads": [_("Exhibition"), _("Visits")],
+            "rows": [[r["exhibition"], r["visits"]] for r in data["exhibition_visits"]],
+        },
         "purpose": {
             "title": _("Use by purpose this year"),
             "heads": [_("Purpose"), _("Uses")],

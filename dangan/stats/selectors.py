@@ -26,6 +26,7 @@ from dangan.accounts.models import Unit
 from dangan.accounts.selectors import record_scope
 from dangan.catalogue.models import Category, Record
 from dangan.catalogue.selectors import visible_records
+from dangan.compilation.selectors import visits_between
 
 from .models import Holding
 
@@ -262,7 +263,14 @@ def dashboard(user) -> dict:
         "use_by_purpose": use_by_purpose(user, year=timezone.localdate().year),
         "overdue_loans": overdue_loans(user),
         "alerts": open_alerts(),
+        "exhibition_visits": exhibition_visits(year=timezone.localdate().year),
     }
+
+
+def exhibition_visits(*, year: int) -> list[dict]:
+    """Visits of the online exhibitions in ``year``, most visited first (read from the
+    compilation app's daily counts; the stats app reads, the compilation app never calls here)."""
+    return visits_between(datetime.date(year, 1, 1), datetime.date(year, 12, 31))
 
 
 def use_by_category(user, *, year: int) -> dict[int, int]:

@@ -89,3 +89,21 @@ def test_the_docx_opens_with_python_docx_and_lists_the_sources(topic):
     codes = [row.cells[0].text for row in document.tables[0].rows[1:]]
     assert codes == sorted(r.archival_code for r in records)
     assert progress[-1] == (6, 6)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_export_runs_in_the_background_with_progress_and_a_download(scheme, topic, logged_in):
+    from dangan.jobs.models import Job
+    from dangan.jobs.tasks import run_job_task
+
+    book, records = topic
+    archivist = book.created_by
+    job = services.start_export(actor=archivist, compilation=book, format="pdf")
+    assert job.state == Job.State.QUEUED
+    assert run_job_task.call(job.pk) == Job.State.DONE
+    job.refresh_from_db()
+    assert (job.done, job.total) == (6, 6)
+    client = logged_in(archivist)
+    download = client.get(f"{job.get_absolute_url()}download/")
+    text = pdf_text(b"".join(download.streaming_content))
+    assert all(r.archival_code in text for r in records)
