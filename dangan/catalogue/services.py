@@ -8,8 +8,9 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.core import validators
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import models, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -73,9 +74,14 @@ class RecordDraft:
 _SNAPSHOT_FIELDS = [f for f in Record._meta.concrete_fields if f.editable]
 
 
+#: (name, attname) of each: ``value_from_object`` of a concrete field is its attname's value,
+#: read here without a method call per field (an import snapshots every new record).
+_SNAPSHOT_NAMES = [(f.name, f.attname) for f in _SNAPSHOT_FIELDS]
+
+
 def snapshot(record: Record) -> dict:
     """What the audit trail keeps of a record's state: every field a person can set."""
-    return {f.name: f.value_from_object(record) for f in _SNAPSHOT_FIELDS}
+    return {name: getattr(record, attname) for name, attname in _SNAPSHOT_NAMES}
 
 
 #: Left out of the ledger's digest: ``created_by`` goes blank when a user account is deleted.
@@ -154,6 +160,36 @@ def _check_filing(record: Record) -> None:
 
 
 _FIELDS = Record._meta.concrete_fields
+
+
+def _quick_check(field):
+    """A test that ``field.clean`` would accept a value as it is, or None for a field whose
+    values always go through ``clean``. Only text fields whose checks are all known here (not
+    blank or blank allowed, length, no NUL character, one of the choices): a value that fails the
+    test is not refused by it but cleaned by Django, which says what is wrong."""
+    if not isinstance(field, models.CharField | models.TextField):
+        return None
+    known = (validators.MaxLengthValidator, validators.ProhibitNullCharactersValidator)
+    if any(not isinstance(v, known) for v in field.validators):
+        return None
+    limit = field.max_length or float("inf")
+    choices = {str(value) for value, _label in field.flatchoices} if field.choices else None
+
+    def passes(value) -> bool:
+        return (
+            type(value) is str
+            and (value != "" or field.blank)
+            and len(value) <= limit
+            and "\x00" not in value
+            and (choices is None or value in choices or (value == "" and field.blank))
+        )
+
+    return passes
+
+
+#: Fields with a quick test: ``_build`` leaves a value that passes it out of ``clean_fields``
+#: (a third of the cost of building a record when 100,000 rows are imported).
+_QUICK = {f.name: check for f in _FIELDS if (check := _quick_check(f)) is not None}
 _BY_NAME = {f.name: f for f in _FIELDS}
 #: Fixed defaults, read once; a callable default (a new dict) is called for every record.
 _DEFAULTS = {f.attname: f.get_default() for f in _FIELDS if not callable(f.default)}
@@ -213,7 +249,8 @@ def _build(draft: RecordDraft, fields_by_category: dict, actor) -> Record:
     # cost two queries per record, which a 100,000-row register import cannot afford.
     # Field checks only: uniqueness is the database's (and the numbering's) job, and fonds and
     # category are saved objects the caller holds.
-    record.clean_fields(exclude=_UNCHECKED | (_ALL_FIELDS - set(values)))
+    passed = {name for name, value in values.items() if name in _QUICK and _QUICK[name](value)}
+    record.clean_fields(exclude=_UNCHECKED | (_ALL_FIELDS - set(values)) | passed)
     if actor is not None and not may_write_record(actor, record):
         raise PermissionDenied(_("You may not file records in this fonds, category or level."))
     if draft.file:
@@ -240,14 +277,21 @@ def _number(records: list[Record]) -> None:
             values = archival_code.values_for(record)
             key = archival_code.render(record.category.code_template, values, None)
             by_key[key].append((record, values))
+    if by_key:
+        # The counters of every prefix at once: the missing ones created (another clerk's
+        # filing may create one at the same moment: ignored, its row counts), each raised by
+        # its group's size, then all read back in one query.
+        have = set(
+            CodeCounter.objects.filter(prefix__in=list(by_key)).values_list("prefix", flat=True)
+        )
+        missing = [CodeCounter(prefix=key) for key in by_key if key not in have]
+        if missing:
+            CodeCounter.objects.bulk_create(missing, ignore_conflicts=True)
     for key, group in by_key.items():
-        try:
-            with transaction.atomic():
-                CodeCounter.objects.get_or_create(prefix=key)
-        except IntegrityError:  # created by another clerk at the same moment
-            pass
         CodeCounter.objects.filter(prefix=key).update(last=F("last") + len(group))
-        last = CodeCounter.objects.values_list("last", flat=True).get(prefix=key)
+    lasts = dict(CodeCounter.objects.filter(prefix__in=list(by_key)).values_list("prefix", "last"))
+    for key, group in by_key.items():
+        last = lasts[key]
         for offset, (record, values) in enumerate(group):
             record.sequence = last - len(group) + 1 + offset
             record.code_prefix = key
