@@ -12,8 +12,6 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from dangan.accounts.models import Role
-
 
 class Purpose(models.TextChoices):
     """利用目的, the purposes the annual statistical report counts use by."""
@@ -293,7 +291,7 @@ class RequestApproval(models.Model):
         AccessRequest, on_delete=models.CASCADE, related_name="approvals", verbose_name=_("request")
     )
     step = models.PositiveSmallIntegerField(_("step"))
-    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    role = models.CharField(_("role"), max_length=20)
     approver = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("approved by"),
@@ -313,6 +311,11 @@ class RequestApproval(models.Model):
 
     def __str__(self):
         return f"{self.request} #{self.step}"
+
+    def get_role_display(self):
+        from dangan.accounts.selectors import role_label
+
+        return role_label(self.role)
 
 
 class Counter(models.Model):

@@ -14,6 +14,7 @@ from dangan.accounts.models import Role
 from dangan.catalogue.models import Record
 from dangan.catalogue.selectors import visible_records
 from dangan.core.hooks import Hook
+from dangan.security.permissions import has_permission
 
 from .models import AccessRequest, Certificate, Loan, Use, Visit
 
@@ -21,12 +22,10 @@ from .models import AccessRequest, Certificate, Loan, Use, Visit
 #: bound to and the open catalogue (provided by dangan.portal, which keeps the binding).
 citizen_scope = Hook("the records a citizen may ask a copy of")
 
-#: Roles that see the reading room's register and the desk's lists.
-DESK_READERS = {Role.ARCHIVIST, Role.READING_CLERK, Role.LEADER}
-
 
 def is_desk_reader(user) -> bool:
-    return bool(user and user.is_authenticated and getattr(user, "role", None) in DESK_READERS)
+    """Sees the reading room's register and the desk's lists."""
+    return has_permission(user, "access.desk")
 
 
 def requestable_records(user) -> QuerySet[Record]:

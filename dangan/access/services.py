@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from dangan.accounts.models import ApprovalFlow, Role, Secrecy
+from dangan.accounts.selectors import role_label
 from dangan.accounts.services import approval_steps
 from dangan.audit.models import AuditEvent
 from dangan.audit.services import record_event
@@ -28,6 +29,7 @@ from dangan.catalogue.models import Openness, Record
 from dangan.catalogue.selectors import visible_records
 from dangan.content.services import keep_bytes
 from dangan.people import id_numbers
+from dangan.security.permissions import has_permission
 
 from . import certificates, copies, selectors
 from .models import (
@@ -43,26 +45,28 @@ from .models import (
 
 logger = logging.getLogger(__name__)
 
-#: Who receives visitors, lends files and issues copies.
-DESK_ROLES = {Role.ARCHIVIST, Role.READING_CLERK}
-#: Who approves a request for a controlled record (docs/access.md: "designated role").
-APPROVER_ROLES = {Role.ARCHIVIST, Role.LEADER}
-
 
 def may_decide_requests(user) -> bool:
     """Who decides access requests (and revokes certificates): the roles of the county's approval
     steps when it set some, else archivists and leaders. ``may_decide`` says whether it is the
     user's turn on one request."""
     steps = approval_steps(ApprovalFlow.Kind.COPY_REQUEST)
-    roles = set(steps) if steps else APPROVER_ROLES
-    return bool(user and user.is_authenticated and user.is_active and user.role in roles)
+    if steps:
+        return bool(user and user.is_authenticated and user.is_active and user.role in steps)
+    return has_permission(user, "access.approve")
+
+
+def may_serve(user) -> bool:
+    """Who receives visitors, lends files and issues copies (archivists and reading-room
+    clerks by default)."""
+    return has_permission(user, "access.serve")
 
 
 DELIVERY_SALT = "dangan.access.delivery"
 
 
 def _require_desk(actor):
-    if getattr(actor, "role", None) not in DESK_ROLES or not actor.is_active:
+    if not may_serve(actor):
         raise PermissionDenied(_("Only archivists and reading-room clerks serve the reading room."))
 
 
@@ -387,7 +391,7 @@ def may_decide(actor, req: AccessRequest) -> bool:
     step = next_step(req)
     if step is not None:
         return actor.role == step[1] and not req.approvals.filter(approver=actor).exists()
-    return actor.role in APPROVER_ROLES
+    return has_permission(actor, "access.approve")
 
 
 def _take_step(req: AccessRequest, *, actor, reason: str) -> bool:
@@ -399,7 +403,7 @@ def _take_step(req: AccessRequest, *, actor, reason: str) -> bool:
     if actor.role != role:
         raise PermissionDenied(
             _("Step %(n)d of this approval is for the role %(role)s.")
-            % {"n": number, "role": Role(role).label}
+            % {"n": number, "role": role_label(role)}
         )
     if req.approvals.filter(approver=actor).exists():
         raise PermissionDenied(_("One person approves one step only."))

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from dangan import spreadsheets
-from dangan.accounts.models import Role
+from dangan.accounts.selectors import role_label
 from dangan.audit.models import AuditEvent
 from dangan.audit.services import record_event
 from dangan.catalogue.models import Record
@@ -239,7 +239,7 @@ def request_list(request):
 
 
 def _step_shown(step):
-    return None if step is None else (step[0], Role(step[1]).label)
+    return None if step is None else (step[0], role_label(step[1]))
 
 
 @desk_required

@@ -16,24 +16,26 @@ from django.contrib.admin.forms import AdminPasswordChangeForm
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from dangan.audit.admin import AuditedAdminMixin, AuditedModelAdmin, DutyTabularInline
 from dangan.security.duties import Duty, check_account_change, check_rights_change, has_duty
+from dangan.security.permissions import PERMISSIONS, check_role_permissions
 
 from . import lockout, services
 from .models import (
     ADMIN_ROLES,
-    APPROVING_ROLES,
     ApprovalFlow,
     Grant,
     Lockout,
-    Role,
+    RoleDefinition,
     Unit,
     User,
 )
+from .selectors import role_choices, role_label
 from .signals import rights_changed
 
 
@@ -119,7 +121,15 @@ def _is_self(request, obj) -> bool:
 
 @admin.register(User)
 class UserAdmin(AuditedAdminMixin, DjangoUserAdmin):
-    list_display = ["username", "first_name", "last_name", "role", "unit", "is_active", "locked"]
+    list_display = [
+        "username",
+        "first_name",
+        "last_name",
+        "role_name",
+        "unit",
+        "is_active",
+        "locked",
+    ]
     list_filter = ["role", "unit", "is_active"]
     actions = ["unlock", "reset_second_factor"]
     add_fieldsets = [
@@ -135,6 +145,17 @@ class UserAdmin(AuditedAdminMixin, DjangoUserAdmin):
         (None, {"fields": ["username", "first_name", "last_name", "unit"]}),
         (gettext_lazy("Rights"), {"fields": ["role", "is_active"]}),
     ]
+
+    @admin.display(description=gettext_lazy("role"), ordering="role")
+    def role_name(self, user):
+        return role_label(user.role)
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "role":  # the county's roles and the fixed ones, by name
+            return forms.ChoiceField(
+                label=db_field.verbose_name, choices=role_choices(), initial=db_field.default
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     @admin.display(description=gettext_lazy("locked"), boolean=True)
     def locked(self, user):
@@ -190,6 +211,7 @@ class UserAdmin(AuditedAdminMixin, DjangoUserAdmin):
         if change:
             if changed & {"role"}:
                 check_rights_change(request.user, obj)
+                services.check_known_role(obj.role)
             if changed - {"role"}:
                 check_account_change(request.user, obj)
         elif obj.role in ADMIN_ROLES:
@@ -331,8 +353,7 @@ class ApprovalFlowForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        labels = dict(Role.choices)
-        choices = [("", "—"), *((r, labels[r]) for r in APPROVING_ROLES)]
+        choices = [("", "—"), *((r, role_label(r)) for r in services.approving_roles())]
         for n, name in enumerate(self.STEPS):
             self.fields[name].choices = choices
             if self.instance.pk and n < len(self.instance.roles):
@@ -397,3 +418,94 @@ def _checked_by_service(form_class):
             return data
 
     return Checked
+
+
+class RoleDefinitionForm(forms.ModelForm):
+    """A county role: a name and the permissions it gives, ticked from the registry."""
+
+    permissions = forms.MultipleChoiceField(
+        label=gettext_lazy("Permissions"),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+
+    class Meta:
+        model = RoleDefinition
+        fields = ["code", "name", "description", "permissions"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only what a county role may hold: the administrators' duties are not offered.
+        self.fields["permissions"].choices = [
+            (p.code, p.label) for p in PERMISSIONS.values() if not p.admin_only
+        ]
+        if self.instance.pk:
+            self.fields["code"].disabled = True  # users hold the role by its code
+
+    def clean(self):
+        data = super().clean()
+        try:
+            check_role_permissions(set(data.get("permissions") or []))
+        except ValidationError as error:
+            self.add_error("permissions", error)
+        return data
+
+
+@admin.register(RoleDefinition)
+class RoleDefinitionAdmin(admin.ModelAdmin):
+    """The county's roles, kept by the system administrator; saved and removed through the
+    services, which refuse (with the reason) what breaks the separation of duties."""
+
+    form = RoleDefinitionForm
+    list_display = ["code", "__str__", "permission_names", "holders"]
+
+    @admin.display(description=gettext_lazy("permissions"))
+    def permission_names(self, role):
+        return "; ".join(str(PERMISSIONS[c].label) for c in role.permissions if c in PERMISSIONS)
+
+    @admin.display(description=gettext_lazy("accounts"))
+    def holders(self, role):
+        return User.objects.filter(role=role.code).count()
+
+    def has_module_permission(self, request):
+        return has_duty(request.user, Duty.CONFIGURE) or has_duty(request.user, Duty.RIGHTS)
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+    def has_add_permission(self, request):
+        return has_duty(request.user, Duty.CONFIGURE)
+
+    def has_change_permission(self, request, obj=None):
+        return has_duty(request.user, Duty.CONFIGURE)
+
+    def has_delete_permission(self, request, obj=None):
+        return has_duty(request.user, Duty.CONFIGURE)
+
+    def get_actions(self, request):
+        return {}  # one at a time, through delete_model (checked and audited)
+
+    def save_model(self, request, obj, form, change):
+        role = services.define_role(
+            actor=request.user,
+            code=obj.code,
+            name=obj.name,
+            description=obj.description,
+            permissions=form.cleaned_data["permissions"],
+        )
+        obj.pk = role.pk
+
+    def delete_model(self, request, obj):
+        services.remove_role(actor=request.user, code=obj.code)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        role = self.get_object(request, object_id)
+        if role is not None and request.method == "POST":
+            try:
+                services.remove_role(actor=request.user, code=role.code)
+            except ValidationError as error:
+                messages.error(request, " ".join(error.messages))
+                return redirect(reverse("admin:accounts_roledefinition_change", args=[role.pk]))
+            messages.success(request, _("The role %(role)s was removed.") % {"role": role})
+            return redirect(reverse("admin:accounts_roledefinition_changelist"))
+        return super().delete_view(request, object_id, extra_context)

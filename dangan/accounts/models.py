@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 # The roles are defined with the separation of duties in dangan.security; every app finds them
 # here too, beside the user who holds one.
+from dangan.security.permissions import has_permission
 from dangan.security.roles import ADMIN_ROLES, EDITING_ROLES, NO_RECORD_ROLES, Role  # noqa: F401
 
 from .twofactor import SecretField
@@ -49,7 +50,8 @@ class Unit(models.Model):
 class User(AbstractUser):
     """A person who logs in. What records they see is decided by their grants alone."""
 
-    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.ARCHIVIST)
+    #: A fixed role (``security.permissions.FIXED_ROLES``) or a ``RoleDefinition``'s code.
+    role = models.CharField(_("role"), max_length=20, default=Role.ARCHIVIST, db_index=True)
     unit = models.ForeignKey(
         Unit,
         verbose_name=_("unit"),
@@ -64,12 +66,28 @@ class User(AbstractUser):
         verbose_name_plural = _("users")
 
     @property
+    def permission_codes(self) -> frozenset[str]:
+        """What the user's role may do (``security.permissions``), read once per user object."""
+        remembered = self.__dict__.get("_permission_codes")
+        if remembered is None or remembered[0] != self.role:
+            from .selectors import role_permissions
+
+            remembered = (self.role, role_permissions(self.role))
+            self._permission_codes = remembered
+        return remembered[1]
+
+    @property
     def may_edit_records(self):
-        return self.role in EDITING_ROLES
+        return has_permission(self, "records.edit")
 
     @property
     def may_read_records(self):
-        return self.role not in NO_RECORD_ROLES
+        return has_permission(self, "records.read")
+
+    def get_role_display(self):
+        from .selectors import role_label
+
+        return role_label(self.role)
 
 
 class Secrecy(models.IntegerChoices):
@@ -179,14 +197,33 @@ class Lockout(models.Model):
         return self.lifted_at is None and (self.ends_at is None or self.ends_at > timezone.now())
 
 
-#: Roles that may take a step of an approval: business roles that read records.
-APPROVING_ROLES = [
-    Role.ARCHIVIST,
-    Role.READING_CLERK,
-    Role.UNIT_CLERK,
-    Role.TOWN_CLERK,
-    Role.LEADER,
-]
+class RoleDefinition(models.Model):
+    """角色: one of the county's business roles, a set of permissions from the registry
+    (``dangan.security.permissions.PERMISSIONS``).
+
+    Today's roles (archivist, reading-room clerk, unit and town clerks, leader) are loaded by a
+    migration with an empty ``name`` (their translated names are shown); the county changes
+    them or adds its own (``services.define_role``). The three administrators' roles and the
+    citizen's are fixed in code and have no row.
+    """
+
+    code = models.SlugField(_("code"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    permissions = models.JSONField(_("permissions"), default=list)
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        verbose_name = _("role")
+        verbose_name_plural = _("roles")
+        ordering = ["code"]
+
+    def __str__(self):
+        if self.name:
+            return self.name
+        try:
+            return str(Role(self.code).label)
+        except ValueError:
+            return self.code
 
 
 class ApprovalFlow(models.Model):
@@ -205,5 +242,6 @@ class ApprovalFlow(models.Model):
         verbose_name_plural = _("approval steps")
 
     def __str__(self):
-        labels = dict(Role.choices)
-        return " → ".join(str(labels.get(r, r)) for r in self.roles)
+        from .selectors import role_label
+
+        return " → ".join(role_label(r) for r in self.roles)

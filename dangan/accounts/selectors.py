@@ -6,7 +6,10 @@ import contextvars
 from django.core.cache import cache
 from django.db.models import Q
 
-from .models import Grant, Unit
+from dangan.security.permissions import DEFAULT_ROLES, FIXED_ROLES
+from dangan.security.roles import Role
+
+from .models import Grant, RoleDefinition, Unit, User
 
 UNIT_TREE_KEY = "dangan:unit-tree"
 
@@ -164,3 +167,65 @@ def may_write_record(user, record) -> bool:
         return False
     home = _home_units(user)
     return any(grant_covers(g, record, home=home) for g in user_grants(user))
+
+
+# --- roles (security.permissions) ----------------------------------------------------------------
+
+
+def role_permissions(code: str) -> frozenset[str]:
+    """What role ``code`` may do: fixed for the three administrators and the citizen, the
+    county's ``RoleDefinition`` for the others (read once inside ``read_once``). A default role
+    whose row is missing (an emptied table) keeps today's permissions; an unknown code, none."""
+    if code in FIXED_ROLES:
+        return FIXED_ROLES[code]
+    return _remembered(("role", code), lambda: _defined_permissions(code))
+
+
+def _defined_permissions(code: str) -> frozenset[str]:
+    row = RoleDefinition.objects.filter(code=code).values_list("permissions", flat=True).first()
+    if row is None:
+        return DEFAULT_ROLES.get(code, frozenset())
+    return frozenset(row)
+
+
+def business_roles() -> list[RoleDefinition]:
+    """The county's roles (today's defaults and its own), each with its permissions; a default
+    role whose row is missing is listed unsaved, with today's permissions."""
+    rows = {r.code: r for r in RoleDefinition.objects.all()}
+    for code, codes in DEFAULT_ROLES.items():
+        rows.setdefault(code, RoleDefinition(code=code, permissions=sorted(codes)))
+    return sorted(rows.values(), key=lambda r: r.code)
+
+
+def role_choices() -> list[tuple[str, str]]:
+    """(code, name) of every role a user may be given: the county's roles, then the fixed."""
+    return [(r.code, str(r)) for r in business_roles()] + [
+        (code, str(Role(code).label)) for code in FIXED_ROLES
+    ]
+
+
+def role_label(code: str) -> str:
+    """A role's name in the user's language (its code when nobody knows it)."""
+    if code in FIXED_ROLES or (code in DEFAULT_ROLES and not _named(code)):
+        return str(Role(code).label)
+    return _named(code) or code
+
+
+def _named(code: str) -> str:
+    return _remembered(
+        ("role-name", code),
+        lambda: (
+            RoleDefinition.objects.filter(code=code).values_list("name", flat=True).first() or ""
+        ),
+    )
+
+
+def roles_with(permission: str) -> list[str]:
+    """The codes of the roles that hold ``permission``."""
+    fixed = [code for code, codes in FIXED_ROLES.items() if permission in codes]
+    return [r.code for r in business_roles() if permission in r.permissions] + fixed
+
+
+def users_with(permission: str):
+    """Active users whose role holds ``permission`` (e.g. the leaders who approve)."""
+    return User.objects.filter(is_active=True, role__in=roles_with(permission))

@@ -13,20 +13,27 @@ from django.utils.translation import gettext as _
 from dangan.audit.models import AuditEvent
 from dangan.audit.services import record_event
 from dangan.security.duties import Duty, check_account_change, check_duty, check_rights_change
+from dangan.security.permissions import (
+    DEFAULT_ROLES,
+    FIXED_ROLES,
+    PERMISSIONS,
+    check_role_permissions,
+)
 
 from . import lockout, twofactor
 from .models import (
     ADMIN_ROLES,
-    APPROVING_ROLES,
     ApprovalFlow,
     Grant,
     Role,
+    RoleDefinition,
     Secrecy,
     TwoFactorDevice,
     Unit,
     User,
 )
-from .signals import rights_changed
+from .selectors import business_roles, role_label
+from .signals import rights_changed, role_changed
 
 #: What a system administrator may set on an account (never role, grants, staff or superuser).
 ACCOUNT_FIELDS = {"first_name", "last_name", "email", "unit", "is_active"}
@@ -65,6 +72,7 @@ def create_user(
         raise ValidationError(
             _("Dangan has no superuser: give the account one of the roles."), code="superuser"
         )
+    check_known_role(role)
     if actor is not None:
         check_duty(actor, Duty.ACCOUNTS)
         if grants or role in ADMIN_ROLES:
@@ -160,8 +168,11 @@ def set_role(*, actor, user: User, role: str) -> User:
     """Give ``user`` a role; only the three administrators are staff (use the admin)."""
     if actor is not None:
         check_rights_change(actor, user)
+    check_known_role(role)
     with transaction.atomic():
         before = user.role
+        if role in ADMIN_ROLES:
+            user.grants.all().delete()  # the three administrators read no records
         user.role = role
         user.is_staff = role in ADMIN_ROLES
         user.is_superuser = False
@@ -349,14 +360,20 @@ def reset_approval_flow(*, actor, kind: str) -> None:
         flow.delete()
 
 
+def approving_roles() -> list[str]:
+    """The roles that may take a step of an approval: the county's roles that read records."""
+    return [r.code for r in business_roles() if "records.read" in r.permissions]
+
+
 def check_approval_roles(roles: list[str]) -> None:
     """Refuse, with the reason, steps that are no approval."""
     if not roles:
         raise ValidationError(_("An approval needs one step at least."), code="no_steps")
-    wrong = [r for r in roles if r not in APPROVING_ROLES]
+    wrong = [r for r in roles if r not in approving_roles()]
     if wrong:
         raise ValidationError(
-            _("These roles do not approve requests: %(roles)s") % {"roles": ", ".join(wrong)},
+            _("These roles do not approve requests: %(roles)s")
+            % {"roles": ", ".join(role_label(r) for r in wrong)},
             code="not_approving_role",
         )
     if len(set(roles)) != len(roles):
@@ -364,3 +381,101 @@ def check_approval_roles(roles: list[str]) -> None:
             _("A role may take one step only: two steps by the same role are one person's."),
             code="repeated_role",
         )
+
+
+# --- roles (security.permissions) ---------------------------------------------------------
+
+
+def check_known_role(role: str) -> None:
+    """Refuse a role that is neither fixed nor one of the county's."""
+    if role not in FIXED_ROLES and role not in {r.code for r in business_roles()}:
+        raise ValidationError(_("There is no role %(role)s.") % {"role": role}, code="unknown_role")
+
+
+def define_role(
+    *, actor, code: str, permissions, name: str = "", description: str = ""
+) -> RoleDefinition:
+    """Add one of the county's roles or change one (the system administrator's configuration).
+
+    Refused with the reason: a fixed role (the three administrators', the citizen's), a
+    permission of an administrator's duty, and taking record reading from a role that takes
+    a step of an approval (its approver could not see the request)."""
+    if actor is not None:
+        check_duty(actor, Duty.CONFIGURE)
+    code = (code or "").strip()
+    if code in FIXED_ROLES:
+        raise ValidationError(
+            _("The roles of the three administrators and of citizens are fixed."),
+            code="fixed_role",
+        )
+    if not code or len(code) > 20 or not code.replace("_", "").replace("-", "").isalnum():
+        raise ValidationError(
+            _("A role's code is up to 20 letters, digits, - and _."), code="bad_role_code"
+        )
+    codes = [c for c in PERMISSIONS if c in set(permissions)]  # the registry's order
+    check_role_permissions(set(permissions))
+    if "records.read" not in codes and code in _approval_step_roles():
+        raise ValidationError(
+            _("This role takes a step of an approval: it must read records."),
+            code="approver_reads",
+        )
+    with transaction.atomic():
+        role = RoleDefinition.objects.select_for_update().filter(code=code).first()
+        before = None if role is None else list(role.permissions)
+        if role is None:
+            role = RoleDefinition(code=code)
+            if code in DEFAULT_ROLES:
+                before = sorted(DEFAULT_ROLES[code])
+        role.name, role.description, role.permissions = name or "", description or "", codes
+        role.save()
+        record_event(
+            actor=actor,
+            action=AuditEvent.Action.CREATE if before is None else AuditEvent.Action.UPDATE,
+            obj=role,
+            before=None if before is None else {"permissions": before},
+            after={"name": role.name, "permissions": codes},
+        )
+        if before != codes:
+            role_changed.send(
+                sender=RoleDefinition, actor=actor, role=code, before=before, after=codes
+            )
+    return role
+
+
+def remove_role(*, actor, code: str) -> None:
+    """Remove one of the county's own roles: refused while an account holds it or an approval
+    step names it (give them another first); today's roles stay (change them instead)."""
+    if actor is not None:
+        check_duty(actor, Duty.CONFIGURE)
+    if code in FIXED_ROLES or code in DEFAULT_ROLES:
+        raise ValidationError(
+            _("Today's roles and the fixed ones stay: change their permissions instead."),
+            code="default_role",
+        )
+    holders = User.objects.filter(role=code).count()
+    if holders:
+        raise ValidationError(
+            _("%(count)d account(s) hold the role %(role)s: give them another role first.")
+            % {"count": holders, "role": role_label(code)},
+            code="role_assigned",
+        )
+    if code in _approval_step_roles():
+        raise ValidationError(
+            _("The role %(role)s takes a step of an approval: change the steps first.")
+            % {"role": role_label(code)},
+            code="role_in_approval",
+        )
+    with transaction.atomic():
+        role = RoleDefinition.objects.filter(code=code).first()
+        if role is None:
+            return
+        before = list(role.permissions)
+        record_event(
+            actor=actor, action=AuditEvent.Action.DELETE, obj=role, before={"permissions": before}
+        )
+        role.delete()
+        role_changed.send(sender=RoleDefinition, actor=actor, role=code, before=before, after=None)
+
+
+def _approval_step_roles() -> set[str]:
+    return {r for flow in ApprovalFlow.objects.all() for r in flow.roles}

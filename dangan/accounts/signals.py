@@ -7,3 +7,7 @@ locked_out = Signal()
 
 #: A role or the grants of ``user`` were changed by ``actor``: ``before`` and ``after`` dicts.
 rights_changed = Signal()
+
+#: A county role was defined, changed or removed by ``actor``: ``role`` (its code), ``before``
+#: and ``after`` (its permissions; None when it did not or no longer exists).
+role_changed = Signal()

@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from dangan.accounts.models import Lockout
-from dangan.accounts.signals import locked_out, rights_changed
+from dangan.accounts.signals import locked_out, rights_changed, role_changed
 from dangan.audit.services import chain_broken
 
 from .services import Kind, raise_alert
@@ -51,4 +51,16 @@ def _chain_broken(sender, broken, **kwargs):
         link=reverse("audit:verify"),
         key="audit-chain",
         detail={"entries": broken[:100]},
+    )
+
+
+@receiver(role_changed)
+def _role_changed(sender, actor, role, before, after, **kwargs):
+    raise_alert(
+        kind=Kind.SECURITY_CHANGE,
+        summary=_("%(actor)s changed the role %(role)s.")
+        % {"actor": getattr(actor, "username", None) or _("the system"), "role": role},
+        who=actor,
+        link=reverse("admin:accounts_roledefinition_changelist"),
+        detail={"role": role, "before": before, "after": after},
     )

@@ -4,14 +4,14 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from dangan.security.duties import Duty, has_duty
+from dangan.security.permissions import has_permission
 
 from .models import SecurityAlert
 
 
 def may_see_alerts(user) -> bool:
     """The alerts page and its menu item: the security administrator's."""
-    return has_duty(user, Duty.RIGHTS)
+    return has_permission(user, "alerts.view")
 
 
 def open_alerts() -> QuerySet[SecurityAlert]:

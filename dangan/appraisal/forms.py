@@ -1,10 +1,9 @@
 """Forms of the appraisal pages: they parse; the services decide."""
 
 from django import forms
-from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
-from dangan.accounts.models import Role
+from dangan.accounts.selectors import users_with
 
 from .models import EXTENSIONS, OPENING_CHOICES, RETENTION_CHOICES, Batch, Hold
 
@@ -21,8 +20,8 @@ class HoldForm(forms.Form):
     )
 
 
-def _people(roles):
-    return get_user_model().objects.filter(is_active=True, role__in=roles).order_by("username")
+def _people(permission):
+    return users_with(permission).order_by("username")
 
 
 class BatchForm(forms.Form):
@@ -33,7 +32,7 @@ class BatchForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["members"].queryset = _people([Role.ARCHIVIST, Role.LEADER])
+        self.fields["members"].queryset = _people("appraisal.use")
 
 
 class DecisionForm(forms.Form):
@@ -53,7 +52,7 @@ class ProposeForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["approver"].queryset = _people([Role.LEADER])
+        self.fields["approver"].queryset = _people("appraisal.approve")
 
 
 class NoteForm(forms.Form):

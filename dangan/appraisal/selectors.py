@@ -10,18 +10,16 @@ import datetime
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from dangan.accounts.models import Role
 from dangan.catalogue.models import Record, Retention
 from dangan.catalogue.selectors import visible_records
+from dangan.security.permissions import has_permission
 
 from .models import Batch, BatchItem, Choice, DestructionList, Hold, Tombstone, Transfer
 
-#: Who uses the appraisal pages: archivists appraise and propose, leaders decide and approve.
-APPRAISAL_ROLES = {Role.ARCHIVIST, Role.LEADER}
-
 
 def may_appraise(user) -> bool:
-    return bool(user and user.is_authenticated and user.role in APPRAISAL_ROLES)
+    """Who uses the appraisal pages: archivists appraise and propose, leaders decide."""
+    return has_permission(user, "appraisal.use")
 
 
 #: 封闭期: records are opened to the public after this many years (Archives Law 2020, art. 27).

@@ -15,7 +15,6 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from dangan.accounts.models import Role
 from dangan.accounts.selectors import may_write_record
 from dangan.audit.models import AuditEvent
 from dangan.audit.services import Event, record_event, record_events
@@ -27,6 +26,7 @@ from dangan.content.stores import get_store
 from dangan.integrity import ledger
 from dangan.people.models import RecordPerson
 from dangan.search.services import reindex_records
+from dangan.security.permissions import has_permission
 
 from . import selectors
 from .models import (
@@ -295,7 +295,7 @@ def propose_destruction(*, actor, batch: Batch, approver) -> DestructionList:
         raise ValidationError(
             _("A destruction list is made from a closed expiry appraisal."), code="batch_state"
         )
-    if approver is None or approver.role != Role.LEADER or not approver.is_active:
+    if not has_permission(approver, "appraisal.approve"):
         raise ValidationError(_("The approver must be a leader."), code="approver_role")
     if approver.pk == actor.pk:
         raise ValidationError(_("Proposer and approver must be two people."), code="same_person")
@@ -351,7 +351,9 @@ def reject_destruction(*, actor, listing: DestructionList, note: str) -> Destruc
 
 def _lock_for_decision(actor, listing: DestructionList) -> DestructionList:
     listing = DestructionList.objects.select_for_update().get(pk=listing.pk)
-    if actor is None or listing.approver_id != actor.pk or actor.role != Role.LEADER:
+    if listing.approver_id != getattr(actor, "pk", None) or not has_permission(
+        actor, "appraisal.approve"
+    ):
         raise PermissionDenied(_("Only the designated head approves this destruction list."))
     if listing.proposed_by_id == actor.pk:
         raise PermissionDenied(_("Proposer and approver must be two people."))

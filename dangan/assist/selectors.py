@@ -6,13 +6,14 @@ from dangan.catalogue.models import Record
 from dangan.catalogue.selectors import visible_persons, visible_records
 from dangan.content.models import Page
 from dangan.people.models import Person
+from dangan.security.permissions import has_permission
 
 from .models import DuplicateProposal
 
 
 def may_review_duplicates(user) -> bool:
-    """Archivists decide about suspected duplicates (疑似重复)."""
-    return bool(user and user.is_authenticated and user.may_edit_records)
+    """Who decides about suspected duplicates (疑似重复): archivists by default."""
+    return has_permission(user, "duplicates.review")
 
 
 def _visible_ids(user, kind: str):

@@ -5,14 +5,15 @@ import datetime
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from dangan.security.duties import Duty, check_duty, has_duty
+from dangan.security.duties import Duty, check_duty
+from dangan.security.permissions import has_permission
 
 from .models import AuditEvent
 
 
 def may_read_trail(user) -> bool:
     """The audit trail is the security auditor's (安全审计员) alone."""
-    return has_duty(user, Duty.AUDIT)
+    return has_permission(user, "audit.trail")
 
 
 def audit_trail(

@@ -17,6 +17,7 @@ from dangan.audit.models import AuditEvent
 from dangan.audit.services import record_event
 from dangan.core.hooks import Hook
 from dangan.people.models import Person
+from dangan.security.permissions import has_permission
 
 from .models import Category, Fonds, Record
 
@@ -178,7 +179,7 @@ def record_for_edit(user, pk) -> Record:
 def may_browse_records(user) -> bool:
     """The catalogue's pages (list, search) are for those who read records: not the three
     administrators, not citizens (they have the portal)."""
-    return bool(user and user.is_authenticated and user.may_read_records)
+    return has_permission(user, "records.read")
 
 
 def granted_categories(user) -> QuerySet[Category]:

@@ -16,22 +16,22 @@ import datetime
 
 from django.db.models import Count, QuerySet, Sum
 
-from dangan.accounts.models import Role
 from dangan.catalogue.selectors import visible_records
 from dangan.portal.selectors import open_records
+from dangan.security.permissions import has_permission
 
 from .models import Citation, Compilation, Entry, Exhibit, Exhibition, ExhibitionVisit
 
 
 def may_edit_compilations(user) -> bool:
-    """Editors of compilations and exhibitions: the archivists."""
-    return bool(user and user.is_authenticated and getattr(user, "may_edit_records", False))
+    """Editors of compilations and exhibitions: the archivists (by default)."""
+    return has_permission(user, "compilation.edit")
 
 
 def may_approve_compilations(user) -> bool:
     """A leader approves a compilation's version and an exhibition before they leave the
-    archive."""
-    return bool(user and user.is_authenticated and getattr(user, "role", None) == Role.LEADER)
+    archive (by default)."""
+    return has_permission(user, "compilation.approve")
 
 
 def may_use_compilations(user) -> bool:

@@ -15,6 +15,7 @@ from dangan.content.models import Page
 from dangan.content.selectors import open_blob
 from dangan.people.id_numbers import mask
 from dangan.security.logmasking import mask_id_numbers
+from dangan.security.permissions import has_permission
 
 from .models import PageProcessing, ScanBatch
 
@@ -23,8 +24,8 @@ DERIVATIVES = {"thumbnail": False, "preview": False, "pdf": True}
 
 
 def may_bring_in_scans(user) -> bool:
-    """Scan batches from the scanning station are brought in by archivists."""
-    return bool(user and user.is_authenticated and user.may_edit_records)
+    """Scan batches from the scanning station (archivists by default)."""
+    return has_permission(user, "digitize.scan")
 
 
 def visible_pages(user):
@@ -71,7 +72,7 @@ def open_derivative(user, pk, kind: str):
 
 def recent_batches(user, limit=20):
     """Scan batches for the batch page: everyone's for an archivist, none for others."""
-    if not getattr(user, "may_edit_records", False):
+    if not may_bring_in_scans(user):
         return ScanBatch.objects.none()
     return ScanBatch.objects.select_related("created_by")[:limit]
 

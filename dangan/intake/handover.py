@@ -19,7 +19,6 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from dangan.accounts.models import Role
 from dangan.audit.models import AuditEvent
 from dangan.audit.services import Event, record_event, record_events
 from dangan.catalogue.dates import parse_date
@@ -32,12 +31,11 @@ from dangan.integrity.selectors import latest_report
 from dangan.integrity.services import keep_report
 from dangan.people import id_numbers
 from dangan.people.services import check_person, resolve_persons
+from dangan.security.permissions import has_permission
 
 from . import selectors
 from .models import HandoverItem, HandoverList, ItemDecision, ItemFile
 
-#: The roles that draw up and send lists for their own unit.
-CLERK_ROLES = {Role.UNIT_CLERK, Role.TOWN_CLERK}
 #: Core record fields an item may carry (the rest of the description is the category's schema).
 ITEM_FIELDS = [
     "title",
@@ -55,12 +53,13 @@ SUBJECT_TYPE = "intake.handoverlist"
 
 
 def is_clerk(user) -> bool:
-    return bool(user and user.is_authenticated and user.role in CLERK_ROLES and user.unit_id)
+    """Draws up and sends lists for their own unit (unit and town clerks by default)."""
+    return has_permission(user, "intake.send") and bool(user.unit_id)
 
 
 def may_use_handover(user) -> bool:
     """Hand-over lists: unit and town clerks send them, archivists receive them."""
-    return is_clerk(user) or bool(user and user.is_authenticated and user.may_edit_records)
+    return is_clerk(user) or has_permission(user, "intake.receive")
 
 
 def _own_draft(actor, handover: HandoverList) -> None:

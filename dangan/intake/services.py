@@ -23,7 +23,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from dangan.accounts.models import Role
 from dangan.accounts.selectors import may_write_record
 from dangan.catalogue.models import Category, Fonds, Record
 from dangan.catalogue.services import (
@@ -262,7 +261,7 @@ def _confirmation(actor, confirm_filed: bool, reason: str) -> str | None:
     """The reason of an archivist's confirmation of changes to filed records, or None."""
     if not confirm_filed:
         return None
-    if actor is not None and getattr(actor, "role", None) != Role.ARCHIVIST:
+    if actor is not None and not getattr(actor, "may_edit_records", False):
         raise PermissionDenied(_("Only an archivist confirms changes to filed records."))
     reason = (reason or "").strip()
     if not reason:

@@ -22,25 +22,23 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from dangan.accounts.models import Role
 from dangan.audit.models import AuditEvent
 from dangan.audit.services import record_event
+from dangan.security.permissions import has_permission
 
 from .models import AlertAction, StorageAlert
 
 logger = logging.getLogger("dangan.integrity")
 
-#: Roles that see the alerts page; the auditor reads it, the others also handle alerts.
-VIEWING_ROLES = {Role.ARCHIVIST, Role.SYSTEM_ADMIN, Role.AUDITOR}
-HANDLING_ROLES = {Role.ARCHIVIST, Role.SYSTEM_ADMIN}
-
 
 def may_view_alerts(user) -> bool:
-    return bool(user.is_authenticated and user.role in VIEWING_ROLES)
+    """The storage alerts page: the auditor reads it, the archivist and system administrator
+    also handle alerts (by default)."""
+    return has_permission(user, "storage.view")
 
 
 def may_handle_alerts(user) -> bool:
-    return bool(user.is_authenticated and user.role in HANDLING_ROLES)
+    return has_permission(user, "storage.handle")
 
 
 # --- Raising -------------------------------------------------------------------------------------

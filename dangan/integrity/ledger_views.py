@@ -15,23 +15,22 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 
-from dangan.accounts.models import Role
 from dangan.audit.models import AuditEvent
 from dangan.audit.services import record_event
 from dangan.catalogue.selectors import visible_records
+from dangan.security.permissions import has_permission
 
 from . import ledger
 from .models import CheckReport, DayRoot, VerifyRun
 from .stages import FILING_SUBJECT, PRESERVATION_SUBJECT, TRANSFER_SUBJECT
 
-VIEWING_ROLES = {Role.ARCHIVIST, Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDITOR}
 STAGE_SUBJECTS = (FILING_SUBJECT, PRESERVATION_SUBJECT, TRANSFER_SUBJECT)
 
 
 def may_view_integrity(user) -> bool:
     """The ledger, its checks and the four-property reports: the archivist and the three
     administrators (who read no records, only findings)."""
-    return bool(user and user.is_authenticated and user.role in VIEWING_ROLES)
+    return has_permission(user, "integrity.view")
 
 
 def viewer_required(view):

@@ -14,8 +14,9 @@ from django.db.models import Count, F, Max, Min, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from dangan.accounts.models import Grant, Role, Unit
+from dangan.accounts.models import Grant, Unit
 from dangan.catalogue.selectors import visible_records
+from dangan.security.permissions import has_permission
 
 from .models import (
     CustodyHandover,
@@ -29,10 +30,6 @@ from .models import (
     UnitRoom,
 )
 
-#: The county's roles: they see every unit; the archivist also acts (opens, inspects, closes).
-COUNTY_ROLES = {Role.ARCHIVIST, Role.LEADER}
-#: The roles that answer for their own unit.
-CLERK_ROLES = {Role.UNIT_CLERK, Role.TOWN_CLERK}
 #: The kinds of unit the county surveys and inspects.
 OVERSEEN_KINDS = [Unit.Kind.BUSINESS, Unit.Kind.TOWN]
 
@@ -43,16 +40,16 @@ def _active(user) -> bool:
 
 def is_county(user) -> bool:
     """Sees every unit's survey answers, inspections and keepers."""
-    return _active(user) and user.role in COUNTY_ROLES
+    return has_permission(user, "oversight.view")
 
 
 def may_steer(user) -> bool:
     """Opens surveys, edits the checklist, inspects, draws up custody hand-overs."""
-    return _active(user) and user.role == Role.ARCHIVIST
+    return has_permission(user, "oversight.steer")
 
 
 def is_unit_clerk(user) -> bool:
-    return _active(user) and user.role in CLERK_ROLES and user.unit_id is not None
+    return has_permission(user, "oversight.answer") and user.unit_id is not None
 
 
 def may_use_oversight(user) -> bool:

@@ -17,16 +17,14 @@ from dangan.accounts.services import create_user
 from dangan.audit.models import AuditEvent
 from dangan.audit.services import record_event
 from dangan.people import id_numbers
+from dangan.security.permissions import has_permission
 
 from .models import CitizenProfile
 
-#: Roles that may bind a citizen's account at the counter, after checking the ID card.
-COUNTER_ROLES = {Role.READING_CLERK, Role.ARCHIVIST}
-
 
 def may_bind_at_counter(user) -> bool:
-    """Who binds citizens' accounts to the ID card shown at the counter."""
-    return bool(user and user.is_authenticated and user.role in COUNTER_ROLES)
+    """Who binds citizens' accounts to the ID card shown at the counter, after checking it."""
+    return has_permission(user, "portal.counter")
 
 
 _PHONE = re.compile(r"^1\d{10}$")
@@ -117,7 +115,7 @@ def _bind(*, profile: CitizenProfile, number: str, via: str, actor) -> CitizenPr
 def bind_at_counter(*, actor, citizen: User, id_number: str, card_checked: bool) -> CitizenProfile:
     """A reading-room clerk or archivist binds ``citizen``'s account to the number on the ID
     card the clerk has just checked against its holder."""
-    if not (actor and actor.is_authenticated and actor.role in COUNTER_ROLES):
+    if not may_bind_at_counter(actor):
         raise ValidationError(
             _("Only a reading-room clerk or an archivist binds accounts."), code="not_counter"
         )
@@ -138,7 +136,7 @@ def bind_at_counter(*, actor, citizen: User, id_number: str, card_checked: bool)
 def unbind_at_counter(*, actor, citizen: User, reason: str) -> CitizenProfile:
     """Undo a binding made by mistake (the wrong card, the wrong account); the reason is kept
     in the audit trail. The account sees no records until it is bound again."""
-    if not (actor and actor.is_authenticated and actor.role in COUNTER_ROLES):
+    if not may_bind_at_counter(actor):
         raise ValidationError(
             _("Only a reading-room clerk or an archivist binds accounts."), code="not_counter"
         )

@@ -11,28 +11,22 @@ from django.db.models import Count, Q, QuerySet
 
 from dangan.accounts.models import Role
 from dangan.accounts.selectors import county_of
+from dangan.security.permissions import has_permission
 
 from .models import DeliveredCertificate, OutboxMessage, Peer, RemoteRequest
 
-DESK_ROLES = {Role.ARCHIVIST, Role.READING_CLERK, Role.LEADER}
-HOLDER_ROLES = {Role.ARCHIVIST, Role.LEADER}
-
-
-def _active(user, roles) -> bool:
-    return bool(user and user.is_authenticated and user.is_active and user.role in roles)
-
 
 def is_desk(user) -> bool:
-    return _active(user, DESK_ROLES)
+    return has_permission(user, "remote.desk")
 
 
 def is_holder(user) -> bool:
-    return _active(user, HOLDER_ROLES)
+    return has_permission(user, "remote.answer")
 
 
 def may_register_peers(user) -> bool:
     """Peer installations are registered by the system administrator."""
-    return _active(user, {Role.SYSTEM_ADMIN})
+    return has_permission(user, "remote.peers")
 
 
 def desk_requests(user) -> QuerySet[RemoteRequest]:

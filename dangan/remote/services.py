@@ -32,6 +32,7 @@ from dangan.content.services import keep_bytes
 from dangan.integrity import ledger
 from dangan.people import id_numbers
 from dangan.security import sm2
+from dangan.security.permissions import has_permission
 
 from . import keys
 from .envelopes import Incoming, Refused
@@ -102,7 +103,7 @@ def ask(
     kept by ``holder`` (a county unit's code here, or a peer's code). A citizen asks for their
     own files: the portal passes the ID number their account is bound to."""
     citizen = getattr(actor, "role", None) == Role.CITIZEN
-    if not actor.is_active or not (citizen or actor.role in access.DESK_ROLES):
+    if not actor.is_active or not (citizen or access.may_serve(actor)):
         raise PermissionDenied(_("Only archivists and reading-room clerks ask other archives."))
     number = id_numbers.normalize(id_number).number
     if purpose not in Purpose.values:
@@ -169,7 +170,7 @@ def _post(req: RemoteRequest, kind: str, body: dict) -> OutboxMessage:
 def withdraw(*, actor, remote_request: RemoteRequest, reason: str = "") -> RemoteRequest:
     """The asking desk withdraws a request not yet answered (the person no longer needs it):
     refused at both ends with the reason, the holder told by a ``withdrawal`` message."""
-    if not actor.is_active or actor.role not in access.DESK_ROLES | {Role.CITIZEN}:
+    if not actor.is_active or not (actor.role == Role.CITIZEN or access.may_serve(actor)):
         raise PermissionDenied(_("Only the asking desk withdraws a request."))
     with transaction.atomic():
         req = RemoteRequest.objects.select_for_update().get(pk=remote_request.pk, asked_here=True)
@@ -204,7 +205,7 @@ def holdings(req: RemoteRequest, actor=None):
 
 
 def _check_holder(actor, req: RemoteRequest) -> None:
-    if getattr(actor, "role", None) not in access.APPROVER_ROLES or not actor.is_active:
+    if not has_permission(actor, "access.approve"):
         raise PermissionDenied(_("Only archivists and leaders answer remote requests."))
     own = county_of(actor.unit_id)
     if not req.held_here or (req.holding_county_id and own not in (None, req.holding_county_id)):

@@ -16,7 +16,6 @@ from django.utils.translation import gettext as _
 from dangan.access import selectors as access
 from dangan.access.models import AccessRequest
 from dangan.access.services import may_decide_requests
-from dangan.accounts.models import Role
 from dangan.appraisal import selectors as appraisal
 from dangan.appraisal.models import DestructionList
 from dangan.digitize import selectors as digitize
@@ -25,6 +24,7 @@ from dangan.intake import selectors as intake
 from dangan.intake.handover import is_clerk, may_use_handover
 from dangan.intake.models import HandoverList
 from dangan.integrity.alerts import alerts, may_view_alerts
+from dangan.security.permissions import has_permission
 from dangan.stats import selectors as stats
 
 FIRST = 5
@@ -43,7 +43,7 @@ class Tray:
 
 def may_use_workbench(user) -> bool:
     """Staff and the three administrators; citizens have the portal."""
-    return bool(user and user.is_authenticated and user.role != Role.CITIZEN)
+    return has_permission(user, "workbench")
 
 
 def trays_for(user) -> list[Tray]:
@@ -118,7 +118,7 @@ def _requests(user):
 
 
 def _destruction(user):
-    if user.role != Role.LEADER:
+    if not has_permission(user, "appraisal.approve"):
         return None
     waiting = appraisal.destruction_lists(user).filter(
         state=DestructionList.State.PROPOSED, approver=user
@@ -176,7 +176,7 @@ def _alerts(user):
 
 
 def _due(user):
-    if user.role != Role.ARCHIVIST or not appraisal.may_appraise(user):
+    if not (user.may_edit_records and appraisal.may_appraise(user)):
         return None
     summary = appraisal.due_summary(user)
     due_url = reverse("appraisal:due")
@@ -224,7 +224,7 @@ def _failed_scans(user):
 
 
 def _holdings(user):
-    if user.role != Role.LEADER or not stats.may_see_statistics(user):
+    if not (has_permission(user, "appraisal.approve") and stats.may_see_statistics(user)):
         return None
     held = stats.holdings(user)
     year = timezone.localdate().year

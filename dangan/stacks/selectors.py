@@ -7,12 +7,13 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from dangan.catalogue.selectors import visible_records
+from dangan.security.permissions import has_permission
 
 from .models import Alert, Box, Inventory, Reading, Room
 
 
 def may_keep_stacks(user) -> bool:
-    return bool(user and user.is_authenticated and user.may_edit_records)
+    return has_permission(user, "stacks.keep")
 
 
 def rooms() -> QuerySet[Room]:

@@ -21,6 +21,7 @@ from dangan.accounts.selectors import may_write_record
 from dangan.audit.models import AuditEvent
 from dangan.audit.services import Event, record_event, record_events
 from dangan.catalogue.selectors import visible_records
+from dangan.security.permissions import has_permission
 
 from .models import (
     Alert,
@@ -39,8 +40,8 @@ Action = AuditEvent.Action
 
 
 def _require_keeper(actor):
-    """Only archivists keep the stacks."""
-    if not (actor and actor.is_authenticated and actor.may_edit_records):
+    """Those who keep the stacks (archivists by default)."""
+    if not has_permission(actor, "stacks.keep"):
         raise PermissionDenied(_("Only archivists may change the stacks."))
 
 

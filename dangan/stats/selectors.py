@@ -27,6 +27,7 @@ from dangan.accounts.selectors import record_scope
 from dangan.catalogue.models import Category, Record
 from dangan.catalogue.selectors import visible_records
 from dangan.compilation.selectors import visits_between
+from dangan.security.permissions import has_permission
 
 from .models import Holding
 
@@ -34,7 +35,7 @@ from .models import Holding
 def may_see_statistics(user) -> bool:
     """Anyone who reads records sees the numbers of what they read; the three administrators
     and citizens read none."""
-    return bool(user and user.is_authenticated and user.may_read_records)
+    return has_permission(user, "statistics.view")
 
 
 @dataclass
