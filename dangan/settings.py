@@ -448,6 +448,10 @@ DANGAN_FIXITY_MB_PER_S = env.float("DANGAN_FIXITY_MB_PER_S", default=20.0)
 DANGAN_FIXITY_ROUND_MINUTES = env.int("DANGAN_FIXITY_ROUND_MINUTES", default=60)
 #: false: the worker runs no rounds (run `dangan fixity` from cron instead).
 DANGAN_FIXITY_SCHEDULE = env.bool("DANGAN_FIXITY_SCHEDULE", default=True)
+#: Smart help (dangan.assist): a category is proposed only when the model is at least this sure;
+#: the worker retrains the model and looks for duplicates every this many days (0: never).
+DANGAN_CLASSIFY_THRESHOLD = env.float("DANGAN_CLASSIFY_THRESHOLD", default=0.5)
+DANGAN_ASSIST_ROUND_DAYS = env.int("DANGAN_ASSIST_ROUND_DAYS", default=7)
 #: A storage place with less free space than either of these raises an alert.
 DANGAN_STORAGE_MIN_FREE_PERCENT = env.float("DANGAN_STORAGE_MIN_FREE_PERCENT", default=10.0)
 DANGAN_STORAGE_MIN_FREE_GB = env.float("DANGAN_STORAGE_MIN_FREE_GB", default=2.0)

@@ -8,3 +8,11 @@ class AssistConfig(AppConfig):
     name = "dangan.assist"
     label = "assist"
     verbose_name = _("Smart help")
+
+    def ready(self):
+        from django.db.models.signals import post_migrate
+
+        from .tasks import schedule_after_migrate
+
+        # The weekly round (training, duplicate scan) is (re)started at each `dangan run`.
+        post_migrate.connect(schedule_after_migrate, sender=self)
