@@ -7,7 +7,10 @@ class AuditEvent(models.Model):
     """One entry of the audit trail: who did what to which object, when, before and after.
 
     Entries are chained: ``digest`` covers the entry and the previous entry's digest, so that
-    an entry removed or edited behind the application's back breaks the chain.
+    an entry removed or edited behind the application's back breaks the chain. There are as
+    many chains as writers that ever wrote at the same moment (``chain``, one ``AuditHead``
+    each): a writer appends to a chain no other open transaction holds, so writers do not wait
+    for each other. Within a chain, entries follow each other in id order.
     """
 
     class Action(models.TextChoices):
@@ -45,19 +48,25 @@ class AuditEvent(models.Model):
     ip = models.GenericIPAddressField(_("address"), null=True, blank=True)
     previous_digest = models.CharField(max_length=64, blank=True)
     digest = models.CharField(max_length=64, unique=True)
+    chain = models.PositiveIntegerField(_("chain"), default=1)
 
     class Meta:
         verbose_name = _("audit event")
         verbose_name_plural = _("audit trail")
         ordering = ["-id"]
-        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object")]
+        indexes = [
+            models.Index(fields=["object_type", "object_id"], name="audit_object"),
+            models.Index(fields=["chain", "id"], name="audit_chain"),
+        ]
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.object_repr}"
 
 
 class AuditHead(models.Model):
-    """The chain's latest digest, one row, locked while an entry is appended."""
+    """A chain's latest digest, one row a chain (its id is the chain's number), locked by the
+    transaction that appends to the chain until it ends. A writer takes a head no other
+    transaction holds (``SKIP LOCKED``), or opens a new chain when every head is held."""
 
     digest = models.CharField(max_length=64, blank=True)
 
@@ -67,11 +76,13 @@ class AuditHead(models.Model):
 
 class AuditAnchor(models.Model):
     """Where the chain starts after old entries were pruned: the digest of the last entry
-    removed. ``verify_chain`` starts from the newest anchor instead of the empty digest; the
+    removed, one anchor a chain pruned. ``verify_chain`` starts each chain from its newest
+    anchor instead of the empty digest; the
     pruning itself is an entry of the chain that names the anchor, so the anchor cannot be
     moved behind the chain's back without breaking it."""
 
     at = models.DateTimeField(_("time"))
+    chain = models.PositiveIntegerField(_("chain"), default=1)
     first_kept_id = models.BigIntegerField(_("first entry kept"))
     digest = models.CharField(_("digest of the last entry removed"), max_length=64)
     removed = models.PositiveIntegerField(_("entries removed"))

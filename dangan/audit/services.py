@@ -81,7 +81,7 @@ def record_events(*, actor, events: list[Event]) -> None:
     actor_id = actor.pk if getattr(actor, "pk", None) else None
     actor_name = getattr(actor, "username", "") or "system"
     with transaction.atomic():
-        head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)
+        head = _take_head()
         previous = head.digest
         rows = []
         for e in events:
@@ -96,12 +96,26 @@ def record_events(*, actor, events: list[Event]) -> None:
             stored = [None if v is None else t for v, t in zip(values, texts, strict=True)]
             rows.append(
                 (now, actor_id, actor_name, e.action, object_type, object_id, object_repr)
-                + (*stored, ip, previous, digest)
+                + (*stored, ip, previous, digest, head.pk)
             )
             previous = digest
         bulk_insert.insert_rows(AuditEvent, _COLUMNS, rows)
         head.digest = previous
         head.save(update_fields=["digest"])
+
+
+def _take_head() -> AuditHead:
+    """The head of a chain no other open transaction is appending to, locked until ours ends.
+
+    The transaction that wrote a service's change holds its head until it commits, perhaps for
+    a whole import; a writer meanwhile skips that head (``SKIP LOCKED``) and takes the next
+    free one, or opens a new chain when every head is held, so no writer waits for another.
+    The lowest free head is taken, so chains are few: as many as writers ever overlapped.
+    SQLite lets one writer at a time anyway and ignores the lock: it writes chain 1 alone."""
+    head = AuditHead.objects.select_for_update(skip_locked=True).order_by("pk").first()
+    if head is None:
+        head = AuditHead.objects.create(digest="")
+    return head
 
 
 _COLUMNS = [
@@ -118,6 +132,7 @@ _COLUMNS = [
     "ip",
     "previous_digest",
     "digest",
+    "chain",
 ]
 
 
@@ -129,23 +144,53 @@ def record_event(*, actor, action: str, obj=None, **kwargs) -> None:
 def verify_chain() -> list[int]:
     """The ids of entries whose digest no longer matches their content or predecessor.
 
-    After pruning, the chain starts at the newest anchor (the digest of the last entry removed);
-    an entry older than the anchor that is still there counts as broken too.
+    Every chain is walked in one pass in id order (within a chain, id order is the order of
+    appending). After pruning, a chain starts at its newest anchor (the digest of its last entry
+    removed); an entry older than the anchor that is still there counts as broken too. A chain
+    whose head names a digest that none of its entries carries lost its newest entries: its last
+    remaining entry is named (or 0 when none remains). The heads are read first, so entries
+    appended while the walk runs are no false alarm.
     """
-    broken, previous = [], ""
-    anchor = AuditAnchor.objects.order_by("-id").first()
-    rows = AuditEvent.objects.order_by("id")
-    if anchor is not None:
-        previous = anchor.digest
-        broken += list(rows.filter(id__lt=anchor.first_kept_id).values_list("id", flat=True))
-        rows = rows.filter(id__gte=anchor.first_kept_id)
-    for row in rows.iterator(chunk_size=2000):
-        if row.previous_digest != previous or _digest(previous, row) != row.digest:
+    heads = dict(AuditHead.objects.values_list("pk", "digest"))
+    anchors = {}
+    for anchor in AuditAnchor.objects.order_by("id"):
+        anchors[anchor.chain] = anchor  # the newest of each chain last
+    previous = {chain: anchor.digest for chain, anchor in anchors.items()}
+    last_id, reached = (
+        {},
+        {chain for chain, digest in heads.items() if digest in ("", previous.get(chain))},
+    )
+    broken = []
+    for row in AuditEvent.objects.order_by("id").iterator(chunk_size=2000):
+        chain = row.chain
+        anchor = anchors.get(chain)
+        if anchor is not None and row.id < anchor.first_kept_id:
             broken.append(row.id)
-        previous = row.digest
+            continue
+        before = previous.get(chain, "")
+        if row.previous_digest != before or _digest(before, row) != row.digest:
+            broken.append(row.id)
+        previous[chain] = row.digest
+        last_id[chain] = row.id
+        if heads.get(chain) == row.digest:
+            reached.add(chain)
+    broken += sorted(last_id.get(chain, 0) for chain in set(heads) - reached)
     if broken:
         chain_broken.send(sender=AuditEvent, broken=broken)
     return broken
+
+
+def chain_heads() -> list[tuple[int, int, str]]:
+    """(chain, id, digest) of the newest committed entry of each chain, for the ledger's seal:
+    each is a point its chain passed, whatever is being appended meanwhile."""
+    heads = []
+    for chain in AuditHead.objects.order_by("pk").values_list("pk", flat=True):
+        newest = (
+            AuditEvent.objects.filter(chain=chain).order_by("-id").values_list("id", "digest")
+        ).first()
+        if newest is not None:
+            heads.append((chain, *newest))
+    return heads
 
 
 def prune(*, actor, older_than_days: int) -> int:
@@ -155,6 +200,7 @@ def prune(*, actor, older_than_days: int) -> int:
     import datetime
 
     from django.core.exceptions import ValidationError
+    from django.db.models import Max
 
     if older_than_days < MIN_RETENTION_DAYS:
         raise ValidationError(
@@ -163,27 +209,38 @@ def prune(*, actor, older_than_days: int) -> int:
         )
     cutoff = timezone.now() - datetime.timedelta(days=older_than_days)
     with transaction.atomic():
-        AuditHead.objects.select_for_update().get_or_create(pk=1)
-        last = AuditEvent.objects.filter(at__lt=cutoff).order_by("-id").first()
-        if last is None:
+        old = AuditEvent.objects.filter(at__lt=cutoff)
+        lasts = dict(old.values("chain").annotate(last=Max("id")).values_list("chain", "last"))
+        if not lasts:
             return 0
-        first_kept = AuditEvent.objects.filter(id__gt=last.id).order_by("id").first()
-        removed, _by_model = AuditEvent.objects.filter(id__lte=last.id).delete()
-        anchor = AuditAnchor.objects.create(
-            at=timezone.now(),
-            first_kept_id=first_kept.id if first_kept else last.id + 1,
-            digest=last.digest,
-            removed=removed,
-        )
+        removed, anchored = 0, []
+        for chain, last_id in sorted(lasts.items()):
+            last = AuditEvent.objects.get(pk=last_id)
+            first_kept = (
+                AuditEvent.objects.filter(chain=chain, id__gt=last_id).order_by("id").first()
+            )
+            count, _by_model = AuditEvent.objects.filter(chain=chain, id__lte=last_id).delete()
+            removed += count
+            anchored.append(
+                AuditAnchor.objects.create(
+                    at=timezone.now(),
+                    chain=chain,
+                    first_kept_id=first_kept.id if first_kept else last_id + 1,
+                    digest=last.digest,
+                    removed=count,
+                )
+            )
+            last_removed = last
         record_event(
             actor=actor,
             action=AuditEvent.Action.PRUNE,
-            obj=anchor,
+            obj=anchored[-1],
             detail={
                 "older_than_days": older_than_days,
                 "removed": removed,
-                "anchor": last.digest,
-                "last_removed_id": last.id,
+                "anchor": last_removed.digest,
+                "last_removed_id": last_removed.id,
+                "anchors": {str(a.chain): a.digest for a in anchored},
             },
         )
     return removed

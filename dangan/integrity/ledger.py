@@ -344,15 +344,17 @@ def write_witness(root, folder=None) -> "object | None":
 def seal_days(*, actor=None, before: datetime.date | None = None) -> list:
     """Seal every day before ``before`` (default: today) that has entries and no root yet.
 
-    First the audit trail's head goes into the ledger (``audit.head``), so the ledger vouches
-    for the trail; then each complete day's Merkle root is computed, signed, stored and copied
-    to the witness folder. Run daily (``dangan ledger seal``); ``dangan verify`` runs it too.
+    First the audit trail's chain heads go into the ledger (``audit.head``, one entry for each
+    chain that moved since), so the ledger vouches for the trail; then each complete day's Merkle
+    root is computed, signed, stored and copied to the witness folder. Run daily (``dangan
+    ledger seal``); ``dangan verify`` runs it too.
     """
     import base64
 
     from django.db.models import Max, Min
 
-    from dangan.audit.models import AuditEvent, AuditHead
+    from dangan.audit.models import AuditEvent
+    from dangan.audit.services import chain_heads
 
     from .models import DayRoot
 
@@ -360,25 +362,23 @@ def seal_days(*, actor=None, before: datetime.date | None = None) -> list:
     private = signing_key()
     sealed = []
     with transaction.atomic():
-        # The audit trail's head first, then the ledger's: the order every service takes them.
-        AuditHead.objects.select_for_update().get_or_create(pk=1)
-        latest_audit = AuditEvent.objects.order_by("-id").values_list("id", "digest").first()
-        if latest_audit is not None:
-            last_head = (
-                LedgerEntry.objects.filter(kind=AUDIT_HEAD)
-                .order_by("-seq")
-                .values("digest")
-                .first()
+        # Each chain's newest committed entry is a point its chain passed: no audit head is
+        # locked, so writers of the trail never wait for the seal.
+        heads = chain_heads()
+        if heads:
+            known = set(
+                LedgerEntry.objects.filter(kind=AUDIT_HEAD).values_list("digest", flat=True)
             )
-            digest = f"sha256:{latest_audit[1]}"
-            if last_head is None or last_head["digest"] != digest:
-                append(
-                    kind=AUDIT_HEAD,
-                    subject=f"audit:{latest_audit[0]}",
-                    digest=digest,
-                    actor=actor,
-                    details={"audit_id": latest_audit[0]},
-                )
+            for chain, event_id, event_digest in heads:
+                digest = f"sha256:{event_digest}"
+                if digest not in known:
+                    append(
+                        kind=AUDIT_HEAD,
+                        subject=f"audit:{event_id}",
+                        digest=digest,
+                        actor=actor,
+                        details={"audit_id": event_id, "chain": chain},
+                    )
         LedgerHead.objects.select_for_update().get_or_create(pk=1)
         sealed_days = set(DayRoot.objects.values_list("day", flat=True))
         days = (

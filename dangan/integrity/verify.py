@@ -862,6 +862,12 @@ def check_audit(report: Report) -> None:
     from dangan.audit.services import verify_chain
 
     broken = verify_chain()
+    if 0 in broken:  # a chain none of whose entries remain, though its head names one
+        report.add(
+            "audit",
+            "audit:0",
+            _("A chain of the audit trail lost every entry its head names (removed)."),
+        )
     for event_id, object_type, object_id in AuditEvent.objects.filter(
         pk__in=broken[:1000]
     ).values_list("id", "object_type", "object_id"):
@@ -871,15 +877,22 @@ def check_audit(report: Report) -> None:
             _("Audit entry %(id)d (%(object)s) breaks the audit chain.")
             % {"id": event_id, "object": f"{object_type}:{object_id}"},
         )
-    anchor = AuditAnchor.objects.order_by("-id").first()
-    pruned_below = anchor.first_kept_id if anchor else 0
-    heads = LedgerEntry.objects.filter(kind=ledger.AUDIT_HEAD).values_list("subject", "digest")
-    digests = {}
-    for subject, digest in heads:
-        digests[int(subject.removeprefix("audit:"))] = digest.removeprefix("sha256:")
+    pruned_below = {}  # chain: the first entry its newest anchor keeps
+    for chain, first_kept in AuditAnchor.objects.order_by("id").values_list(
+        "chain", "first_kept_id"
+    ):
+        pruned_below[chain] = first_kept
+    heads = LedgerEntry.objects.filter(kind=ledger.AUDIT_HEAD).values_list(
+        "subject", "digest", "details"
+    )
+    digests, chains = {}, {}
+    for subject, digest, details in heads:
+        event_id = int(subject.removeprefix("audit:"))
+        digests[event_id] = digest.removeprefix("sha256:")
+        chains[event_id] = json.loads(details or "{}").get("chain", 1)
     current = dict(AuditEvent.objects.filter(pk__in=list(digests)).values_list("id", "digest"))
     for event_id, digest in digests.items():
-        if event_id < pruned_below:
+        if event_id < pruned_below.get(chains[event_id], 0):
             continue
         if current.get(event_id) != digest:
             report.add(

@@ -63,9 +63,11 @@ def test_pruning_old_entries_leaves_a_verifiable_chain():
 
 def test_an_anchor_moved_behind_the_chains_back_breaks_it():
     _events(3)
+    second = AuditEvent.objects.order_by("id")[1]
     AuditAnchor.objects.create(
         at=timezone.now(),
-        first_kept_id=AuditEvent.objects.order_by("id")[1].id,
+        chain=second.chain,
+        first_kept_id=second.id,
         digest="0" * 64,
         removed=1,
     )
