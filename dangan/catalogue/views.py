@@ -22,6 +22,7 @@ from dangan import spreadsheets
 from dangan.accounts.selectors import may_write_record
 from dangan.audit.models import AuditEvent
 from dangan.audit.services import record_event
+from dangan.core import keyset
 from dangan.people.id_numbers import mask
 from dangan.people.services import resolve_persons
 
@@ -98,25 +99,22 @@ def record_list(request):
     form = _filter_form(request)
     selection = form.selection()
     records = selectors.browse_records(request.user, **selection)
-    try:
-        page = max(1, int(request.GET.get("page", 1)))
-    except ValueError:
-        page = 1
-    start = (page - 1) * PAGE_SIZE
-    # One row more than a page tells whether there is a next page, without COUNT(*) over all.
-    rows = list(records[start : start + PAGE_SIZE + 1])
-    has_next = len(rows) > PAGE_SIZE
-    rows = rows[:PAGE_SIZE]
+    # By cursor: a page deep in a million records costs what the first costs.
+    pager = keyset.page_of_request(records, request, size=PAGE_SIZE)
+    if pager.bad_cursor:
+        messages.warning(request, _("That page link is out of date: here is the first page."))
+    rows = pager.rows
     capped = records.order_by()[: COUNT_CAP + 1].count()
     if selection["q"]:
         record_event(
             actor=request.user,
             action=AuditEvent.Action.SEARCH,
             object_type="catalogue.record",
-            detail={"q": masked_query(selection["q"]), "page": page},
+            detail={"q": masked_query(selection["q"]), "page": pager.number},
         )
     query = request.GET.copy()
-    query.pop("page", None)
+    for name in ("page", "cursor"):
+        query.pop(name, None)
     labels = {name: _labels(name) for name in ("state", "retention", "secrecy", "openness")}
     persons = selectors.persons_by_record(rows)
     return render(
@@ -125,10 +123,8 @@ def record_list(request):
         {
             "form": form,
             "rows": [_row(r, persons[r.pk], labels) for r in rows],
-            "page": page,
-            "has_next": has_next,
-            "has_previous": page > 1,
-            "first_number": start + 1,
+            "pager": pager,
+            "first_number": pager.first_number,
             "count": min(capped, COUNT_CAP),
             "count_capped": capped > COUNT_CAP,
             "query": query.urlencode(),

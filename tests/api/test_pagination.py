@@ -13,3 +13,39 @@ def test_huge_limit_and_offset_give_a_page(client, archivist, path, scheme):
     assert page.status_code == 200 and len(page.json()["results"]) <= 1000
     past = client.get(path, {"offset": huge})
     assert past.status_code == 200 and past.json()["results"] == []
+
+
+@pytest.mark.parametrize("ordering", ["new", "code", "year", "-year", "title"])
+def test_next_links_page_by_cursor_through_every_record_once(
+    client, archivist, make_record, ordering
+):
+    import datetime
+
+    for n in range(7):
+        make_record(
+            title=f"[接口{n % 2}]", year=2000 + n % 3, date=datetime.date(2000 + n % 3, 1, 1)
+        )
+    client.force_login(archivist)
+    whole = client.get("/api/v1/records/", {"ordering": ordering, "limit": 100}).json()
+    answer = client.get("/api/v1/records/", {"ordering": ordering, "limit": 3}).json()
+    assert answer["count"] == 7 and answer["previous"] is None
+    pages = [answer]
+    while answer["next"]:
+        assert "cursor=" in answer["next"] and "offset=" not in answer["next"]
+        answer = client.get(answer["next"]).json()
+        pages.append(answer)
+    assert [len(p["results"]) for p in pages] == [3, 3, 1]
+    assert [r["id"] for p in pages for r in p["results"]] == [r["id"] for r in whole["results"]]
+    back = client.get(pages[2]["previous"]).json()
+    assert back["results"] == pages[1]["results"]
+    assert client.get(back["previous"]).json()["previous"] is None
+    # the offset of clients written before cursors still gives its page
+    second = client.get("/api/v1/records/", {"ordering": ordering, "limit": 3, "offset": 3}).json()
+    assert second["results"] == pages[1]["results"] and second["count"] == 7
+
+
+def test_a_cursor_edited_by_hand_is_a_400_problem(client, archivist, scheme):
+    client.force_login(archivist)
+    answer = client.get("/api/v1/records/", {"cursor": "not-a-cursor"})
+    assert answer.status_code == 400
+    assert "cursor" in answer.json()["errors"] or "cursor" in answer.content.decode()

@@ -79,3 +79,26 @@ def test_the_verify_page_says_whether_the_chain_holds(client, auditor, trail):
     assert client.get(reverse("audit:verify")).context["count"] == 0
     AuditEvent.objects.filter(action="create").update(object_repr="changed behind our back")
     assert client.get(reverse("audit:verify")).context["count"] >= 1
+
+
+def test_the_trail_pages_by_cursor_and_entries_written_meanwhile_shift_nothing(client, auditor):
+    import re
+
+    from dangan.audit.services import record_event
+    from dangan.audit.views import PAGE_SIZE
+
+    for n in range(PAGE_SIZE + 5):
+        record_event(actor=None, action=AuditEvent.Action.READ, object_repr=f"[翻页{n}]")
+    client.force_login(auditor)
+
+    def link(page, rel):
+        found = re.search(rf'rel="{rel}" href="\?([^"]+)"', page.content.decode())
+        return found and found.group(1).replace("&amp;", "&")
+
+    first = client.get(reverse("audit:trail"), {"obj": "翻页"})
+    assert len(first.context["events"]) == PAGE_SIZE and link(first, "prev") is None
+    for n in range(3):  # the trail grows while the auditor reads: an offset would repeat rows
+        record_event(actor=None, action=AuditEvent.Action.READ, object_repr=f"[翻页新{n}]")
+    second = client.get(f"{reverse('audit:trail')}?{link(first, 'next')}")
+    shown = [e.object_repr for e in second.context["events"]]
+    assert shown == [f"[翻页{n}]" for n in range(4, -1, -1)] and link(second, "next") is None
