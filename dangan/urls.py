@@ -26,6 +26,7 @@ urlpatterns = [
     path("verify/", include("dangan.access.verify_urls")),
     path("remote/", include("dangan.remote.urls")),
     path("assist/", include("dangan.assist.urls")),
+    path("compilation/", include("dangan.compilation.urls")),
     path("exhibitions/", include("dangan.compilation.exhibition_urls")),
     path("", include("dangan.ops.urls")),
     path("", include("dangan.site.urls")),

@@ -82,7 +82,18 @@ def _names(record_ids) -> dict[int, list[str]]:
     return names
 
 
-def _shown(exhibit: Exhibit, names) -> ShownExhibit:
+def _with_preview(page_ids) -> set[int]:
+    """The pages among ``page_ids`` whose preview the scanning pipeline has made."""
+    from dangan.digitize.models import PageProcessing
+
+    return set(
+        PageProcessing.objects.filter(
+            page_id__in=[p for p in page_ids if p], preview__isnull=False
+        ).values_list("page_id", flat=True)
+    )
+
+
+def _shown(exhibit: Exhibit, names, previews) -> ShownExhibit:
     masked = [] if exhibit.consent else names.get(exhibit.record_id, [])
     return ShownExhibit(
         pk=exhibit.pk,
@@ -90,7 +101,7 @@ def _shown(exhibit: Exhibit, names) -> ShownExhibit:
         archival_code=exhibit.archival_code,
         year=exhibit.record.year,
         caption=mask_text(in_language(exhibit, "caption"), masked),
-        has_image=exhibit.page_id is not None,
+        has_image=exhibit.page_id in previews,
     )
 
 
@@ -98,6 +109,7 @@ def shown_exhibition(exhibition: Exhibition) -> ShownExhibition:
     """The exhibition's page: its sections (empty ones left out) with the exhibits shown now."""
     exhibits = list(selectors.shown_exhibits(exhibition))
     names = _names({e.record_id for e in exhibits})
+    previews = _with_preview({e.page_id for e in exhibits})
     shown = ShownExhibition(
         slug=exhibition.slug,
         title=mask_text(in_language(exhibition, "title")),
@@ -113,7 +125,7 @@ def shown_exhibition(exhibition: Exhibition) -> ShownExhibition:
                 text=mask_text(in_language(section, "text")),
             )
             shown.sections.append(sections[section.pk])
-        sections[section.pk].exhibits.append(_shown(exhibit, names))
+        sections[section.pk].exhibits.append(_shown(exhibit, names, previews))
     return shown
 
 

@@ -522,8 +522,8 @@ def add_exhibit(
     page=None,
 ) -> Exhibit:
     """Show a record in ``section``: one the actor may read and that is open, public and filed
-    (else refused with the reason). Its first scanned page with a preview is shown unless
-    ``page`` names another of its pages."""
+    (else refused with the reason). Its first scanned page is shown unless ``page`` names
+    another of its pages."""
     _require_editor(actor)
     [found] = _citable(actor, codes=[code] if code else (), records=[record] if record else ())
     refusal = exhibit_refusal(found)
@@ -535,7 +535,12 @@ def add_exhibit(
         if page is None:
             raise ValidationError(_("That page is not one of this record's."))
     else:
-        page = pages.filter(processing__preview__isnull=False).order_by("position").first()
+        # the first page with its preview made; else the first page (its preview comes when
+        # the scanning pipeline has read it, and the public page shows it from then on)
+        page = (
+            pages.filter(processing__preview__isnull=False).order_by("position").first()
+            or pages.order_by("position").first()
+        )
     with transaction.atomic():
         position = (section.exhibits.aggregate(last=Max("position"))["last"] or 0) + 1
         exhibit = Exhibit.objects.create(

@@ -90,6 +90,10 @@ LEGACY_PREFIX = {
 }
 
 #: Demo users: username, role, unit code, grants (category code / unit code / max secrecy), name.
+#: The demo's compilations and exhibition (made once; a second run leaves them).
+DEMO_TOPIC = "县人社局文件选编"
+DEMO_CHRONICLE = "县人社局大事记"
+DEMO_EXHIBITION = "social-security-in-the-archives"
 DEMO_USERS = [
     ("archivist", Role.ARCHIVIST, "BUREAU", [{"max_secrecy": Secrecy.SECRET}], "王静"),
     (
@@ -901,6 +905,7 @@ class Generator:
         some = self.rng.sample(workers, min(len(workers), max(2, len(workers) // 25)))
         self._save(self.dispute_drafts(some))
         self.activity([person for _life, person in workers])
+        self.compilation_work()
         return self.summary
 
     # --- the archive at work -----------------------------------------------------------------
@@ -987,6 +992,103 @@ class Generator:
         if not Survey.objects.filter(year=year).exists():
             oversight.open_survey(actor=archivist, year=year, due_on=datetime.date(year, 12, 31))
             self.summary.activity["surveys"] += 1
+
+    def compilation_work(self) -> None:
+        """编研: a topic compilation, a chronicle and an organisational history of the bureau
+        from its own documents, the first approved by the leader; and one published online
+        exhibition of open records, each with a scanned page. Left alone when already there."""
+        from dangan.catalogue.models import Record
+        from dangan.catalogue.selectors import visible_records
+        from dangan.compilation import services as compiling
+        from dangan.compilation.models import Compilation, Exhibition
+
+        users = {u.username: u for u in User.objects.filter(username__in=["archivist", "leader"])}
+        archivist, leader = users.get("archivist"), users.get("leader")
+        if archivist is None or leader is None:
+            return
+        documents = list(
+            visible_records(archivist)
+            .filter(category__code="WS", state=Record.State.FILED, archival_code__isnull=False)
+            .order_by("date", "pk")[:60]
+        )
+        if not documents:
+            return
+        if not Compilation.objects.filter(title=DEMO_TOPIC).exists():
+            topic = compiling.create_compilation(
+                actor=archivist,
+                kind=Compilation.Kind.TOPIC,
+                title=DEMO_TOPIC,
+                introduction="本汇编选录县人社局历年文件，供政策研究参考。",
+                compiled_by="县人社局档案室",
+            )
+            for n, record in enumerate(documents[:8]):
+                compiling.add_entry(
+                    actor=archivist,
+                    compilation=topic,
+                    records=[record],
+                    chapter="第一章 文件选编" if n < 4 else "第二章 工作部署",
+                    text=f"（摘录）{record.title}。",
+                    note="原件存县人社局档案室。" if n == 0 else "",
+                )
+            compiling.approve_version(
+                actor=leader,
+                version=compiling.submit_version(actor=archivist, compilation=topic),
+            )
+        if not Compilation.objects.filter(title=DEMO_CHRONICLE).exists():
+            chronicle = compiling.create_compilation(
+                actor=archivist, kind=Compilation.Kind.CHRONICLE, title=DEMO_CHRONICLE
+            )
+            for n, record in enumerate(documents[:20]):
+                when = record.date or datetime.date(record.year, 1, 1)
+                compiling.add_entry(
+                    actor=archivist,
+                    compilation=chronicle,
+                    records=[record],
+                    date=str(when.year) if n % 5 == 4 else f"{when.year}-{when.month:02d}",
+                    text=f"{record.responsible or BUREAU_NAME}印发《{record.title}》。",
+                )
+        bureau = Unit.objects.filter(code="BUREAU").first()
+        if bureau and not Compilation.objects.filter(kind=Compilation.Kind.ORGHISTORY).exists():
+            history = compiling.start_org_history(actor=archivist, unit=bureau)
+            first = history.entries.order_by("position").first()
+            compiling.update_entry(
+                actor=archivist,
+                entry=first,
+                date="2010-07",
+                functions="负责全县人力资源和社会保障工作。",
+                leaders="局长 张建国",
+            )
+            compiling.cite(actor=archivist, entry=first, records=[documents[0]])
+        if not Exhibition.objects.filter(slug=DEMO_EXHIBITION).exists():
+            shown = [
+                r for r in documents if r.openness == Openness.OPEN and r.secrecy == Secrecy.PUBLIC
+            ][:4]
+            if not shown:
+                return
+            exhibition = compiling.create_exhibition(
+                actor=archivist,
+                slug=DEMO_EXHIBITION,
+                title={"zh_hans": "档案里的人社工作", "en": "Social security in the archives"},
+                intro={
+                    "zh_hans": "从县人社局的开放档案中选出的文件，记录全县社会保障事业的发展。",
+                    "en": "Open records of the county bureau on the growth of social security.",
+                },
+            )
+            section = compiling.add_section(
+                actor=archivist,
+                exhibition=exhibition,
+                title={"zh_hans": "文件选展", "en": "Selected documents"},
+            )
+            for record in shown:
+                self.scan_a_page(record, archivist)
+                compiling.add_exhibit(
+                    actor=archivist,
+                    section=section,
+                    record=record,
+                    caption={"zh_hans": record.title, "en": f"Document {record.doc_number}"},
+                )
+            compiling.submit_exhibition(actor=archivist, exhibition=exhibition)
+            compiling.publish_exhibition(actor=leader, exhibition=exhibition)
 
     def scan_a_page(self, record, actor) -> None:
         """Give ``record`` a scanned page (a specimen form) unless it has one: a copy certifies

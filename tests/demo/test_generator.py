@@ -133,3 +133,17 @@ def test_the_archive_is_shown_at_work(demo):
     assert Hold.objects.count() == 2
     assert Survey.objects.filter(closed_at__isnull=True).exists()
     assert verify_chain() == []
+
+
+def test_a_new_user_sees_a_compilation_of_each_kind_and_a_published_exhibition(demo, client):
+    from dangan.compilation.models import Compilation, Exhibition
+
+    kinds = set(Compilation.objects.filter(entries__isnull=False).values_list("kind", flat=True))
+    assert kinds == {"topic", "chronicle", "orghistory"}
+    assert Compilation.objects.filter(kind="topic", approved_version__isnull=False).exists()
+    exhibition = Exhibition.objects.get(state=Exhibition.State.PUBLISHED)
+    page = client.get(f"/exhibitions/{exhibition.slug}/").content.decode()
+    shown = exhibition.sections.get().exhibits.all()
+    assert shown and all(exhibit.archival_code in page for exhibit in shown)
+    call_command("demo", persons=2, seed=12, verbosity=0)  # a second run makes none again
+    assert Exhibition.objects.count() == 1 and Compilation.objects.count() == 3
