@@ -131,9 +131,7 @@ def build_copy(*, content: CopyContent, page_pdfs: list[bytes]) -> bytes:
     out = pikepdf.open(io.BytesIO(cover))
     for source in sources:
         out.pages.extend(source.pages)
-    stamp = out.make_indirect(watermark.form_xobject(out, content.watermark))
-    for pdf_page in out.pages:
-        pdf_page.add_overlay(stamp, pikepdf.Rectangle(*pdf_page.mediabox))
+    lay_watermark(out, content.watermark)
     buffer = io.BytesIO()
     out.docinfo["/Title"] = content.number
     out.docinfo["/Producer"] = "Dangan"
@@ -144,3 +142,34 @@ def build_copy(*, content: CopyContent, page_pdfs: list[bytes]) -> bytes:
     pdf = buffer.getvalue()
     check_pdfa(pdf)
     return pdf
+
+
+def lay_watermark(out, text: str) -> None:
+    """Lay ``text`` as the watermark (outlines, never text) over every page of the pikepdf
+    ``out``, scaled to each page."""
+    import pikepdf
+
+    stamp = out.make_indirect(watermark.form_xobject(out, text))
+    for pdf_page in out.pages:
+        pdf_page.add_overlay(stamp, pikepdf.Rectangle(*pdf_page.mediabox))
+
+
+def stamped(page_pdfs: list[bytes], *, text: str, title: str) -> tuple[bytes, int]:
+    """``page_pdfs`` (from ``printable_pages``) as one PDF with the watermark ``text`` over
+    every page, and its number of pages. No cover and no PDF/A: the reading room's output of
+    chosen pages (``outputs.pages_pdf``) certifies nothing and is not kept."""
+    import pikepdf
+
+    sources = [pikepdf.open(io.BytesIO(data)) for data in page_pdfs]
+    out = pikepdf.new()
+    for source in sources:
+        out.pages.extend(source.pages)
+    count = len(out.pages)
+    lay_watermark(out, text)
+    out.docinfo["/Title"] = title
+    out.docinfo["/Producer"] = "Dangan"
+    buffer = io.BytesIO()
+    out.save(buffer, deterministic_id=True)
+    for source in sources:
+        source.close()
+    return buffer.getvalue(), count

@@ -197,3 +197,18 @@ def overdue_loans_of_readers(user, *, today):
         .select_related("record")
         .order_by("due_on", "id")
     )
+
+
+def record_pages_to_choose(user, pk) -> tuple[Record, list]:
+    """A record the user may see (its reading audited, ``Record.DoesNotExist`` otherwise) and
+    its original pages in order, for choosing pages to output."""
+    from dangan.catalogue.selectors import read_record
+    from dangan.content.models import Page
+
+    record = read_record(user, pk)
+    pages = list(
+        Page.objects.filter(record=record, role=Page.Role.ORIGINAL)
+        .select_related("processing")
+        .order_by("position")
+    )
+    return record, pages

@@ -31,7 +31,7 @@ from dangan.content.services import keep_bytes
 from dangan.people import id_numbers
 from dangan.security.permissions import has_permission
 
-from . import certificates, copies, selectors
+from . import certificates, copies, outputs, selectors
 from .models import (
     AccessRequest,
     Certificate,
@@ -675,3 +675,157 @@ def revoke_certificate(*, actor, certificate: Certificate, reason: str) -> Certi
             details={"reason": reason},
         )
     return cert
+
+
+# --- Output of chosen records and pages (输出) --------------------------------------------------
+
+
+def copy_refusal(user, record: Record) -> str | None:
+    """Why ``user`` may not have a copy (an output) of ``record``, or None when they may.
+
+    A copy is for records the user may read, that still exist (not a destruction's tombstone)
+    and are below secret: secret records are copied only through the approvals the secrecy
+    rules require, never by a reader's own output."""
+    if record.state == Record.State.DESTROYED:
+        return _("%(code)s was destroyed.") % {"code": code_of(record)}
+    if record.secrecy >= Secrecy.SECRET:
+        return _(
+            "%(code)s is secret: it is not copied without the approvals its secrecy needs."
+        ) % {"code": code_of(record)}
+    return None
+
+
+def code_of(record: Record) -> str:
+    return record.archival_code or record.legacy_number or _("record %(pk)s") % {"pk": record.pk}
+
+
+def records_to_output(user, record_ids) -> list[Record]:
+    """The chosen records the user may copy, in the order chosen; a ValidationError naming the
+    ones they may not (a record they may not see is not named: it is "not found")."""
+    ids = []
+    for pk in record_ids:
+        try:
+            pk = int(pk)
+        except (TypeError, ValueError):
+            continue
+        if pk not in ids:
+            ids.append(pk)
+    if not ids:
+        raise ValidationError(_("Choose at least one record."), code="nothing_chosen")
+    if len(ids) > outputs.MAX_RECORDS:
+        raise ValidationError(
+            _("Choose at most %(n)s records for one output.") % {"n": outputs.MAX_RECORDS},
+            code="too_many",
+        )
+    found = visible_records(user).select_related("category").in_bulk(ids)
+    problems = []
+    if len(found) < len(ids):
+        problems.append(
+            _("%(n)s of the chosen records were not found.") % {"n": len(ids) - len(found)}
+        )
+    problems += [p for p in (copy_refusal(user, r) for r in found.values()) if p]
+    if problems:
+        raise ValidationError([_("Nothing was output.")] + problems, code="may_not_copy")
+    return [found[pk] for pk in ids]
+
+
+def output_records(*, actor, record_ids, fmt: str, out, progress=None) -> dict:
+    """Write the list of the chosen records to ``out`` (``fmt`` "xlsx" or "pdf") and audit it
+    with the records it holds and the file's digest."""
+    if fmt not in outputs.FORMATS:
+        raise ValidationError(_("Choose Excel or PDF."), code="bad_format")
+    records = records_to_output(actor, record_ids)
+    if fmt == "xlsx":
+        data = outputs.list_xlsx(records, progress=progress)
+    else:
+        data = outputs.list_pdf(records, note=_output_note(actor))
+    out.write(data)
+    detail = {
+        "output": f"list.{fmt}",
+        "records": [r.pk for r in records],
+        "codes": [code_of(r) for r in records],
+        "sha256": hashlib.sha256(data).hexdigest(),
+    }
+    record_event(
+        actor=actor,
+        action=AuditEvent.Action.EXPORT,
+        object_type=Record._meta.label_lower,
+        object_repr=_("List of %(n)s records") % {"n": len(records)},
+        detail=detail,
+    )
+    return detail
+
+
+def pages_to_output(user, record_id, page_ids) -> tuple[Record, list]:
+    """The record and the chosen pages of it, in the record's order; ValidationError when the
+    user may not copy the record, no page is chosen or a chosen page is not the record's."""
+    from dangan.content.models import Page
+
+    try:
+        record = visible_records(user).get(pk=record_id)
+    except (Record.DoesNotExist, ValueError, TypeError):
+        raise ValidationError(_("There is no such record."), code="not_found") from None
+    refusal = copy_refusal(user, record)
+    if refusal:
+        raise ValidationError([_("Nothing was output."), refusal], code="may_not_copy")
+    ids = set()
+    for pk in page_ids:
+        try:
+            ids.add(int(pk))
+        except (TypeError, ValueError):
+            continue
+    if not ids:
+        raise ValidationError(_("Choose at least one page."), code="nothing_chosen")
+    pages = list(
+        Page.objects.filter(record=record, role=Page.Role.ORIGINAL, pk__in=ids)
+        .select_related("blob", "processing__searchable_pdf")
+        .order_by("position")
+    )
+    if len(pages) < len(ids):
+        raise ValidationError(
+            _("Some of the chosen pages are not pages of this record."), code="not_its_pages"
+        )
+    return record, pages
+
+
+def output_pages(*, actor, record_id, page_ids, out, progress=None) -> dict:
+    """Write the chosen pages of a record to ``out`` as one PDF, the reader's watermark drawn
+    over each (as outlines, never text), and audit it with the pages it holds."""
+    record, pages = pages_to_output(actor, record_id, page_ids)
+    page_pdfs, printed = [], []
+    for n, page in enumerate(pages, start=1):
+        data = copies.printable_pages([page])
+        if data:
+            page_pdfs += data
+            printed.append(page)
+        if progress:
+            progress(n, len(pages))
+    left_out = [p.position for p in pages if p not in printed]
+    if left_out:
+        raise ValidationError(
+            _("Pages %(pages)s cannot be printed (a file that is not a page picture or PDF).")
+            % {"pages": ", ".join(map(str, left_out))},
+            code="not_printable",
+        )
+    data, count = outputs.pages_pdf(page_pdfs, text=_output_note(actor), title=code_of(record))
+    out.write(data)
+    detail = {
+        "output": "pages.pdf",
+        "record": record.pk,
+        "code": code_of(record),
+        "pages": [p.position for p in pages],
+        "page_sha256": [p.blob.sha256 for p in pages],
+        "pdf_pages": count,
+        "sha256": hashlib.sha256(data).hexdigest(),
+    }
+    record_event(actor=actor, action=AuditEvent.Action.EXPORT, obj=record, detail=detail)
+    return detail
+
+
+def _output_note(actor) -> str:
+    """The watermark and the list's foot: who had it made, when, by which archive."""
+    return _("%(issuer)s · output for %(name)s · %(time)s · not a certified copy") % {
+        "issuer": settings.DANGAN_ISSUER_NAME,
+        "name": actor.get_full_name() or actor.username,
+        "time": timezone.localtime().strftime("%Y-%m-%d %H:%M"),
+    }

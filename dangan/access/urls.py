@@ -16,4 +16,7 @@ urlpatterns = [
     path("certificates/<int:pk>/", views.certificate_detail, name="certificate-detail"),
     path("certificates/issue/", views.certificate_issue, name="certificate-issue"),
     path("certificates/<int:pk>/pdf/", views.certificate_pdf, name="certificate-pdf"),
+    path("output/records/", views.output_records, name="output-records"),
+    path("output/records/<int:pk>/pages/", views.choose_pages, name="choose-pages"),
+    path("output/records/<int:pk>/pages/pdf/", views.output_pages, name="output-pages"),
 ]

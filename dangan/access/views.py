@@ -6,6 +6,7 @@ messages on the page. An object outside the user's rights answers 404.
 """
 
 import functools
+import io
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,7 +14,9 @@ from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -22,8 +25,11 @@ from dangan.accounts.selectors import role_label
 from dangan.audit.models import AuditEvent
 from dangan.audit.services import record_event
 from dangan.catalogue.models import Record
+from dangan.catalogue.selectors import may_browse_records
+from dangan.jobs.registry import CONTENT_TYPES
+from dangan.jobs.services import start_job
 
-from . import register, selectors, services
+from . import outputs, register, selectors, services
 from .forms import (
     ConsultedForm,
     DecisionForm,
@@ -368,3 +374,105 @@ def certificate_pdf(request, pk):
         as_attachment=True,
         filename=f"{cert.number}.pdf",
     )
+
+
+# --- Output of chosen records and pages (输出) --------------------------------------------------
+def _output_reader(request):
+    if not may_browse_records(request.user):
+        raise PermissionDenied(_("Outputs of records are for those who read records."))
+
+
+def _back_to(request, default: str) -> str:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+def _attachment(data: bytes, *, filename: str, suffix: str) -> FileResponse:
+    return FileResponse(
+        io.BytesIO(data),
+        as_attachment=True,
+        filename=f"{filename}{suffix}",
+        content_type=CONTENT_TYPES[suffix],
+    )
+
+
+@login_required
+@require_POST
+def output_records(request):
+    """The records ticked on the search page, as a list in Excel or PDF: at once for a few,
+    through a background job for many."""
+    _output_reader(request)
+    ids = request.POST.getlist("record")
+    fmt = request.POST.get("format", "")
+    back = _back_to(request, reverse("search:search"))
+    try:
+        if fmt not in outputs.FORMATS:
+            raise ValidationError(_("Choose Excel or PDF."), code="bad_format")
+        records = services.records_to_output(request.user, ids)
+        if len(records) > outputs.AT_ONCE_RECORDS:
+            job = start_job(
+                kind=f"access.records_{fmt}",
+                owner=request.user,
+                title=_("List of %(n)s records") % {"n": len(records)},
+                params={"records": [r.pk for r in records]},
+            )
+            return redirect(job.get_absolute_url())
+        out = io.BytesIO()
+        services.output_records(actor=request.user, record_ids=ids, fmt=fmt, out=out)
+    except ValidationError as refused:
+        for message in refused.messages:
+            messages.error(request, message)
+        return redirect(back)
+    name = _("records") + timezone.localtime().strftime("-%Y%m%d-%H%M")
+    return _attachment(out.getvalue(), filename=name, suffix=f".{fmt}")
+
+
+@login_required
+def choose_pages(request, pk):
+    """The pages of one record, to tick and output as one watermarked PDF."""
+    _output_reader(request)
+    try:
+        record, pages = selectors.record_pages_to_choose(request.user, pk)
+    except Record.DoesNotExist:
+        raise Http404 from None
+    chosen = set(request.GET.getlist("page"))
+    return render(
+        request,
+        "access/choose_pages.html",
+        {
+            "record": record,
+            "pages": [(page, str(page.pk) in chosen) for page in pages],
+            "refusal": services.copy_refusal(request.user, record),
+        },
+    )
+
+
+@login_required
+@require_POST
+def output_pages(request, pk):
+    _output_reader(request)
+    ids = request.POST.getlist("page")
+    back = reverse("access:choose-pages", args=[pk])
+    try:
+        record, pages = services.pages_to_output(request.user, pk, ids)
+        if len(pages) > outputs.AT_ONCE_PAGES:
+            job = start_job(
+                kind="access.pages_pdf",
+                owner=request.user,
+                title=_("%(code)s, %(n)s pages")
+                % {"code": services.code_of(record), "n": len(pages)},
+                params={"record": record.pk, "pages": [p.pk for p in pages]},
+            )
+            return redirect(job.get_absolute_url())
+        out = io.BytesIO()
+        services.output_pages(actor=request.user, record_id=pk, page_ids=ids, out=out)
+    except ValidationError as refused:
+        for message in refused.messages:
+            messages.error(request, message)
+        return redirect(back)
+    name = _("%(code)s pages") % {"code": services.code_of(record)}
+    return _attachment(out.getvalue(), filename=name, suffix=".pdf")
