@@ -98,7 +98,7 @@ def test_each_role_finds_its_waiting_work_on_the_workbench(demo, client):
         page = client.get("/").content.decode()
         trays[username] = re.findall(r'data-tray="([^"]+)"', page)
     assert trays["archivist"] == ["handover", "requests", "loans", "alerts", "due", "ocr"]
-    assert trays["leader"] == ["holdings", "requests", "destruction", "loans"]
+    assert trays["leader"] == ["holdings", "requests", "destruction", "compilations", "loans"]
     assert trays["shanggang"] == ["handover"]
     assert trays["reading"] == ["loans"]
     assert trays["sysadmin"] == ["alerts"] and trays["secadmin"] == []

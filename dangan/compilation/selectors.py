@@ -172,3 +172,16 @@ def export_content(compilation: Compilation) -> dict:
             "approved_at": version.approved_at.date().isoformat() if version.approved_at else "",
         }
     return {**content_of(compilation), "version": None, "approved": False, "approved_at": ""}
+
+
+def waiting_for_approval(user) -> list:
+    """Compilations and exhibitions a leader is asked to approve (the workbench's tray), oldest
+    first; none for anyone who may not approve."""
+    if not may_approve_compilations(user):
+        return []
+    compilations = Compilation.objects.filter(state=Compilation.State.SUBMITTED)
+    exhibitions = Exhibition.objects.filter(state=Exhibition.State.SUBMITTED)
+    return sorted(
+        list(compilations.order_by("updated_at")) + list(exhibitions.order_by("created_at")),
+        key=lambda obj: getattr(obj, "updated_at", None) or obj.created_at,
+    )

@@ -18,6 +18,8 @@ from dangan.access.models import AccessRequest
 from dangan.access.services import may_decide_requests
 from dangan.appraisal import selectors as appraisal
 from dangan.appraisal.models import DestructionList
+from dangan.compilation import selectors as compilation
+from dangan.compilation.models import Exhibition
 from dangan.digitize import selectors as digitize
 from dangan.digitize.models import PageProcessing
 from dangan.intake import selectors as intake
@@ -53,6 +55,7 @@ def trays_for(user) -> list[Tray]:
         _handover,
         _requests,
         _destruction,
+        _compilations,
         _loans,
         _alerts,
         _due,
@@ -130,6 +133,27 @@ def _destruction(user):
         count=waiting.count(),
         items=[(str(d), _detail("appraisal", d)) for d in waiting.order_by("pk")[:FIRST]],
         empty=_("No destruction list waits for you."),
+    )
+
+
+def _compilations(user):
+    """For a leader: compilation versions and exhibitions waiting for approval."""
+    if not compilation.may_approve_compilations(user):
+        return None
+    waiting = compilation.waiting_for_approval(user)
+
+    def url(obj):
+        if isinstance(obj, Exhibition):
+            return reverse("compilation:exhibition", args=[obj.pk])
+        return obj.get_absolute_url()
+
+    return Tray(
+        key="compilations",
+        title=_("Compilations and exhibitions to approve"),
+        url=reverse("compilation:home"),
+        count=len(waiting),
+        items=[(str(obj), url(obj)) for obj in waiting[:FIRST]],
+        empty=_("Nothing waits for your approval."),
     )
 
 

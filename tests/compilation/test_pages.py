@@ -137,3 +137,23 @@ def test_an_exhibition_is_built_on_its_page_and_published_by_a_leader(
     client.logout()
     page = client.get(reverse("exhibitions:page", args=["reform"])).content.decode()
     assert "动员大会照片" in page and "尚未开放的档案" not in page
+
+
+def test_a_leader_finds_what_waits_for_approval_on_the_workbench(
+    archivist, leader, make_record, open_record, logged_in
+):
+    record = make_record()
+    book = services.create_compilation(actor=archivist, kind="topic", title="待审专题")
+    services.add_entry(actor=archivist, compilation=book, codes=[record.archival_code])
+    services.submit_version(actor=archivist, compilation=book)
+    show = services.create_exhibition(actor=archivist, slug="w", title={"zh_hans": "待审展览"})
+    section = services.add_section(actor=archivist, exhibition=show, title={"zh_hans": "一"})
+    services.add_exhibit(actor=archivist, section=section, record=open_record())
+    services.submit_exhibition(actor=archivist, exhibition=show)
+    page = logged_in(leader).get("/").content.decode()
+    tray = page[page.index('data-tray="compilations"') :]
+    assert "待审专题" in tray and "待审展览" in tray
+    assert book.get_absolute_url() in tray
+    services.approve_version(actor=leader, version=book.versions.get())
+    page = logged_in(leader).get("/").content.decode()
+    assert "待审专题" not in page[page.index('data-tray="compilations"') :]
