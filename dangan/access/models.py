@@ -282,40 +282,12 @@ class AccessRequest(models.Model):
     def is_downloadable(self) -> bool:
         return self.state == self.State.DELIVERED and self.certificate_id is not None
 
+    @property
+    def approvals(self):
+        """The approval steps taken, in order (``accounts.approvals``)."""
+        from dangan.accounts.models import ApprovalFlow, ApprovalStep
 
-class RequestApproval(models.Model):
-    """One step of the approval of an access request, when the county set several steps
-    (``accounts.ApprovalFlow``): who approved it in which role, when and why."""
-
-    request = models.ForeignKey(
-        AccessRequest, on_delete=models.CASCADE, related_name="approvals", verbose_name=_("request")
-    )
-    step = models.PositiveSmallIntegerField(_("step"))
-    role = models.CharField(_("role"), max_length=20)
-    approver = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("approved by"),
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    at = models.DateTimeField(_("approved"))
-    reason = models.CharField(_("reasons"), max_length=500, blank=True)
-
-    class Meta:
-        verbose_name = _("approval step")
-        verbose_name_plural = _("approval steps")
-        ordering = ["request", "step"]
-        constraints = [
-            models.UniqueConstraint(fields=["request", "step"], name="one_approval_per_step")
-        ]
-
-    def __str__(self):
-        return f"{self.request} #{self.step}"
-
-    def get_role_display(self):
-        from dangan.accounts.selectors import role_label
-
-        return role_label(self.role)
+        return ApprovalStep.objects.filter(kind=ApprovalFlow.Kind.COPY_REQUEST, subject_id=self.pk)
 
 
 class Counter(models.Model):

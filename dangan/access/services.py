@@ -20,8 +20,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from dangan.accounts import approvals
 from dangan.accounts.models import ApprovalFlow, Role, Secrecy
-from dangan.accounts.selectors import role_label
 from dangan.accounts.services import approval_steps
 from dangan.audit.models import AuditEvent
 from dangan.audit.services import record_event
@@ -38,7 +38,6 @@ from .models import (
     Counter,
     Loan,
     Purpose,
-    RequestApproval,
     Use,
     Visit,
 )
@@ -377,46 +376,31 @@ def _check_approver(actor, req: AccessRequest) -> None:
 def next_step(req: AccessRequest) -> tuple[int, str] | None:
     """The step (number from 1, role) that ``req`` waits for, when the county set several
     steps; None with today's single step."""
-    steps = approval_steps(ApprovalFlow.Kind.COPY_REQUEST)
-    if not steps:
-        return None
-    done = req.approvals.count()
-    return (done + 1, steps[done]) if done < len(steps) else None
+    return approvals.next_step(ApprovalFlow.Kind.COPY_REQUEST, req)
 
 
 def may_decide(actor, req: AccessRequest) -> bool:
     """Whether ``actor`` may approve or refuse ``req`` now (the request page's buttons)."""
     if req.state != AccessRequest.State.SUBMITTED or actor.pk == req.requester_id:
         return False
-    step = next_step(req)
-    if step is not None:
-        return actor.role == step[1] and not req.approvals.filter(approver=actor).exists()
+    if approval_steps(ApprovalFlow.Kind.COPY_REQUEST):
+        return approvals.is_turn_of(
+            actor, ApprovalFlow.Kind.COPY_REQUEST, req, requester_id=req.requester_id
+        )
     return has_permission(actor, "access.approve")
 
 
 def _take_step(req: AccessRequest, *, actor, reason: str) -> bool:
     """Record ``actor``'s approval of the step ``req`` waits for; True when it was the last."""
-    step = next_step(req)
-    if step is None:
+    if not approval_steps(ApprovalFlow.Kind.COPY_REQUEST):
         return True  # today's single step
-    number, role = step
-    if actor.role != role:
-        raise PermissionDenied(
-            _("Step %(n)d of this approval is for the role %(role)s.")
-            % {"n": number, "role": role_label(role)}
-        )
-    if req.approvals.filter(approver=actor).exists():
-        raise PermissionDenied(_("One person approves one step only."))
-    RequestApproval.objects.create(
-        request=req, step=number, role=role, approver=actor, at=timezone.now(), reason=reason
-    )
-    record_event(
+    return approvals.take_step(
         actor=actor,
-        action=AuditEvent.Action.UPDATE,
-        obj=req,
-        detail={"approval_step": number, "role": role, "reason": reason},
+        kind=ApprovalFlow.Kind.COPY_REQUEST,
+        subject=req,
+        requester_id=req.requester_id,
+        reason=reason,
     )
-    return number == len(approval_steps(ApprovalFlow.Kind.COPY_REQUEST))
 
 
 def _locked_pending(req: AccessRequest) -> AccessRequest:

@@ -21,7 +21,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from dangan import spreadsheets
-from dangan.accounts.selectors import role_label
+from dangan.accounts import approvals
+from dangan.accounts.models import ApprovalFlow
 from dangan.audit.models import AuditEvent
 from dangan.audit.services import record_event
 from dangan.catalogue.models import Record
@@ -244,10 +245,6 @@ def request_list(request):
     )
 
 
-def _step_shown(step):
-    return None if step is None else (step[0], role_label(step[1]))
-
-
 @desk_required
 def request_detail(request, pk):
     try:
@@ -278,8 +275,11 @@ def request_detail(request, pk):
             "req": req,
             "form": form,
             "may_decide": services.may_decide(request.user, req),
-            "next_step": _step_shown(services.next_step(req)),
-            "approvals": req.approvals.select_related("approver"),
+            **approvals.shown(
+                ApprovalFlow.Kind.COPY_REQUEST,
+                req,
+                waiting=req.state == AccessRequest.State.SUBMITTED,
+            ),
             "rule": services.rule_for(req.record),
         },
     )

@@ -229,10 +229,13 @@ class RoleDefinition(models.Model):
 class ApprovalFlow(models.Model):
     """审批流程: the roles that approve one kind of request, in order (e.g. the archivist checks,
     then the leader approves). Without a row, today's single step applies (see the app that
-    decides that kind). Kept by the system administrator; ``services.set_approval_flow``."""
+    decides that kind). Kept by the system administrator; ``services.set_approval_flow``; the
+    steps are taken through ``approvals``."""
 
     class Kind(models.TextChoices):
         COPY_REQUEST = "copy_request", _("Copy requests")
+        DESTRUCTION = "destruction", _("Destruction lists")
+        OPENING = "opening", _("Opening reviews")
 
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, unique=True)
     roles = models.JSONField(_("roles, in order"), default=list)
@@ -245,3 +248,36 @@ class ApprovalFlow(models.Model):
         from .selectors import role_label
 
         return " → ".join(role_label(r) for r in self.roles)
+
+
+class ApprovalStep(models.Model):
+    """One step taken of an approval (``approvals``): which request of which kind, the step's
+    number and role, who took it, when and why. Kept for good: the proof of the approval."""
+
+    kind = models.CharField(_("kind"), max_length=16, choices=ApprovalFlow.Kind.choices)
+    subject_id = models.PositiveBigIntegerField(_("request"))
+    step = models.PositiveSmallIntegerField(_("step"))
+    role = models.CharField(_("role"), max_length=20)
+    approver = models.ForeignKey(
+        User, verbose_name=_("approved by"), on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(_("approved"))
+    reason = models.CharField(_("reasons"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("approval step")
+        verbose_name_plural = _("approval steps")
+        ordering = ["kind", "subject_id", "step"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "subject_id", "step"], name="one_approval_step_each"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.subject_id} #{self.step}"
+
+    def get_role_display(self):
+        from .selectors import role_label
+
+        return role_label(self.role)

@@ -50,9 +50,11 @@ class DecisionForm(forms.Form):
 class ProposeForm(forms.Form):
     approver = forms.ModelChoiceField(label=_("Designated head"), queryset=None)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, in_steps=False, **kwargs):
+        """``in_steps``: the county's approval steps approve the list, nobody is designated."""
         super().__init__(*args, **kwargs)
         self.fields["approver"].queryset = _people("appraisal.approve")
+        self.fields["approver"].required = not in_steps
 
 
 class NoteForm(forms.Form):

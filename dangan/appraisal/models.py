@@ -73,7 +73,11 @@ class Batch(models.Model):
 
     class State(models.TextChoices):
         OPEN = "open", _("Open")
+        #: An opening batch closed while the county's approval steps (开放审核) are taken.
+        AWAITING = "awaiting", _("Awaiting approval")
         CLOSED = "closed", _("Closed")
+        #: An opening batch whose approval was refused: nothing was opened.
+        REJECTED = "rejected", _("Not approved")
 
     title = models.CharField(_("title"), max_length=200)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
@@ -170,10 +174,12 @@ class Decision(models.Model):
 
 
 class DestructionList(models.Model):
-    """销毁清单: the records a closed batch decided to destroy, for the designated head to approve.
+    """销毁清单: the records a closed batch decided to destroy, for the designated head to approve
+    or, when the county set approval steps for destruction, for each step's role in turn
+    (``accounts.approvals``; then ``approver`` is empty).
 
-    Proposal and approval are two acts by two people; the records are destroyed in the
-    transaction of the approval, and the list with its approval is kept for good.
+    Proposal and approval are acts of different people; the records are destroyed in the
+    transaction of the (last) approval, and the list with its approval is kept for good.
     """
 
     class State(models.TextChoices):
@@ -195,6 +201,8 @@ class DestructionList(models.Model):
     approver = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("designated head"),
+        null=True,
+        blank=True,
         on_delete=models.PROTECT,
         related_name="destruction_lists_to_approve",
     )

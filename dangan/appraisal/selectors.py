@@ -10,6 +10,8 @@ import datetime
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from dangan.accounts.models import ApprovalFlow
+from dangan.accounts.services import approval_steps
 from dangan.catalogue.models import Record, Retention
 from dangan.catalogue.selectors import visible_records
 from dangan.security.permissions import has_permission
@@ -119,8 +121,11 @@ def batches(user) -> QuerySet[Batch]:
     hidden = BatchItem.objects.filter(batch=OuterRef("pk")).exclude(
         record__in=visible_records(user)
     )
+    stepwise = Q(pk__in=[])
+    if user.role in (approval_steps(ApprovalFlow.Kind.OPENING) or []):
+        stepwise = Q(state=Batch.State.AWAITING)  # an approver of the opening reviews
     return (
-        Batch.objects.filter(Q(opened_by=user) | Q(members=user))
+        Batch.objects.filter(Q(opened_by=user) | Q(members=user) | stepwise)
         .exclude(Exists(hidden))
         .distinct()
         .select_related("opened_by")
@@ -147,9 +152,12 @@ def destruction_lists(user) -> QuerySet[DestructionList]:
     hidden = DestructionItem.objects.filter(destruction_list=OuterRef("pk")).exclude(
         record__in=visible_records(user)
     )
+    stepwise = Q(pk__in=[])
+    if user.role in (approval_steps(ApprovalFlow.Kind.DESTRUCTION) or []):
+        stepwise = Q(approver__isnull=True)  # an approver of destruction lists, in steps
     return (
         DestructionList.objects.filter(
-            Q(proposed_by=user) | Q(approver=user) | Q(batch__members=user)
+            Q(proposed_by=user) | Q(approver=user) | Q(batch__members=user) | stepwise
         )
         .exclude(Exists(hidden))
         .distinct()

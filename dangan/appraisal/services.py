@@ -15,7 +15,10 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from dangan.accounts import approvals
+from dangan.accounts.models import ApprovalFlow
 from dangan.accounts.selectors import may_write_record
+from dangan.accounts.services import approval_steps
 from dangan.audit.models import AuditEvent
 from dangan.audit.services import Event, record_event, record_events
 from dangan.catalogue.models import Openness, Record
@@ -236,7 +239,9 @@ def outcome_of(decisions) -> tuple[str, str]:
 
 def close_batch(*, actor, batch: Batch) -> Batch:
     """Close a batch: each item's outcome is fixed; an opening batch's outcomes are written to
-    the records' openness (开放/控制/延期开放) through the catalogue, audited."""
+    the records' openness (开放/控制/延期开放) through the catalogue, audited — at once, or, when
+    the county set approval steps for opening reviews (开放审核), once the last step approves
+    (``approve_opening``); till then the batch awaits approval."""
     if batch.opened_by_id != actor.pk:
         raise PermissionDenied(_("The batch is closed by the archivist who opened it."))
     today = timezone.localdate()
@@ -250,23 +255,88 @@ def close_batch(*, actor, batch: Batch) -> Batch:
             if item.outcome == Choice.EXTEND:
                 years = int(item.new_retention[1:])
                 item.kept_until = datetime.date(today.year + 1 + years, 1, 1)
-            if item.outcome in OPENING_CHOICES:
-                update_record(
-                    actor=actor,
-                    record=item.record,
-                    values={"openness": Openness(item.outcome).value},
-                )
+        stepwise = batch.kind == Batch.Kind.OPENING and approval_steps(ApprovalFlow.Kind.OPENING)
+        if not stepwise:
+            _write_openness(actor, items)
         BatchItem.objects.bulk_update(items, ["outcome", "new_retention", "kept_until"])
-        batch.state, batch.closed_by, batch.closed_at = Batch.State.CLOSED, actor, timezone.now()
+        batch.state = Batch.State.AWAITING if stepwise else Batch.State.CLOSED
+        batch.closed_by, batch.closed_at = actor, timezone.now()
         batch.save(update_fields=["state", "closed_by", "closed_at"])
         record_event(
             actor=actor,
             action=AuditEvent.Action.UPDATE,
             obj=batch,
             detail={
-                "change": "closed",
+                "change": "awaiting approval" if stepwise else "closed",
                 "outcomes": {str(i.record_id): i.outcome or "undecided" for i in items},
             },
+        )
+    return batch
+
+
+def _write_openness(actor, items) -> None:
+    for item in items:
+        if item.outcome in OPENING_CHOICES:
+            update_record(
+                actor=actor, record=item.record, values={"openness": Openness(item.outcome).value}
+            )
+
+
+# --- Opening reviews in steps (开放审核) ----------------------------------------------------------
+def may_approve_opening(user, batch: Batch) -> bool:
+    """Whether the opening review ``batch`` waits for ``user``'s step (the page's buttons)."""
+    return batch.state == Batch.State.AWAITING and approvals.is_turn_of(
+        user, ApprovalFlow.Kind.OPENING, batch, requester_id=batch.closed_by_id
+    )
+
+
+def _lock_awaiting(actor, batch: Batch) -> Batch:
+    batch = Batch.objects.select_for_update().get(pk=batch.pk)
+    if batch.state != Batch.State.AWAITING:
+        raise ValidationError(_("This batch does not wait for approval."), code="not_awaiting")
+    approvals.check_turn(actor, ApprovalFlow.Kind.OPENING, batch, requester_id=batch.closed_by_id)
+    pks = list(batch.items.values_list("record_id", flat=True))
+    if visible_records(actor).filter(pk__in=pks).count() != len(pks):
+        raise PermissionDenied(_("You may not see every record of the batch."))
+    return batch
+
+
+def approve_opening(*, actor, batch: Batch, reason: str = "") -> Batch:
+    """Take the step the opening review waits for; at the last step the outcomes are written to
+    the records' openness (by the archivist who closed the batch, whose rights they are)."""
+    with transaction.atomic():
+        batch = _lock_awaiting(actor, batch)
+        last = approvals.take_step(
+            actor=actor,
+            kind=ApprovalFlow.Kind.OPENING,
+            subject=batch,
+            requester_id=batch.closed_by_id,
+            reason=reason,
+        )
+        if last:
+            _write_openness(batch.closed_by, list(batch.items.select_related("record")))
+            batch.state = Batch.State.CLOSED
+            batch.save(update_fields=["state"])
+            record_event(
+                actor=actor, action=AuditEvent.Action.UPDATE, obj=batch, detail={"change": "closed"}
+            )
+    return batch
+
+
+def reject_opening(*, actor, batch: Batch, reason: str) -> Batch:
+    """Refuse the opening review at the step that waits (the reason required): nothing is
+    opened; the records stay due for a new review."""
+    if not (reason or "").strip():
+        raise ValidationError(_("Give the reason for the refusal."), code="reason_missing")
+    with transaction.atomic():
+        batch = _lock_awaiting(actor, batch)
+        batch.state = Batch.State.REJECTED
+        batch.save(update_fields=["state"])
+        record_event(
+            actor=actor,
+            action=AuditEvent.Action.UPDATE,
+            obj=batch,
+            detail={"change": "not approved", "reason": reason.strip()[:500]},
         )
     return batch
 
@@ -287,24 +357,28 @@ def offered_for_destruction(batch: Batch):
     )
 
 
-def propose_destruction(*, actor, batch: Batch, approver) -> DestructionList:
-    """销毁清单: what the committee decided to destroy, for ``approver`` (a leader) to approve."""
+def propose_destruction(*, actor, batch: Batch, approver=None) -> DestructionList:
+    """销毁清单: what the committee decided to destroy, for ``approver`` (a leader) to approve —
+    or, when the county set approval steps for destruction, for each step's role in turn (no
+    approver is named then)."""
     _require_archivist(actor)
     batch = Batch.objects.get(pk=batch.pk)
     if batch.kind != Batch.Kind.RETENTION or batch.state != Batch.State.CLOSED:
         raise ValidationError(
             _("A destruction list is made from a closed expiry appraisal."), code="batch_state"
         )
-    if not has_permission(approver, "appraisal.approve"):
+    if destruction_in_steps():
+        approver = None
+    elif not has_permission(approver, "appraisal.approve"):
         raise ValidationError(_("The approver must be a leader."), code="approver_role")
-    if approver.pk == actor.pk:
+    elif approver.pk == actor.pk:
         raise ValidationError(_("Proposer and approver must be two people."), code="same_person")
     items = list(offered_for_destruction(batch))
     if not items:
         raise ValidationError(_("Nothing in this batch is to be destroyed."), code="list_empty")
     _writable(actor, [i.record for i in items])
     pks = [i.record_id for i in items]
-    if visible_records(approver).filter(pk__in=pks).count() != len(pks):
+    if approver is not None and visible_records(approver).filter(pk__in=pks).count() != len(pks):
         raise ValidationError(
             _("The approver may not see every record of the list."), code="approver_scope"
         )
@@ -329,7 +403,11 @@ def propose_destruction(*, actor, batch: Batch, approver) -> DestructionList:
             actor=actor,
             action=AuditEvent.Action.CREATE,
             obj=listing,
-            detail={"batch": batch.pk, "records": pks, "approver": approver.username},
+            detail={
+                "batch": batch.pk,
+                "records": pks,
+                "approver": approver.username if approver else None,
+            },
         )
     return listing
 
@@ -349,14 +427,37 @@ def reject_destruction(*, actor, listing: DestructionList, note: str) -> Destruc
     return listing
 
 
+def destruction_in_steps() -> bool:
+    """Whether the county set approval steps for destruction lists."""
+    return bool(approval_steps(ApprovalFlow.Kind.DESTRUCTION))
+
+
+def may_decide_destruction(user, listing: DestructionList) -> bool:
+    """Whether ``listing`` waits for ``user`` (the page's buttons)."""
+    if listing.state != DestructionList.State.PROPOSED or user.pk == listing.proposed_by_id:
+        return False
+    if listing.approver_id is None:
+        return approvals.is_turn_of(
+            user, ApprovalFlow.Kind.DESTRUCTION, listing, requester_id=listing.proposed_by_id
+        )
+    return listing.approver_id == user.pk and has_permission(user, "appraisal.approve")
+
+
 def _lock_for_decision(actor, listing: DestructionList) -> DestructionList:
     listing = DestructionList.objects.select_for_update().get(pk=listing.pk)
-    if listing.approver_id != getattr(actor, "pk", None) or not has_permission(
+    if listing.proposed_by_id == getattr(actor, "pk", None):
+        raise PermissionDenied(_("Proposer and approver must be two people."))
+    if listing.approver_id is None:  # the county's steps
+        approvals.check_turn(
+            actor, ApprovalFlow.Kind.DESTRUCTION, listing, requester_id=listing.proposed_by_id
+        )
+        pks = list(listing.items.values_list("record_id", flat=True))
+        if visible_records(actor).filter(pk__in=pks).count() != len(pks):
+            raise PermissionDenied(_("You may not see every record of the list."))
+    elif listing.approver_id != getattr(actor, "pk", None) or not has_permission(
         actor, "appraisal.approve"
     ):
         raise PermissionDenied(_("Only the designated head approves this destruction list."))
-    if listing.proposed_by_id == actor.pk:
-        raise PermissionDenied(_("Proposer and approver must be two people."))
     if listing.state != DestructionList.State.PROPOSED:
         raise ValidationError(_("This list was already decided."), code="list_decided")
     return listing
@@ -377,6 +478,14 @@ def approve_destruction(*, actor, listing: DestructionList, note: str = "") -> D
                 % {"codes": ", ".join(held.values_list("record__archival_code", flat=True))},
                 code="list_held",
             )
+        if listing.approver_id is None and not approvals.take_step(
+            actor=actor,
+            kind=ApprovalFlow.Kind.DESTRUCTION,
+            subject=listing,
+            requester_id=listing.proposed_by_id,
+            reason=note,
+        ):
+            return listing  # waits for the next step
         now = timezone.now()
         listing.state, listing.decided_at = DestructionList.State.DESTROYED, now
         listing.note = (note or "").strip()[:500]

@@ -11,6 +11,7 @@ urlpatterns = [
     path("batches/new/", views.batch_create, name="batch-create"),
     path("batches/<int:pk>/", views.batch_detail, name="batch-detail"),
     path("batches/<int:pk>/close/", views.batch_close, name="batch-close"),
+    path("batches/<int:pk>/approve/", views.batch_approve, name="batch-approve"),
     path("batches/<int:pk>/destruction/", views.destruction_propose, name="destruction-propose"),
     path("destruction/<int:pk>/", views.destruction_detail, name="destruction-detail"),
     path("destruction/<int:pk>/approve/", views.destruction_approve, name="destruction-approve"),

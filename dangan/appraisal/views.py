@@ -15,6 +15,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from dangan.accounts import approvals
+from dangan.accounts.models import ApprovalFlow
 from dangan.catalogue.selectors import granted_categories, visible_records
 
 from . import selectors, services
@@ -198,6 +200,12 @@ def batch_detail(request, pk):
             else services.OPENING_CHOICES,
             "extensions": DecisionForm.base_fields["new_retention"].choices,
             "propose_form": ProposeForm(),
+            "in_steps": services.destruction_in_steps(),
+            "may_approve": services.may_approve_opening(request.user, batch),
+            "note_form": NoteForm(),
+            **approvals.shown(
+                ApprovalFlow.Kind.OPENING, batch, waiting=batch.state == Batch.State.AWAITING
+            ),
             "offered": services.offered_for_destruction(batch).count()
             if batch.state == Batch.State.CLOSED
             else 0,
@@ -219,9 +227,26 @@ def batch_close(request, pk):
 
 @appraiser_required
 @require_POST
+def batch_approve(request, pk):
+    """The step an opening review waits for: approved, or refused with the reason."""
+    batch = _batch(request, pk)
+    form = NoteForm(request.POST)
+    note = form.cleaned_data["note"] if form.is_valid() else ""
+    try:
+        if request.POST.get("decision") == "reject":
+            services.reject_opening(actor=request.user, batch=batch, reason=note)
+        else:
+            services.approve_opening(actor=request.user, batch=batch, reason=note)
+    except (ValidationError, PermissionDenied) as exc:
+        _errors(request, exc)
+    return redirect("appraisal:batch-detail", batch.pk)
+
+
+@appraiser_required
+@require_POST
 def destruction_propose(request, pk):
     batch = _batch(request, pk)
-    form = ProposeForm(request.POST)
+    form = ProposeForm(request.POST, in_steps=services.destruction_in_steps())
     if not form.is_valid():
         _errors(request, ValidationError(list(form.errors.values())))
         return redirect("appraisal:batch-detail", batch.pk)
@@ -251,9 +276,13 @@ def destruction_detail(request, pk):
         {
             "listing": listing,
             "items": listing.items.order_by("archival_code"),
-            "may_decide": listing.approver_id == request.user.pk
-            and listing.state == DestructionList.State.PROPOSED,
+            "may_decide": services.may_decide_destruction(request.user, listing),
             "form": NoteForm(),
+            **approvals.shown(
+                ApprovalFlow.Kind.DESTRUCTION,
+                listing,
+                waiting=listing.state == DestructionList.State.PROPOSED,
+            ),
         },
     )
 
@@ -265,11 +294,14 @@ def destruction_approve(request, pk):
     form = NoteForm(request.POST)
     note = form.cleaned_data["note"] if form.is_valid() else ""
     try:
-        services.approve_destruction(actor=request.user, listing=listing, note=note)
+        listing = services.approve_destruction(actor=request.user, listing=listing, note=note)
     except (ValidationError, PermissionDenied) as exc:
         _errors(request, exc)
     else:
-        messages.success(request, _("Approved; the records were destroyed."))
+        if listing.state == DestructionList.State.DESTROYED:
+            messages.success(request, _("Approved; the records were destroyed."))
+        else:
+            messages.success(request, _("Your step is approved; the list waits for the next."))
     return redirect("appraisal:destruction-detail", listing.pk)
 
 

@@ -16,8 +16,11 @@ from django.utils.translation import gettext as _
 from dangan.access import selectors as access
 from dangan.access.models import AccessRequest
 from dangan.access.services import may_decide_requests
+from dangan.accounts.models import ApprovalFlow
+from dangan.accounts.services import approval_steps
 from dangan.appraisal import selectors as appraisal
 from dangan.appraisal.models import DestructionList
+from dangan.appraisal.services import may_decide_destruction
 from dangan.compilation import selectors as compilation
 from dangan.compilation.models import Exhibition
 from dangan.digitize import selectors as digitize
@@ -121,17 +124,17 @@ def _requests(user):
 
 
 def _destruction(user):
-    if not has_permission(user, "appraisal.approve"):
+    in_steps = user.role in (approval_steps(ApprovalFlow.Kind.DESTRUCTION) or [])
+    if not (in_steps or has_permission(user, "appraisal.approve")):
         return None
-    waiting = appraisal.destruction_lists(user).filter(
-        state=DestructionList.State.PROPOSED, approver=user
-    )
+    proposed = appraisal.destruction_lists(user).filter(state=DestructionList.State.PROPOSED)
+    waiting = [d for d in proposed.order_by("pk") if may_decide_destruction(user, d)]
     return Tray(
         key="destruction",
         title=_("Destruction lists to approve"),
         url=reverse("appraisal:overview"),
-        count=waiting.count(),
-        items=[(str(d), _detail("appraisal", d)) for d in waiting.order_by("pk")[:FIRST]],
+        count=len(waiting),
+        items=[(str(d), _detail("appraisal", d)) for d in waiting[:FIRST]],
         empty=_("No destruction list waits for you."),
     )
 
