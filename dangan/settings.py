@@ -213,6 +213,9 @@ DANGAN_LOGIN_FAILURE_WINDOW_MINUTES = env.int("DANGAN_LOGIN_FAILURE_WINDOW_MINUT
 DANGAN_LOCKOUT_MINUTES = env.int("DANGAN_LOCKOUT_MINUTES", default=15)
 DANGAN_LOCKOUT_DOUBLING = env.bool("DANGAN_LOCKOUT_DOUBLING", default=True)
 DANGAN_LOCKOUT_MAX_MINUTES = env.int("DANGAN_LOCKOUT_MAX_MINUTES", default=24 * 60)
+#: Failed log-ins and log-ins are kept this many days (at least 180: 等保三级 keeps security
+#: events six months), then pruned each day by `dangan worker` (`dangan prune-logins`).
+DANGAN_LOGIN_LOG_KEEP_DAYS = env.int("DANGAN_LOGIN_LOG_KEEP_DAYS", default=180)
 # django-axes guards authenticate() and keeps the failure log; the decision to lock is
 # dangan.accounts.lockout's (see its docstring for what axes lacks).
 AUTHENTICATION_BACKENDS = [

@@ -32,7 +32,7 @@ from axes.helpers import get_client_username
 from axes.models import AccessFailureLog
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -206,6 +206,39 @@ def failures_since_last_login(user, previous_login) -> list[dict]:
         .order_by("-count")
     )
     return [{"address": r["ip_address"] or "?", "count": r["count"]} for r in rows]
+
+
+def prune_login_log(*, actor, older_than_days: int | None = None) -> dict:
+    """Remove the failed log-ins (``AccessFailureLog``) and the log-ins (``AccessLog``) older
+    than ``older_than_days`` (``DANGAN_LOGIN_LOG_KEEP_DAYS``; never under the six months the
+    law asks of security events, ``audit.services.MIN_RETENTION_DAYS``), audited with the
+    counts. Locks (``Lockout``) stay: they are few, and the trail points at them.
+
+    Run each day by ``dangan worker`` and by hand with ``dangan prune-logins``."""
+    from axes.models import AccessLog
+
+    from dangan.audit.services import MIN_RETENTION_DAYS
+
+    days = settings.DANGAN_LOGIN_LOG_KEEP_DAYS if older_than_days is None else older_than_days
+    if days < MIN_RETENTION_DAYS:
+        raise ValidationError(
+            _("Log-in records are kept %(days)d days at least.") % {"days": MIN_RETENTION_DAYS},
+            code="too_young",
+        )
+    cutoff = timezone.now() - datetime.timedelta(days=days)
+    with transaction.atomic():
+        failures, _by_model = AccessFailureLog.objects.filter(attempt_time__lt=cutoff).delete()
+        logins, _by_model = AccessLog.objects.filter(attempt_time__lt=cutoff).delete()
+        removed = {"failed_logins": failures, "logins": logins}
+        if failures or logins:
+            record_event(
+                actor=actor,
+                action=AuditEvent.Action.PRUNE,
+                object_type="axes.accessfailurelog",
+                object_repr=_("log-in records"),
+                detail={"older_than_days": days, **removed},
+            )
+    return removed
 
 
 def tell_failures(request, user, previous_login) -> None:

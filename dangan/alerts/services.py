@@ -6,13 +6,12 @@ in the caller's transaction and mailed, after the commit, to the security admini
 accounts' e-mail addresses) and to ``DANGAN_SECURITY_ALERT_EMAILS``.
 """
 
-import collections
 import datetime
 import logging
 import math
-import threading
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
@@ -178,42 +177,84 @@ def check_settings() -> SecurityAlert | None:
 
 
 # --- Slow responses: the 95th percentile of a view over five minutes ----------------------------
+#
+# Every web process counts its answers in the shared cache (Redis when several processes serve:
+# ``DANGAN_CACHE_URL`` / ``REDIS_URL``; one process's memory otherwise), in buckets of ten
+# seconds, so the percentile is over every process's answers. Per view and bucket: the answers,
+# those over the limit, and those over the limit by time bin (for the figure shown). The 95th
+# percentile (nearest rank) is over the limit exactly when more than ``n - ceil(0.95 n)``
+# answers are: a fast answer never raises it, so the window is read only after a slow one.
 
 SLOW_WINDOW = datetime.timedelta(minutes=5)
+SLOW_BUCKET_SECONDS = 10
 #: Fewer answers than this in the window say nothing about the 95th percentile.
 SLOW_MIN_SAMPLES = 20
-_timings: dict[str, collections.deque] = {}
-_timings_lock = threading.Lock()
+#: Upper edges (ms) of the bins a slow answer is counted in: the percentile shown is one of them.
+SLOW_BINS_MS = [100, 200, 300, 500, 750, 1000, 1500, 2000, 3000, 5000, 10_000, 30_000, 60_000]
+_SLOW_KEY = "dangan:slow"
+
+
+def _slow_key(view: str, bucket: int, name: str) -> str:
+    return f"{_SLOW_KEY}:{view}:{bucket}:{name}"
+
+
+def _count(key: str) -> None:
+    timeout = SLOW_WINDOW.total_seconds() + 2 * SLOW_BUCKET_SECONDS
+    cache.add(key, 0, timeout=timeout)
+    try:
+        cache.incr(key)
+    except ValueError:  # expired between the two calls
+        cache.set(key, 1, timeout=timeout)
+
+
+def _bin_ms(seconds: float) -> int:
+    ms = seconds * 1000
+    return next((edge for edge in SLOW_BINS_MS if ms <= edge), SLOW_BINS_MS[-1])
+
+
+def _window_counts(view: str, buckets, names) -> dict[str, int]:
+    counts = cache.get_many([_slow_key(view, b, name) for b in buckets for name in names])
+    return {name: sum(counts.get(_slow_key(view, b, name), 0) for b in buckets) for name in names}
 
 
 def observe_response(*, view: str, seconds: float, at: float) -> SecurityAlert | None:
-    """Keep one answer's time (in this process); an alert when the view's 95th percentile over
-    the last five minutes is above ``DANGAN_ALERT_SLOW_P95_MS``."""
+    """Count one answer's time (shared by every web process); an alert when the view's 95th
+    percentile over the last five minutes is above ``DANGAN_ALERT_SLOW_P95_MS``."""
     threshold = settings.DANGAN_ALERT_SLOW_P95_MS / 1000
     if not threshold:
         return None
-    with _timings_lock:  # the web server answers in several threads
-        window = _timings.setdefault(view, collections.deque())
-        window.append((at, seconds))
-        cutoff = at - SLOW_WINDOW.total_seconds()
-        while window and window[0][0] < cutoff:
-            window.popleft()
-        if len(window) < SLOW_MIN_SAMPLES:
-            return None
-        times = sorted(s for _at, s in window)
-        p95 = times[math.ceil(len(times) * 0.95) - 1]  # nearest rank
-        if p95 <= threshold:
-            return None
-        window.clear()  # one alert per window, not one per answer
+    bucket = int(at // SLOW_BUCKET_SECONDS)
+    _count(_slow_key(view, bucket, "n"))
+    if seconds <= threshold:
+        return None
+    _count(_slow_key(view, bucket, "slow"))
+    _count(_slow_key(view, bucket, f"ms{_bin_ms(seconds)}"))
+    buckets = range(
+        bucket - int(SLOW_WINDOW.total_seconds() // SLOW_BUCKET_SECONDS) + 1, bucket + 1
+    )
+    total = _window_counts(view, buckets, ["n", "slow"])
+    answers, slow = total["n"], total["slow"]
+    rank = math.ceil(answers * 0.95)  # the nearest rank of the 95th percentile
+    if answers < SLOW_MIN_SAMPLES or answers - slow >= rank:
+        return None
+    if not cache.add(f"{_SLOW_KEY}:{view}:alerted", True, timeout=SLOW_WINDOW.total_seconds()):
+        return None  # one alert per window, not one per answer
+    total = _window_counts(view, buckets, [f"ms{edge}" for edge in SLOW_BINS_MS])
+    above, p95_ms = answers - slow, SLOW_BINS_MS[-1]
+    for edge in SLOW_BINS_MS:
+        above += total[f"ms{edge}"]
+        if above >= rank:
+            p95_ms = edge
+            break
     summary = _(
         "The page %(view)s answered slowly: 95%% of %(count)d answers within %(ms)d ms over "
         "five minutes (limit %(limit)d ms)."
-    ) % {"view": view, "count": len(times), "ms": round(p95 * 1000), "limit": threshold * 1000}
+    ) % {"view": view, "count": answers, "ms": p95_ms, "limit": threshold * 1000}
     return raise_alert(
         kind=Kind.SLOW_RESPONSES,
         summary=summary,
         key=f"slow:{view}",
-        detail={"view": view, "p95_ms": round(p95 * 1000), "answers": len(times)},
+        detail={"view": view, "p95_ms": p95_ms, "answers": answers, "slow": slow},
     )
 
 

@@ -8,11 +8,13 @@ with a lease, and a page whose lease ran out is queued again — read once, neve
 every ``DANGAN_REMOTE_SEND_SECONDS`` it sends the messages waiting for peer installations
 (``remote.outbox.send_due``: remote requests, answers, certificates). At its start and at each
 sweep, task rows left running by a dead worker of this machine are marked failed with the reason
-(``ops.stopped_workers``).
+(``ops.stopped_workers``), and once a day the log-in records older than
+``DANGAN_LOGIN_LOG_KEEP_DAYS`` are pruned (``accounts.lockout.prune_login_log``, audited).
 """
 
 import logging
 import threading
+import time
 
 from django.conf import settings
 from django.core.management import call_command
@@ -23,16 +25,25 @@ from django.utils.translation import gettext as _
 log = logging.getLogger(__name__)
 
 
+#: The log-in records are pruned once a day (by each worker: a second pruning finds nothing).
+PRUNE_EVERY = 24 * 3600
+
+
 def sweep_forever(stop: threading.Event, every: float) -> None:
+    from dangan.accounts.lockout import prune_login_log
     from dangan.digitize.services import release_expired
     from dangan.jobs.services import retry_stopped
     from dangan.ops.stopped_workers import fail_orphaned_tasks
 
+    pruned_at = 0.0
     while not stop.wait(every):
         close_old_connections()
         try:
             release_expired()
             retry_stopped(task_ids=fail_orphaned_tasks())
+            if time.monotonic() - pruned_at >= PRUNE_EVERY or not pruned_at:
+                prune_login_log(actor=None)
+                pruned_at = time.monotonic()
         except Exception:  # the database away for a moment: try again at the next sweep
             log.exception("the sweep for stopped workers failed")
     connections.close_all()
