@@ -8,6 +8,7 @@ place in the payload, and the services check everything again.
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import get_error_detail
 
@@ -132,25 +133,54 @@ RECORD_FIELDS = [
 ]
 
 
+class RelationSerializer(serializers.Serializer):
+    """One relation of a record (``catalogue.relations.relations_of``)."""
+
+    kind = serializers.ChoiceField(choices=["reply", "attachment", "supersedes", "see_also"])
+    direction = serializers.ChoiceField(
+        choices=["out", "in"],
+        help_text=_("out: this record points to the other; in: the other points to this one."),
+    )
+    code = serializers.CharField(allow_null=True, help_text=_("The other record's archival code."))
+    id = serializers.IntegerField(help_text=_("The other record's id."))
+
+
 class RecordSerializer(serializers.ModelSerializer):
-    """A record as read in full (its reading audited), with the persons it concerns."""
+    """A record as read in full (its reading audited), with the persons it concerns, its volume
+    and its relations to records the reader may see (given by the view in the context,
+    ``relations``)."""
 
     fonds = serializers.SlugRelatedField(slug_field="code", read_only=True)
     category = serializers.SlugRelatedField(slug_field="code", read_only=True)
     unit = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     metadata = serializers.DictField(read_only=True, help_text=_("The category's own fields."))
     persons = PersonSerializer(many=True, read_only=True)
+    volume = serializers.SlugRelatedField(
+        slug_field="archival_code",
+        read_only=True,
+        allow_null=True,
+        help_text=_("The archival code of the volume this item is in."),
+    )
+    relations = serializers.SerializerMethodField()
 
     class Meta:
         model = Record
-        fields = RECORD_FIELDS
-        read_only_fields = RECORD_FIELDS
+        fields = [*RECORD_FIELDS, "volume", "relations"]
+        read_only_fields = fields
+
+    @extend_schema_field(RelationSerializer(many=True))
+    def get_relations(self, record) -> list:
+        return self.context.get("relations", [])
 
 
 class RecordListItemSerializer(RecordSerializer):
     """A record in a list: the persons' ID numbers masked (see ``PersonListItemSerializer``)."""
 
     persons = PersonListItemSerializer(many=True, read_only=True)
+
+    class Meta(RecordSerializer.Meta):
+        fields = RECORD_FIELDS
+        read_only_fields = RECORD_FIELDS
 
 
 class RecordWriteSerializer(serializers.ModelSerializer):

@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from dangan.audit.models import AuditEvent
 from dangan.audit.services import record_event
 from dangan.catalogue.models import Category, Record
+from dangan.catalogue.relations import relations_of
 from dangan.catalogue.selectors import (
     browse_records,
     person_file,
@@ -120,7 +121,7 @@ class RecordViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             record = read_record(request.user, pk)
         except Record.DoesNotExist:
             raise NotFound() from None
-        return Response(s.RecordSerializer(record).data)
+        return Response(self._detail(record))
 
     def create(self, request, format=None):
         data = self._valid(s.RecordCreateSerializer(data=request.data))
@@ -136,7 +137,7 @@ class RecordViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
                 values=data,
             )
         record = self._as_seen(record)
-        return Response(s.RecordSerializer(record).data, status=status.HTTP_201_CREATED)
+        return Response(self._detail(record), status=status.HTTP_201_CREATED)
 
     def partial_update(self, request, pk, format=None):
         try:
@@ -154,7 +155,13 @@ class RecordViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
                 values=data,
             )
         record = self._as_seen(record)
-        return Response(s.RecordSerializer(record).data)
+        return Response(self._detail(record))
+
+    def _detail(self, record) -> dict:
+        """The record in full, with its relations to records the user may see."""
+        visible = visible_records(self.request.user)
+        relations = relations_of(record, visible=visible)
+        return s.RecordSerializer(record, context={"relations": relations}).data
 
     def _as_seen(self, record) -> Record:
         """The record just written, read back as its writer sees it, with its persons."""

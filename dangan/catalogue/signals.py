@@ -17,3 +17,8 @@ records_changed = Signal()
 #: ``persons`` its links as ``[[person id, role], …]`` in order. The tamper-evident ledger
 #: appends one entry for each (``dangan.integrity``).
 records_written = Signal()
+
+#: ``actor``, ``relation`` (a ``RecordRelation``) and ``change``, ``"added"`` or ``"removed"``:
+#: a relation between records made or removed (``relations.link_records``, ``unlink_records``).
+#: The tamper-evident ledger appends a ``record.related`` or ``record.unrelated`` entry.
+records_related = Signal()

@@ -24,6 +24,9 @@ class IntegrityConfig(AppConfig):
         catalogue_signals.records_written.connect(
             receivers.records_written, dispatch_uid="integrity-ledger-records"
         )
+        catalogue_signals.records_related.connect(
+            receivers.records_related, dispatch_uid="integrity-ledger-relations"
+        )
         content_signals.blobs_stored.connect(
             receivers.blobs_stored, dispatch_uid="integrity-ledger-blobs"
         )

@@ -39,6 +39,9 @@ CONTENT_REMOVED = "content.removed"
 CONTENT_SM3 = "content.sm3"
 #: A rendition (PDF/A of a born-digital original) made by the archive: from what, by what.
 CONTENT_RENDERED = "content.rendered"
+#: A relation between two records made, or removed (``catalogue.relations``).
+RECORD_RELATED = "record.related"
+RECORD_UNRELATED = "record.unrelated"
 TRANSFER_EXPORTED = "transfer.exported"
 TRANSFER_IMPORTED = "transfer.imported"
 #: The audit trail's chain head, written when a day is sealed: the ledger vouches for the trail.
@@ -66,6 +69,8 @@ KINDS = (
     CONTENT_REMOVED,
     CONTENT_SM3,
     CONTENT_RENDERED,
+    RECORD_RELATED,
+    RECORD_UNRELATED,
     TRANSFER_EXPORTED,
     TRANSFER_IMPORTED,
     AUDIT_HEAD,

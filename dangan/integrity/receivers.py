@@ -95,3 +95,21 @@ def rendition_made(sender, original, rendition, agent, **kwargs) -> None:
 def blob_unreadable(sender, blob, error, **kwargs) -> None:
     """``content.signals.blob_unreadable``: kept as the blob's fixity finding and alerted now."""
     fixity.report_unreadable(blob, error)
+
+
+def records_related(sender, actor, relation, change, **kwargs) -> None:
+    """``catalogue.signals.records_related``: a ``record.related`` entry when a relation is
+    made, ``record.unrelated`` when it is removed, with both records' codes in the details."""
+    from dangan.catalogue.relations import relation_digest, relation_subject
+
+    ledger.append(
+        kind=ledger.RECORD_RELATED if change == "added" else ledger.RECORD_UNRELATED,
+        subject=relation_subject(relation.source_id, relation.target_id, relation.kind),
+        digest=relation_digest(relation.source_id, relation.target_id, relation.kind),
+        actor=actor,
+        details={
+            "source": relation.source.archival_code,
+            "target": relation.target.archival_code,
+            "kind": relation.kind,
+        },
+    )

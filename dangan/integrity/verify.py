@@ -706,6 +706,52 @@ def check_records(report: Report, flagged_persons: set = frozenset()) -> None:
     report.counts["records"] = count
 
 
+def check_relations(report: Report) -> None:
+    """The relations between records on file against the ledger: each one made through the
+    application has a ``record.related`` entry as its latest; one removed, ``record.unrelated``.
+    A relation added or deleted in the database directly is named."""
+    from dangan.catalogue.models import RecordRelation
+    from dangan.catalogue.relations import relation_digest, relation_subject
+
+    latest = _latest((ledger.RECORD_RELATED, ledger.RECORD_UNRELATED), "relation:")
+    count = 0
+    for source, target, kind in RecordRelation.objects.values_list(
+        "source_id", "target_id", "kind"
+    ).iterator(chunk_size=2000):
+        count += 1
+        subject = relation_subject(source, target, kind)
+        entry = latest.pop(subject, None)
+        if entry is None or entry[0] != ledger.RECORD_RELATED:
+            report.add(
+                "link",
+                subject,
+                _("The relation %(relation)s is not in the ledger: it was added outside Dangan.")
+                % {"relation": subject},
+                objects=[f"record:{source}", f"record:{target}"],
+            )
+        elif entry[1] != relation_digest(source, target, kind):
+            report.add(
+                "link",
+                subject,
+                _("The ledger entry #%(seq)d of the relation %(relation)s does not match it.")
+                % {"relation": subject, "seq": entry[2]},
+            )
+    for subject, (kind, _digest, seq) in latest.items():
+        if kind == ledger.RECORD_RELATED:
+            source, target = subject.split(":")[1:3]
+            report.add(
+                "link",
+                subject,
+                _(
+                    "The relation %(relation)s (ledger #%(seq)d) is gone: it was removed "
+                    "outside Dangan."
+                )
+                % {"relation": subject, "seq": seq},
+                objects=[f"record:{source}", f"record:{target}"],
+            )
+    report.counts["relations"] = count
+
+
 # --- Blobs ---------------------------------------------------------------------------------------
 def read_blob(store, key: str, with_sm3: bool) -> tuple[str, str | None, int]:
     """Stream a blob in 1 MiB reads: its SHA-256, SM3 (when asked) and size."""
@@ -928,6 +974,7 @@ def verify(
     name_chain_problems(report, chain["problems"])
     check_days(report, chain["days"])
     check_records(report, check_persons(report))
+    check_relations(report)
     check_blobs(report, workers=blob_workers, sm3=sm3, read=read_blobs)
     check_audit(report)
     report.seconds = time.monotonic() - clock

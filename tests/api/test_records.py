@@ -247,3 +247,43 @@ def test_basic_authentication_works_for_other_systems(archive, callers, settings
     token = base64.b64encode(f"{user.username}:{PASSWORD}".encode()).decode()
     answer = APIClient().get("/api/v1/records/", HTTP_AUTHORIZATION=f"Basic {token}")
     assert answer.status_code == 200 and answer.json()["count"] == 4
+
+
+def test_a_record_read_in_full_shows_its_volume_and_the_relations_the_reader_may_see(
+    api, archive, callers, make_record
+):
+    from dangan.catalogue import relations, volumes
+
+    main, attachment = archive["wan_sytg"], archive["zhang_sytg"]
+    relations.link_records(actor=None, source=attachment, target=main, kind="attachment")
+    relations.link_records(actor=None, source=archive["wan_tx"], target=main, kind="see_also")
+    answer = api("archivist").get(f"/api/v1/records/{main.pk}/").json()
+    assert answer["relations"] == [
+        {
+            "kind": "attachment",
+            "direction": "in",
+            "code": attachment.archival_code,
+            "id": attachment.pk,
+        },
+        {
+            "kind": "see_also",
+            "direction": "in",
+            "code": archive["wan_tx"].archival_code,
+            "id": archive["wan_tx"].pk,
+        },
+    ]
+    assert answer["volume"] is None
+    own = api("archivist").get(f"/api/v1/records/{attachment.pk}/").json()
+    assert [(r["kind"], r["direction"], r["code"]) for r in own["relations"]] == [
+        ("attachment", "out", main.archival_code)
+    ]
+    # A reader granted only TX sees the TX record, and not its relation to a SYTG one.
+    assert api("tx_only").get(f"/api/v1/records/{archive['wan_tx'].pk}/").json()["relations"] == []
+
+    volume = make_record(title="萬平德失业人员托管档案", level="volume")
+    Record.objects.filter(pk=main.pk).update(level="item")
+    main.refresh_from_db()
+    volumes.assemble_volume(actor=callers["archivist"], volume=volume, items=[main])
+    assert api("archivist").get(f"/api/v1/records/{main.pk}/").json()["volume"] == (
+        volume.archival_code
+    )

@@ -73,6 +73,43 @@ def test_export_writes_the_dat93_layout_valid_against_our_schemas(
     assert not schema.validate(broken)
 
 
+def test_a_link_between_records_travels_in_the_transfer_package(
+    year_of_records, category, tmp_path
+):
+    from dangan.catalogue.relations import link_records
+
+    reply, request, _third = year_of_records
+    elsewhere = Record.objects.get(category=category, year=2002)
+    link_records(actor=None, source=reply, target=request, kind="reply")
+    link_records(actor=None, source=reply, target=elsewhere, kind="see_also")
+    exported = transfer.export_transfer(
+        actor=None, category=category, year=2001, destination=tmp_path
+    )
+    assert exported.run.passed
+    members = _members(exported.transfer.path)
+    directory = transfer.item_dir(reply.archival_code)
+    metadata = etree.fromstring(members[f"data/{directory}/元数据.xml"])
+    transfer.schema("transfer.xsd").assertValid(metadata)
+    assert [
+        (node.get("kind"), node.get("code"))
+        for node in metadata.iterfind(f"{{{transfer.NS}}}relation")
+    ] == [("reply", request.archival_code), ("see_also", elsewhere.archival_code)]
+    eep = etree.fromstring(members[f"data/{directory}/{directory}.eep"])
+    transfer.schema("eep.xsd").assertValid(eep)
+    ns = {"e": transfer.EEP_NS}
+    related = eep.findall(".//e:关联实体", ns)
+    assert [
+        (r.findtext("e:关系", namespaces=ns), r.findtext("e:关联档号", namespaces=ns))
+        for r in related
+    ] == [
+        ("回复", request.archival_code),
+        ("参见", elsewhere.archival_code),
+    ]
+    # The record pointed to carries no relation of its own: each link is stated once.
+    other = transfer.item_dir(request.archival_code)
+    assert b"relation" not in members[f"data/{other}/元数据.xml"]
+
+
 def test_a_changed_package_is_refused_whole(year_of_records, category, tmp_path):
     exported = transfer.export_transfer(
         actor=None, category=category, year=2001, destination=tmp_path
@@ -110,7 +147,9 @@ def _dump_code() -> str:
         "        metadata=r.metadata,\n"
         "        persons=sorted(p.id_number + p.name for p in r.persons.all()),\n"
         "        pages=[(p.position, p.filename, p.blob.sha256, p.blob.sm3, p.blob.size)\n"
-        "               for p in r.pages.filter(role='original').order_by('position')])\n"
+        "               for p in r.pages.filter(role='original').order_by('position')],\n"
+        "        relations=sorted((x.kind, x.target.archival_code)\n"
+        "                         for x in r.relations_out.all()))\n"
         "    out[r.archival_code] = v\n"
         "print(json.dumps(out, sort_keys=True, ensure_ascii=False))\n"
     )
@@ -164,6 +203,11 @@ def _dangan(env, *args) -> subprocess.CompletedProcess:
 def test_round_trip_into_an_empty_instance_keeps_every_record_and_digest(
     year_of_records, category, tmp_path
 ):
+    from dangan.catalogue.relations import link_records
+
+    link_records(actor=None, source=year_of_records[0], target=year_of_records[1], kind="reply")
+    elsewhere = Record.objects.get(category=category, year=2002)  # not in the package
+    link_records(actor=None, source=year_of_records[2], target=elsewhere, kind="see_also")
     package = tmp_path / "out" / "sytg-2001.tar"
     out = io.StringIO()
     call_command(
@@ -191,7 +235,15 @@ def test_round_trip_into_an_empty_instance_keeps_every_record_and_digest(
         assert migrated.returncode == 0, migrated.stderr[-3000:]
         received = _dangan(env, "import-transfer", str(package), "--json")
         assert received.returncode == 0, received.stdout[-3000:] + received.stderr[-3000:]
-        assert json.loads(received.stdout.strip().splitlines()[-1])["items"] == 3
+        summary = json.loads(received.stdout.strip().splitlines()[-1])
+        assert summary["items"] == 3
+        assert summary["relations_unresolved"] == [
+            {
+                "code": year_of_records[2].archival_code,
+                "kind": "see_also",
+                "target": elsewhere.archival_code,
+            }
+        ]
         # No worker runs here to compute the SM3 of the received files; a fixity round does.
         checked = _dangan(env, "fixity", "--all")
         assert checked.returncode == 0, checked.stderr[-3000:]
@@ -205,6 +257,10 @@ def test_round_trip_into_an_empty_instance_keeps_every_record_and_digest(
             drop()
 
     assert set(after) == set(before)
+    before[year_of_records[2].archival_code]["relations"] = []  # its other end stayed home
+    assert after[year_of_records[0].archival_code]["relations"] == [
+        ["reply", year_of_records[1].archival_code]
+    ]
     for code, record in before.items():
         record.pop("unit")  # units are matched by code; none here
         got = dict(after[code])

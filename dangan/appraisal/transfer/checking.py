@@ -38,6 +38,7 @@ class Item:
     metadata: dict
     persons: list  # (id_number, name)
     files: list  # dicts: page, path, size, sha256, sm3, filename
+    relations: list = ()  # (kind, archival code of the record pointed to)
 
 
 class Unreadable(Exception):
@@ -75,6 +76,9 @@ def read_item(root, directory: str) -> Item:
         },
         persons=[
             (node.get("id_number"), node.text or "") for node in root.iterfind(qualified("person"))
+        ],
+        relations=[
+            (node.get("kind"), node.get("code")) for node in root.iterfind(qualified("relation"))
         ],
         files=[
             {

@@ -19,7 +19,7 @@ from lxml import etree
 
 from dangan.audit.models import AuditEvent
 from dangan.audit.services import record_event
-from dangan.catalogue.models import Category, Fonds, Record
+from dangan.catalogue.models import Category, Fonds, Record, RecordRelation
 from dangan.catalogue.selectors import visible_records
 from dangan.content.models import Page
 from dangan.content.services import ensure_sm3
@@ -48,8 +48,12 @@ from .layout import (
     typed_value,
 )
 
+#: 关系 of each kind of relation as the EEP states it (DA/T 46 实体关系), read from the record
+#: that points to the other.
+EEP_RELATIONS = {"reply": "回复", "attachment": "附件", "supersedes": "更正", "see_also": "参见"}
 
-def record_xml(record: Record, persons, pages, directory: str) -> bytes:
+
+def record_xml(record: Record, persons, pages, directory: str, relations=()) -> bytes:
     """元数据.xml: everything needed to file the record again, unchanged."""
     root = etree.Element(
         qualified("record"),
@@ -69,6 +73,10 @@ def record_xml(record: Record, persons, pages, directory: str) -> bytes:
         etree.SubElement(root, qualified("value"), name=key, type=kind).text = text
     for person in persons:
         etree.SubElement(root, qualified("person"), id_number=person.id_number).text = person.name
+    for relation in relations:
+        etree.SubElement(
+            root, qualified("relation"), kind=relation.kind, code=relation.target.archival_code
+        )
     for page, path in pages:
         etree.SubElement(
             root,
@@ -91,7 +99,7 @@ def _e(parent, tag, text=None, **attrs):
     return node
 
 
-def eep_xml(record: Record, pages, *, source: str, store) -> bytes:
+def eep_xml(record: Record, pages, *, source: str, store, relations=()) -> bytes:
     """DA/T 48 电子文件封装包 of one record: its metadata and its files, base64-encoded."""
     root = etree.Element(f"{{{EEP_NS}}}电子文件封装包", nsmap={None: EEP_NS})
     _e(
@@ -142,6 +150,14 @@ def eep_xml(record: Record, pages, *, source: str, store) -> bytes:
         _e(data, "反编码关键字", "base64")
         with store.open(page.blob.key) as stream:
             _e(data, "编码数据", base64.b64encode(stream.read()).decode())
+    if relations:
+        related = _e(entity, "关联实体块")
+        for relation in relations:
+            one = _e(related, "关联实体")
+            _e(one, "关系类型", "引用")
+            _e(one, "关系", EEP_RELATIONS[relation.kind])
+            _e(one, "关联档号", relation.target.archival_code)
+            _e(one, "关系描述", str(relation.get_kind_display()))
     business = _e(_e(content, "业务实体块"), "业务实体")
     _e(business, "业务状态", "移交")
     _e(business, "业务行为", "移交")
@@ -305,6 +321,7 @@ def _export(*, actor, records, category, year, fonds, uid, destination, spool, p
     store = get_store()
     persons = _persons_of(records)
     pages = _pages_of(records)
+    relations = _relations_of(records)
     payload, listed, content_bytes, file_count = [], [], 0, 0
     for n, record in enumerate(records, start=1):
         directory = item_dir(record.archival_code)
@@ -316,13 +333,25 @@ def _export(*, actor, records, category, year, fonds, uid, destination, spool, p
         payload.append(
             payload_bytes(
                 f"data/{directory}/{METADATA_NAME}",
-                record_xml(record, persons.get(record.pk, []), laid, directory),
+                record_xml(
+                    record,
+                    persons.get(record.pk, []),
+                    laid,
+                    directory,
+                    relations.get(record.pk, []),
+                ),
             )
         )
         payload.append(
             spool.keep(
                 f"data/{directory}/{directory}.eep",
-                eep_xml(record, laid, source=meta["source"], store=store),
+                eep_xml(
+                    record,
+                    laid,
+                    source=meta["source"],
+                    store=store,
+                    relations=relations.get(record.pk, []),
+                ),
             )
         )
         for page, path in laid:
@@ -409,6 +438,17 @@ def _persons_of(records) -> dict:
     links = RecordPerson.objects.filter(record__in=[r.pk for r in records]).select_related("person")
     for link in links.order_by("record_id", "person__id_number"):
         by_record.setdefault(link.record_id, []).append(link.person)
+    return by_record
+
+
+def _relations_of(records) -> dict:
+    """record id → the relations it points from (to records with an archival code)."""
+    by_record: dict = {}
+    relations = RecordRelation.objects.filter(
+        source__in=[r.pk for r in records], target__archival_code__isnull=False
+    ).select_related("target")
+    for relation in relations.order_by("source_id", "pk"):
+        by_record.setdefault(relation.source_id, []).append(relation)
     return by_record
 
 

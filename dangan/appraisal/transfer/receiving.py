@@ -1,5 +1,7 @@
 """Receiving a transfer package (``dangan import-transfer``): checked first, refused whole when a
-check fails; else its records are filed unchanged (same codes, values, persons, bytes)."""
+check fails; else its records are filed unchanged (same codes, values, persons, bytes), and
+their relations made again (``relation`` elements: to a record of the package or one already on
+file; one that points to a record neither holds is reported, not guessed)."""
 
 import hashlib
 import uuid
@@ -13,7 +15,8 @@ from django.utils.translation import gettext as _
 from dangan.accounts.models import Unit
 from dangan.audit.models import AuditEvent
 from dangan.audit.services import record_event
-from dangan.catalogue.models import Category, Fonds
+from dangan.catalogue.models import Category, Fonds, Record
+from dangan.catalogue.relations import link_records
 from dangan.catalogue.services import RecordDraft, create_records
 from dangan.content.services import attach_blobs, keep_file
 from dangan.intake.packages import Limited
@@ -36,6 +39,8 @@ class Imported:
     transfer: Transfer
     run: integrity.Run
     records: list
+    #: ``{"code", "kind", "target"}`` of relations whose other record is not here.
+    unresolved: list = ()
 
     def as_dict(self) -> dict:
         return {
@@ -46,6 +51,7 @@ class Imported:
             "files": self.transfer.files,
             "bytes": self.transfer.bytes,
             "report": self.transfer.report_id,
+            "relations_unresolved": list(self.unresolved),
         }
 
 
@@ -117,6 +123,7 @@ def import_transfer(*, actor, source, progress=None) -> Imported:
                 total += sum(f["size"] for f in files)
             if progress:
                 progress(n, len(records))
+        unresolved = _relate(actor, records, reading.items)
         digest = hashlib.sha256(bag.tags.get("tagmanifest-sha256.txt", b"")).hexdigest()
         transfer = Transfer.objects.create(
             uid=uid if _is_uuid(uid) else uuid.uuid4(),
@@ -137,7 +144,12 @@ def import_transfer(*, actor, source, progress=None) -> Imported:
             actor=actor,
             action=AuditEvent.Action.IMPORT,
             obj=transfer,
-            detail={"package": uid, "records": [r.pk for r in records], "digest": digest},
+            detail={
+                "package": uid,
+                "records": [r.pk for r in records],
+                "digest": digest,
+                "relations_unresolved": unresolved,
+            },
         )
         ledger.append(
             kind=ledger.TRANSFER_IMPORTED,
@@ -153,7 +165,27 @@ def import_transfer(*, actor, source, progress=None) -> Imported:
                 "codes_digest": ledger.sha256_of([i.code for i in reading.items]),
             },
         )
-    return Imported(transfer=transfer, run=run, records=records)
+    return Imported(transfer=transfer, run=run, records=records, unresolved=unresolved)
+
+
+def _relate(actor, records, items) -> list[dict]:
+    """Make the relations the package's items state (audited, in the ledger, as
+    ``link_records`` makes any); return those whose other record is neither in the package nor
+    on file (or not visible to ``actor``)."""
+    by_code = {record.archival_code: record for record in records}
+    wanted = {code for item in items for _kind, code in item.relations} - set(by_code)
+    by_code |= {r.archival_code: r for r in Record.objects.filter(archival_code__in=wanted)}
+    unresolved = []
+    for record, item in zip(records, items, strict=True):
+        for kind, code in item.relations:
+            target = by_code.get(code)
+            try:
+                if target is None:
+                    raise PermissionDenied
+                link_records(actor=actor, source=record, target=target, kind=kind)
+            except (PermissionDenied, ValidationError):
+                unresolved.append({"code": record.archival_code, "kind": kind, "target": code})
+    return unresolved
 
 
 class TransferRefused(ValidationError):
