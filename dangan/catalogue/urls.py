@@ -12,6 +12,7 @@ urlpatterns = [
     path("<int:pk>/volume/items/", views.volume_items, name="volume-items"),
     path("<int:pk>/volume/note/", views.volume_note, name="volume-note"),
     path("<int:pk>/volume.pdf", views.volume_pdf, name="volume-pdf"),
+    path("<int:pk>/volume.xlsx", views.volume_xlsx, name="volume-xlsx"),
     path("<int:pk>/relations/", views.relation_add, name="relation-add"),
     path(
         "<int:pk>/relations/<int:relation_pk>/remove/",

@@ -374,6 +374,23 @@ def volume_pdf(request, pk):
 
 
 @login_required
+def volume_xlsx(request, pk):
+    """卷内目录 and 备考表 as an Excel workbook, the export audited."""
+    volume = _record_or_404(request.user, pk)
+    if volume.level != Level.VOLUME:
+        raise Http404(_("No such volume."))
+    data = volumes.volume_xlsx(volume)
+    record_event(
+        actor=request.user,
+        action=AuditEvent.Action.EXPORT,
+        obj=volume,
+        detail={"format": "xlsx", "document": "volume_list"},
+    )
+    name = f"volume-{volume.archival_code or volume.pk}.xlsx"
+    return FileResponse(io.BytesIO(data), filename=name, content_type=spreadsheets.CONTENT_TYPE)
+
+
+@login_required
 @require_http_methods(["POST"])
 def relation_add(request, pk):
     """Relate this record to another, named by its archival code."""

@@ -26,6 +26,7 @@ from dangan.accounts.selectors import may_write_record
 from dangan.audit.models import AuditEvent
 from dangan.audit.services import Event, record_events
 from dangan.pdf import render_pdf
+from dangan.spreadsheets import Spreadsheet
 
 from .models import Level, Record, VolumeNote
 from .services import _reindex, _to_ledger, written
@@ -203,3 +204,63 @@ def volume_pdf(volume: Record) -> bytes:
         },
     )
     return render_pdf(html, stylesheets=[STYLESHEET], pdfa=True)
+
+
+def volume_xlsx(volume: Record) -> bytes:
+    """The in-volume list (卷内目录) as an Excel workbook (``dangan.spreadsheets``): the volume's
+    code and title, one row per item in its order — 序号, 档号, 文号, 责任者, 题名, 日期 (a date
+    cell), 页号 (the last item its first and last page), 备注 — then the volume note (备考表)."""
+    lines = volume_lines(volume_items(volume))
+    sheet = Spreadsheet(_("In-volume list"), widths=(6, 24, 22, 18, 48, 12, 10, 24), freeze="A4")
+    sheet.append([_("In-volume list")], bold=True, size=14)
+    sheet.append([_("Archival code"), volume.archival_code or "", _("Title"), volume.title])
+    sheet.append(
+        [
+            _("No."),
+            _("Archival code"),
+            _("Document number"),
+            _("Responsible party"),
+            _("Title"),
+            _("Date"),
+            _("Page"),
+            _("Remarks"),
+        ],
+        bold=True,
+    )
+    for line in lines:
+        last = line is lines[-1]
+        sheet.append(
+            [
+                line.number,
+                line.record.archival_code or "",
+                line.record.doc_number,
+                line.record.responsible,
+                line.record.title,
+                line.record.date,
+                f"{line.first_page}-{line.last_page}" if last else line.first_page,
+                line.record.remarks,
+            ]
+        )
+    note = VolumeNote.objects.filter(volume=volume).first()
+    pages = lines[-1].last_page if lines else 0
+    sheet.append([])
+    sheet.append([_("Volume note")], bold=True)
+    sheet.append([_("Items"), len(lines), _("Pages"), pages])
+    sheet.append([_("Notes on the items"), note.notes if note else ""])
+    sheet.append(
+        [
+            _("Arranged by"),
+            note.compiled_by if note else "",
+            _("Arranged on"),
+            note.compiled_on if note else None,
+        ]
+    )
+    sheet.append(
+        [
+            _("Checked by"),
+            note.checked_by if note else "",
+            _("Checked on"),
+            note.checked_on if note else None,
+        ]
+    )
+    return sheet.to_bytes()

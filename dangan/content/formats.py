@@ -76,9 +76,13 @@ REFUSALS = {
         "one. Remove the password and upload it again."
     ),
     "zip_bomb": _("“%(name)s” unpacks to far more than its size (%(kind)s); it is not kept."),
+    "mail_program": _(
+        "“%(name)s” is an e-mail carrying a program (%(kind)s); the archive does not keep "
+        "programs. Save the message without that attachment and upload it again."
+    ),
     "unknown": _(
         "“%(name)s” is not in a format the archive keeps (TIFF, JPEG, JPEG 2000, PNG, PDF, OFD, "
-        "WAV, MP3, MP4, Word, Excel, PowerPoint, WPS, OpenDocument or RTF)."
+        "WAV, MP3, MP4, Word, Excel, PowerPoint, WPS, OpenDocument, RTF, plain text or e-mail)."
     ),
 }
 
@@ -102,7 +106,25 @@ PUIDS = {
     "RTF": "fmt/45",
     "TIFF": "fmt/353",
     "JPEG 2000": "x-fmt/392",
+    "TXT": "x-fmt/111",
+    "EML": "fmt/950",
 }
+#: Formats kept as they are whose text is read from the file itself (no OCR, no rendition).
+TEXTUAL = {"TXT", "EML"}
+#: Header fields of which an Internet message (RFC 5322, .eml) has at least one near its top.
+_MAIL_HEADERS = (
+    b"from:",
+    b"to:",
+    b"subject:",
+    b"date:",
+    b"received:",
+    b"message-id:",
+    b"mime-version:",
+    b"return-path:",
+)
+_HEADER_LINE = re.compile(rb"^[A-Za-z0-9][A-Za-z0-9-]*:[ \t]")
+#: A text file larger than this is not a document but a dump: not kept as plain text.
+TEXT_MAX_BYTES = 64 * 1024 * 1024
 _PDF_PUIDS = {
     "1.0": "fmt/14",
     "1.1": "fmt/15",
@@ -308,12 +330,14 @@ class Identifier:
             self._zip_tail = (self._zip_tail + chunk)[-ZIP_TAIL_BYTES:]
         elif self._kind == "ole":
             self._pdf_spool.write(chunk)
+        elif self._kind in ("text", "mail"):
+            self._scan_text(chunk)
 
     @property
     def needs_more(self) -> bool:
         """Whether later bytes can still change the answer (the head is not full yet, or a PDF
         or ZIP is read to its end); a caller that only identifies may stop feeding when not."""
-        return self._kind is None or self._kind in ("pdf", "zip", "ole")
+        return self._kind is None or self._kind in ("pdf", "zip", "ole", "text", "mail")
 
     def finish(self) -> FileFormat:
         if self._kind is None:
@@ -326,6 +350,8 @@ class Identifier:
             return self._zip_format()
         if self._kind == "ole":
             return self._ole_format()
+        if self._kind in ("text", "mail"):
+            return self._text_format()
         return self._kind
 
     # --- deciding from the head ---------------------------------------------------------------
@@ -354,7 +380,36 @@ class Identifier:
         for tag in _MARKUP:
             if text.startswith(tag) or (text.startswith(b"<?xml") and tag in text[:2048]):
                 self._refuse("html", kind=tag.decode().lstrip("<!"))
+        if _is_text(seen):
+            self._kind = "mail" if _is_mail(seen) else "text"
+            self._text_bad = False
+            self._pdf_spool = tempfile.SpooledTemporaryFile(max_size=PDF_SPOOL_MEMORY)
+            self._scan_text(seen)
+            return
         self._refuse("unknown")
+
+    # --- plain text and e-mail --------------------------------------------------------------------
+    def _scan_text(self, chunk):
+        """Text all the way: no NUL byte, and decodable (UTF-8 or GB 18030) piece by piece."""
+        if b"\x00" in chunk or self._size > TEXT_MAX_BYTES:
+            self._text_bad = True
+        if self._kind == "mail" and not self._text_bad:
+            self._pdf_spool.write(chunk)
+
+    def _text_format(self) -> FileFormat:
+        spool, self._pdf_spool = self._pdf_spool, None
+        try:
+            if self._text_bad:
+                self._refuse("unknown")
+            if self._kind == "text":
+                return FileFormat("TXT", "text/plain", puid=PUIDS["TXT"])
+            spool.seek(0)
+            program = _mail_program(spool.read())
+            if program:
+                self._refuse("mail_program", kind=program)
+            return FileFormat("EML", "message/rfc822", puid=PUIDS["EML"])
+        finally:
+            spool.close()
 
     def _refuse(self, code, **params):
         raise ValidationError(
@@ -478,6 +533,51 @@ class Identifier:
         if name in ("DOC", "XLS") and _made_by_wps(ole):
             name = {"DOC": "WPS", "XLS": "ET"}[name]
         return FileFormat(name, _MIMES[name], puid=PUIDS[name])
+
+
+def _is_text(head: bytes) -> bool:
+    """Whether the first bytes of a file read as text: UTF-8 (a BOM allowed) or GB 18030, no
+    NUL, few control characters (a multibyte character cut at the end is allowed)."""
+    if not head or b"\x00" in head:
+        return False
+    sample = head[:-4] if len(head) >= HEAD_BYTES else head
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = sample.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        controls = sum(1 for c in text if ord(c) < 32 and c not in "\t\r\n\f")
+        return controls <= len(text) // 100
+    return False
+
+
+def _is_mail(head: bytes) -> bool:
+    """An Internet message: it starts with header lines, a known one among the first ten."""
+    lines = head.lstrip(b"\r\n").splitlines()[:10]
+    if not lines or not _HEADER_LINE.match(lines[0]):
+        return False
+    return any(line.lower().startswith(_MAIL_HEADERS) for line in lines)
+
+
+def _mail_program(data: bytes) -> str | None:
+    """The kind of program an e-mail carries as an attachment, or None."""
+    import email
+    import email.policy
+
+    message = email.message_from_bytes(data, policy=email.policy.default)
+    for part in message.walk():
+        if part.is_multipart():
+            continue
+        try:
+            payload = part.get_payload(decode=True) or b""
+        except Exception:  # a part that cannot be decoded carries nothing runnable
+            continue
+        for magic, kind in _EXECUTABLES:
+            if payload.startswith(magic):
+                return kind
+        if payload.lstrip().startswith((b"#!", b"<?php")):
+            return "script"
+    return None
 
 
 def _identify_head(head: bytes):

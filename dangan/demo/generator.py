@@ -988,6 +988,7 @@ class Generator:
                     reason="劳动争议仲裁案件审理中，暂缓鉴定",
                 )
                 self.summary.activity["holds"] += 1
+        self.assemble_volumes(archivist)
         year = datetime.date.today().year
         if not Survey.objects.filter(year=year).exists():
             oversight.open_survey(actor=archivist, year=year, due_on=datetime.date(year, 12, 31))
@@ -1089,6 +1090,62 @@ class Generator:
                 )
             compiling.submit_exhibition(actor=archivist, exhibition=exhibition)
             compiling.publish_exhibition(actor=leader, exhibition=exhibition)
+
+    #: The items a demo volume (a retiree's or cadre's person file) is assembled from, with
+    #: their page counts; the second is an attachment of the first.
+    VOLUME_ITEMS = (("退休审批表", 2), ("养老金核定表", 3), ("[工龄认定说明]", 1))
+
+    def assemble_volumes(self, archivist) -> None:
+        """Two person files kept as volumes (组卷), each assembled from three items in order,
+        with its volume note (备考表) and an item related to another (附件), through the
+        same services as the volume page."""
+        from dangan.catalogue import relations, volumes
+        from dangan.catalogue.models import Record
+
+        candidates = list(
+            Record.objects.filter(
+                level="volume", state="filed", secrecy__lte=Secrecy.INTERNAL, items__isnull=True
+            )
+            .order_by("pk")
+            .values_list("pk", flat=True)[:200]
+        )
+        for pk in self.rng.sample(candidates, min(2, len(candidates))):
+            volume = Record.objects.select_related("category").get(pk=pk)
+            persons = list(volume.persons.all()[:1])
+            drafts = []
+            for title, pages in self.VOLUME_ITEMS:
+                draft = self._draft(
+                    volume.category.code,
+                    date=volume.date or datetime.date(volume.year, 1, 1),
+                    title=title,
+                    metadata={},
+                    persons=persons,
+                    secrecy={
+                        "secrecy": volume.secrecy,
+                        "openness": volume.openness,
+                        "public_attribute": volume.public_attribute,
+                    },
+                )
+                if draft is None:
+                    break
+                draft.values.update(level="item", page_count=pages, retention=volume.retention)
+                drafts.append(draft)
+            if len(drafts) != len(self.VOLUME_ITEMS):
+                continue
+            items = create_records(actor=archivist, drafts=drafts)
+            self.summary.records += len(items)
+            volumes.assemble_volume(actor=archivist, volume=volume, items=items)
+            volumes.save_note(
+                actor=archivist,
+                volume=volume,
+                notes="卷内材料齐全，按形成时间排列。",
+                compiled_by=archivist.get_full_name() or archivist.username,
+                compiled_on=datetime.date.today(),
+            )
+            relations.link_records(
+                actor=archivist, source=items[1], target=items[0], kind="attachment"
+            )
+            self.summary.activity["volumes"] += 1
 
     def scan_a_page(self, record, actor) -> None:
         """Give ``record`` a scanned page (a specimen form) unless it has one: a copy certifies

@@ -8,6 +8,7 @@ retried up to ``MAX_ATTEMPTS`` times and then shown as failed with its reason.
 """
 
 import datetime
+import io
 import logging
 import subprocess
 import tempfile
@@ -25,8 +26,9 @@ from dangan.content import services as content_services
 from dangan.content.formats import RENDERED
 from dangan.content.models import Page
 from dangan.content.selectors import open_blob
+from dangan.pdf import render_pdf
 
-from . import image_checks, renditions, searchable_pdf, suggestions, thumbnails
+from . import image_checks, ofd, renditions, searchable_pdf, suggestions, textual, thumbnails
 from .models import PageProcessing
 from .ocr import get_engine
 
@@ -150,9 +152,11 @@ def process_page(pk) -> str | None:
             if not held.update(**done, **results):
                 log.warning("page %s was taken over by another worker", row.page_id)
                 return None
-            if row.page.blob.format_name in RENDERED:
+            if row.page.blob.format_name in RENDITION_AGENTS:
                 content_services.record_rendition(
-                    original=row.page, blob=results["searchable_pdf"], agent=renditions.converter()
+                    original=row.page,
+                    blob=results["searchable_pdf"],
+                    agent=_agent(row.page.blob.format_name),
                 )
             _reindex(row.page.record_id)
     except Exception as error:  # a bad file or a broken engine: recorded on the page, retried
@@ -162,9 +166,9 @@ def process_page(pk) -> str | None:
         reason = reason or f"{type(error).__name__}: {error}"
         if not held.update(state=state, error=reason[:2000]):
             return None
-        if state == State.FAILED and row.page.blob.format_name in RENDERED:
+        if state == State.FAILED and row.page.blob.format_name in RENDITION_AGENTS:
             content_services.record_rendition_failure(
-                original=row.page, agent=_converter_name(), reason=reason
+                original=row.page, agent=_agent(row.page.blob.format_name), reason=reason
             )
         if state == State.PENDING:
             transaction.on_commit(lambda: _enqueue([pk]))
@@ -181,12 +185,18 @@ def _read(page: Page) -> dict:
         return _read_images([data], page=page, checks_of=data)
     if blob.format_name in RENDERED:
         return _read_born_digital(page, data)
+    if blob.format_name == "OFD":
+        return _read_ofd(page, data)
+    if blob.format_name == "TXT":
+        return {"text": textual.decode_text(data), "engine": "text"}
+    if blob.format_name == "EML":
+        return {"text": textual.mail_text(data), "engine": "email"}
     if blob.format_name == "PDF":
         text = _pdf_text(data)
         if text.strip():  # a born-digital PDF: its own text is better than any OCR
             return {"text": text, "engine": "pdftotext", **_pdf_thumbnails(page, data)}
         return _read_images(_render_pdf(data), page=page, checks_of=None)
-    return {"text": "", "engine": ""}  # sound, video, OFD: nothing to read here
+    return {"text": "", "engine": ""}  # sound, video: nothing to read here
 
 
 def _read_born_digital(page: Page, data: bytes) -> dict:
@@ -203,7 +213,35 @@ def _read_born_digital(page: Page, data: bytes) -> dict:
     }
 
 
-def _converter_name() -> str:
+def _read_ofd(page: Page, data: bytes) -> dict:
+    """An OFD: its text from its own XML, and its pages drawn again as a PDF/A-2b rendition
+    (``digitize.ofd``), which the viewer shows and the thumbnails come from."""
+    pages = ofd.read_ofd(io.BytesIO(data))
+    if not pages:
+        raise ofd.OfdError(_("The OFD has no pages."))
+    text = ofd.ofd_text(pages)
+    pdf = render_pdf(ofd.ofd_html(pages, title=page.record.title), pdfa=True)
+    return {
+        "text": text,
+        "engine": "ofd",
+        "suggestions": _suggestions(page, text),
+        "searchable_pdf": content_services.keep_bytes(name=f"{page.pk}.pdf", data=pdf),
+        **_pdf_thumbnails(page, pdf),
+    }
+
+
+#: Formats whose original gets a rendition (a page of role ``rendition`` and a preservation
+#: event), and the program named as its agent.
+RENDITION_AGENTS = {name: "libreoffice" for name in RENDERED} | {"OFD": "ofd"}
+
+
+def _agent(format_name: str) -> str:
+    """The program that renders ``format_name``, with its version, e.g. "LibreOffice 7.4.7.2"
+    or "Dangan OFD reader (WeasyPrint 70.0)"."""
+    if RENDITION_AGENTS.get(format_name) == "ofd":
+        import weasyprint
+
+        return f"Dangan OFD reader (WeasyPrint {weasyprint.__version__})"
     try:
         return renditions.converter()
     except renditions.ConversionFailed:

@@ -119,3 +119,40 @@ def test_an_item_in_another_volume_or_a_volume_cannot_be_put_in(
     )
     assert "NO-SUCH-CODE" in response.content.decode()
     assert not Record.objects.filter(volume=volume).exists()  # nothing half-done
+
+
+@pytest.mark.django_db
+def test_the_in_volume_list_exports_to_excel_in_order_with_page_numbers(
+    volume_with_items, archivist, client
+):
+    import io
+
+    from openpyxl import load_workbook
+
+    volume, items = volume_with_items
+    ordered = [items[2], items[0], items[1]]
+    volumes.assemble_volume(actor=archivist, volume=volume, items=ordered)
+    Record.objects.filter(pk=items[1].pk).update(remarks="=SUM(A1:A9)")  # text, never a formula
+    client.force_login(archivist)
+    response = client.get(
+        reverse("catalogue:volume-xlsx", args=[volume.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert response.status_code == 200
+    data = b"".join(response.streaming_content)
+    rows = list(load_workbook(io.BytesIO(data)).active.iter_rows(values_only=True))
+    assert rows[1][:2] == ("Archival code", volume.archival_code)
+    lines = [row for row in rows[3:] if isinstance(row[0], int)]
+    assert [(row[0], row[1], row[4], row[6]) for row in lines] == [
+        (1, items[2].archival_code, "[工龄认定说明]", 1),
+        (2, items[0].archival_code, "退休审批表", 2),
+        (3, items[1].archival_code, "养老金核定表", "4-6"),
+    ]
+    assert lines[1][2] == "人社退〔2020〕12号"
+    assert lines[0][5] == datetime.datetime(2001, 5, 1)  # a date cell, not text
+    assert lines[2][7] == "=SUM(A1:A9)"
+    assert any(row[:4] == ("Items", 3, "Pages", 6) for row in rows if row[0])
+    assert AuditEvent.objects.filter(
+        action="export", object_id=str(volume.pk), detail__format="xlsx"
+    ).exists()
+    item = client.get(reverse("catalogue:volume-xlsx", args=[items[0].pk]))
+    assert item.status_code == 404

@@ -69,7 +69,8 @@ def test_pdf_version_and_pdfa_conformance_are_read():
         (zipped("[Content_Types].xml", "word/document.xml", "word/vbaProject.bin"), "format_macro"),
         (zipped("[Content_Types].xml", "xl/workbook.xml", "xl/vbaProject.bin"), "format_macro"),
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600), "format_unknown"),
-        (b"just some text", "format_unknown"),
+        (bytes(range(1, 32)) * 20, "format_unknown"),  # control characters: not text
+        (b"text, then " + bytes(200) + b" a NUL", "format_unknown"),
         (b"", "format_empty"),
     ],
 )
@@ -114,3 +115,40 @@ def test_an_opendocument_is_told_from_its_mimetype_entry():
         archive.writestr("content.xml", "<office:document-content/>")
     found = identify("表.ods", buffer.getvalue())
     assert (found.name, found.puid) == ("ODS", "fmt/294")
+
+
+@pytest.mark.parametrize("kind", ["docx", "xlsx"])
+@pytest.mark.django_db
+def test_a_password_protected_office_file_is_refused_and_nothing_is_kept(
+    kind, make_record, archivist
+):
+    """Word and Excel encrypt a protected file into an OLE2 container (EncryptedPackage): the
+    archive could never read it again, so it is refused with the reason and not stored."""
+    import docx
+    import openpyxl
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    from dangan.content.models import Blob, Page
+    from dangan.content.services import add_files
+
+    plain = io.BytesIO()
+    if kind == "docx":
+        document = docx.Document()
+        document.add_paragraph("工资核定 机密")
+        document.save(plain)
+    else:
+        book = openpyxl.Workbook()
+        book.active.append(["姓名", "工资"])
+        book.save(plain)
+    plain.seek(0)
+    locked = io.BytesIO()
+    OOXMLFile(plain).encrypt("口令123", locked)
+
+    with pytest.raises(ValidationError) as refused:
+        identify(f"核定表.{kind}", locked.getvalue())
+    assert refused.value.code == "format_encrypted_office"
+    assert "protected by a password" in refused.value.messages[0]
+    record = make_record()
+    with pytest.raises(ValidationError):
+        add_files(actor=archivist, record=record, files=[(f"核定表.{kind}", locked)])
+    assert not Page.objects.filter(record=record).exists() and not Blob.objects.exists()

@@ -132,6 +132,23 @@ def test_the_archive_is_shown_at_work(demo):
     assert all(req.record.pages.exists() for req in delivered)
     assert Hold.objects.count() == 2
     assert Survey.objects.filter(closed_at__isnull=True).exists()
+    # Person files kept as volumes: assembled from three items, with a note and a relation.
+    from dangan.catalogue import volumes
+    from dangan.catalogue.models import Record, RecordRelation
+
+    assembled = Record.objects.filter(level="volume", items__isnull=False).distinct()
+    assert assembled.count() == 2
+    for volume in assembled:
+        items = volumes.volume_items(volume)
+        assert [i.title for i in items] == ["退休审批表", "养老金核定表", "[工龄认定说明]"]
+        lines = volumes.volume_lines(items)
+        assert [(line.first_page, line.last_page) for line in lines] == [(1, 2), (3, 5), (6, 6)]
+        assert (
+            volume.note.notes
+            and RecordRelation.objects.filter(
+                source=items[1], target=items[0], kind="attachment"
+            ).exists()
+        )
     assert verify_chain() == []
 
 

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from dangan.demo.generator import generate
 
-ACTIVITY = ("visits", "loans", "requests", "holds", "surveys")
+ACTIVITY = ("visits", "loans", "requests", "holds", "surveys", "volumes")
 
 
 class Command(BaseCommand):
@@ -97,7 +97,8 @@ class Command(BaseCommand):
             self.stdout.write(
                 _(
                     "The archive at work: %(visits)d visits, %(loans)d loans, %(requests)d "
-                    "copy requests, %(holds)d holds, %(surveys)d survey opened."
+                    "copy requests, %(holds)d holds, %(surveys)d survey opened, "
+                    "%(volumes)d volumes assembled."
                 )
                 % {k: summary.activity[k] for k in ACTIVITY}
             )
