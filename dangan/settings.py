@@ -510,6 +510,8 @@ DANGAN_JOB_KEEP_DAYS = env.int("DANGAN_JOB_KEEP_DAYS", default=7)
 DANGAN_WORK_LEASE_SECONDS = env.int("DANGAN_WORK_LEASE_SECONDS", default=900)
 #: A born-digital document LibreOffice has not rendered to PDF/A within this time is stopped.
 DANGAN_CONVERT_TIMEOUT = env.int("DANGAN_CONVERT_TIMEOUT", default=120)
+#: "warm": one LibreOffice kept running per worker (unoserver); "soffice": one per file.
+DANGAN_CONVERTER = env.str("DANGAN_CONVERTER", default="warm")
 #: /metrics answers a request with this bearer token, or from one of these addresses.
 DANGAN_METRICS_TOKEN = env.str("DANGAN_METRICS_TOKEN", default="")
 #: (Empty by default: behind nginx on the same machine every request comes from 127.0.0.1.)

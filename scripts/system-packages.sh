@@ -14,7 +14,9 @@ dpkg -s fonts-dejavu-core >/dev/null 2>&1 || need+=(fonts-dejavu-core)  # tests:
 command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)  # reads the searchable PDFs' text
 command -v openssl >/dev/null 2>&1 || need+=(openssl)  # checks our SM2 signatures independently
 # Born-digital documents (Word, Excel, PowerPoint, WPS) rendered to PDF/A in the worker.
-for office in libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui; do
+# python3-uno: LibreOffice's Python bridge, for the warm converter (unoserver) that keeps one
+# LibreOffice running per worker instead of starting one per file.
+for office in libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui python3-uno; do
   dpkg -s "$office" >/dev/null 2>&1 || need+=("$office")
 done
 for lib in libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0; do  # WeasyPrint's pip wheel

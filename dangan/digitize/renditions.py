@@ -1,17 +1,21 @@
 """Born-digital documents (电子文件) to PDF/A-2b, by LibreOffice headless.
 
 The original is kept as received; the rendition is the long-term copy that the viewer shows and
-the search reads. Each conversion runs ``soffice --convert-to pdf`` with the export filter of the
-document's kind (Writer, Calc, Impress) asked for PDF/A-2 (``SelectPdfVersion`` 2), in its own
-process group under a time limit: a document that makes LibreOffice hang is stopped, and the
-whole group killed, after ``DANGAN_CONVERT_TIMEOUT`` seconds. Each worker process keeps its own
-LibreOffice profile, so two workers never share one (LibreOffice locks it).
+the search reads. Each conversion asks the export filter of the document's kind (Writer, Calc,
+Impress) for PDF/A-2 (``SelectPdfVersion`` 2). By default (``DANGAN_CONVERTER=warm``) it goes to
+this worker process's warm converter (``warm_converter``: one LibreOffice kept running through
+unoserver, restarted after a hang); where unoserver or LibreOffice's Python bridge is missing,
+or with ``DANGAN_CONVERTER=soffice``, each file runs ``soffice --convert-to pdf`` in its own
+process group. Either way a document that makes LibreOffice hang is stopped, and its processes
+killed, after ``DANGAN_CONVERT_TIMEOUT`` seconds. Each worker process keeps its own LibreOffice
+profile, so two workers never share one (LibreOffice locks it).
 
 What comes back is checked before it is kept: it must be PDF/A-2b by our own format
 identification (the XMP ``pdfaid`` entries, no active content), else the conversion failed.
 """
 
 import functools
+import logging
 import os
 import shutil
 import signal
@@ -24,6 +28,10 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from dangan.content.formats import identify
+
+from . import warm_converter
+
+log = logging.getLogger(__name__)
 
 #: The export filter of each kind of document, and the suffix LibreOffice is given.
 _FILTERS = {
@@ -65,6 +73,11 @@ def converter() -> str:
     return " ".join(words[:2]) if len(words) >= 2 else "LibreOffice"
 
 
+def warm() -> bool:
+    """Whether conversions go to the warm converter (settings and what is installed)."""
+    return settings.DANGAN_CONVERTER == "warm" and warm_converter.available()
+
+
 def _profile() -> Path:
     """This process's own LibreOffice profile (made on first use, reused after)."""
     folder = Path(tempfile.gettempdir()) / f"dangan-libreoffice-{os.getuid()}-{os.getpid()}"
@@ -77,6 +90,47 @@ def render_pdfa(data: bytes, *, format_name: str, timeout: int | None = None) ->
     ``content.formats.RENDERED``); ``ConversionFailed`` with the reason otherwise."""
     export, suffix = _FILTERS[format_name]
     timeout = timeout or settings.DANGAN_CONVERT_TIMEOUT
+    pdf = None
+    if warm():
+        try:
+            pdf = _render_warm(data, export=export, timeout=timeout)
+        except warm_converter.ConverterUnavailable as error:
+            log.warning("warm converter unavailable (%s): one soffice per file", error)
+    if pdf is None:
+        pdf = _render_cold(data, export=export, suffix=suffix, timeout=timeout)
+    try:
+        found = identify("rendition.pdf", pdf)
+    except ValidationError as error:
+        raise ConversionFailed(" ".join(error.messages)) from None
+    if (found.name, found.version) != ("PDF/A", "2b"):
+        raise ConversionFailed(
+            _("LibreOffice made %(format)s, not PDF/A-2b.") % {"format": str(found)}
+        )
+    return pdf
+
+
+def _render_warm(data: bytes, *, export: str, timeout: int) -> bytes:
+    running = warm_converter.for_this_process(profile=_profile() / "warm", soffice=soffice())
+    try:
+        return running.convert(
+            data, export_filter=export, options=["SelectPdfVersion=2"], timeout=timeout
+        )
+    except TimeoutError:
+        raise ConversionFailed(
+            _("LibreOffice did not finish within %(seconds)d seconds.") % {"seconds": timeout}
+        ) from None
+    except RuntimeError as error:
+        raise ConversionFailed(
+            _("LibreOffice could not open the document.") + f" ({error})"
+        ) from None
+    except OSError as error:  # the server went away mid-way: it is started again next time
+        raise ConversionFailed(
+            _("LibreOffice could not open the document.") + f" ({error})"
+        ) from None
+
+
+def _render_cold(data: bytes, *, export: str, suffix: str, timeout: int) -> bytes:
+    """One ``soffice --convert-to`` for this document."""
     with tempfile.TemporaryDirectory() as folder:
         source = Path(folder) / f"document{suffix}"
         source.write_bytes(data)
@@ -110,13 +164,4 @@ def render_pdfa(data: bytes, *, format_name: str, timeout: int | None = None) ->
             raise ConversionFailed(
                 _("LibreOffice could not open the document.") + (f" ({reason})" if reason else "")
             )
-        pdf = made.read_bytes()
-    try:
-        found = identify("rendition.pdf", pdf)
-    except ValidationError as error:
-        raise ConversionFailed(" ".join(error.messages)) from None
-    if (found.name, found.version) != ("PDF/A", "2b"):
-        raise ConversionFailed(
-            _("LibreOffice made %(format)s, not PDF/A-2b.") % {"format": str(found)}
-        )
-    return pdf
+        return made.read_bytes()
