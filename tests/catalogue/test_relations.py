@@ -99,7 +99,7 @@ def test_relations_made_before_the_ledger_kept_them_are_anchored_by_the_migratio
     from dangan.integrity.verify import verify
 
     anchor = __import__(
-        "dangan.integrity.migrations.0005_relations_in_ledger", fromlist=["anchor"]
+        "dangan.integrity.migrations.0006_relations_in_ledger", fromlist=["anchor"]
     ).anchor
     a, b = make_record(), make_record()
     RecordRelation.objects.create(source=a, target=b, kind="attachment")  # as an old version did

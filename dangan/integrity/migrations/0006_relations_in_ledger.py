@@ -73,7 +73,7 @@ def anchor(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("integrity", "0004_persons_in_ledger"),
+        ("integrity", "0005_filed_at_from_ledger"),
         ("catalogue", "0009_record_relations"),
     ]
 
