@@ -4,9 +4,11 @@ The archive keeps the formats of long-term preservation (GB/T 18894, DA/T 47): i
 JPEG, JPEG 2000 and PNG; documents in PDF (PDF/A preferred) and OFD (GB/T 33190); sound in WAV
 and MP3; video in MP4. Born-digital office documents (电子文件) — Word (.docx, .doc), Excel
 (.xlsx, .xls), PowerPoint (.pptx, .ppt), WPS (.wps, .et), OpenDocument and RTF — are kept as
-received and get a PDF/A rendition in the background (``RENDERED``). Everything else is refused
-with a message that names the file and says why: a program, a script, a web page, an encrypted
-PDF or Office file, a document carrying macros or a ZIP archive is never kept.
+received and get a PDF/A rendition in the background (``RENDERED``). Plain text (UTF-8 or
+GB 18030, no NUL anywhere) and e-mail (RFC 5322: header lines first; refused when an attachment
+is a program or script) are kept as they are, their text read (``TEXTUAL``). Everything else is
+refused with a message that names the file and says why: a program, a script, a web page, an
+encrypted PDF or Office file, a document carrying macros or a ZIP archive is never kept.
 
 Each format carries its PRONOM identifier (PUID, as Archivematica and RODA record it), decided
 here from the same structure that decides the format; ``tests/content/test_formats.py`` checks
