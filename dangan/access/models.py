@@ -25,6 +25,15 @@ class Purpose(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+class Outcome(models.TextChoices):
+    """利用效果: what the use achieved, as the reader or the clerk reports it afterwards."""
+
+    SOLVED = "solved", _("Settled the question")
+    PROOF = "proof", _("Served as proof")
+    REFERENCE = "reference", _("Served as reference")
+    NONE = "none", _("Did not help")
+
+
 class Visit(models.Model):
     """查阅接待: one visitor received in the reading room, with what they came for."""
 
@@ -77,6 +86,8 @@ class Use(models.Model):
     )
     channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
     purpose = models.CharField(_("purpose"), max_length=12, choices=Purpose.choices)
+    #: Blank until the clerk records it (``services.record_outcome``).
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices, blank=True)
     visit = models.ForeignKey(
         Visit, null=True, blank=True, on_delete=models.PROTECT, related_name="uses"
     )

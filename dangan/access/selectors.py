@@ -7,7 +7,7 @@ views answer 404).
 
 import datetime
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet
 from django.utils import timezone
 
 from dangan.accounts.models import Role
@@ -96,6 +96,13 @@ def visit_for_desk(user, pk) -> Visit:
     return Visit.objects.get(pk=pk)
 
 
+def use_for_desk(user, pk) -> Use:
+    """One use of a record the desk reader may see (``Use.DoesNotExist`` otherwise)."""
+    if not is_desk_reader(user):
+        raise Use.DoesNotExist
+    return Use.objects.filter(_of_visible_record(user)).get(pk=pk)
+
+
 # --- Loans ---------------------------------------------------------------------------------------
 def open_loans(user) -> QuerySet[Loan]:
     rows = Loan.objects.filter(returned_at__isnull=True).select_related("record", "lent_by")
@@ -169,6 +176,18 @@ def uses_between(user, *, since: datetime.datetime, until: datetime.datetime) ->
         .filter(_of_visible_record(user))
         .order_by()
         .values_list("at", "channel", "purpose", "record_id", "record__category_id")
+    )
+
+
+def use_outcomes_between(user, *, since, until) -> list[tuple[str, str, int]]:
+    """``(purpose, outcome, uses)`` of the uses of records ``user`` may see, from ``since`` up
+    to ``until`` (outcome "" when not recorded): the annual report's use by purpose and outcome."""
+    return list(
+        Use.objects.filter(at__gte=since, at__lt=until)
+        .filter(_of_visible_record(user))
+        .order_by()
+        .values_list("purpose", "outcome")
+        .annotate(n=Count("id"))
     )
 
 

@@ -37,6 +37,7 @@ from .models import (
     Certificate,
     Counter,
     Loan,
+    Outcome,
     Purpose,
     Use,
     Visit,
@@ -152,6 +153,27 @@ def add_consulted(*, actor, visit: Visit, records) -> list[Use]:
                 detail={"visit": visit.pk, "channel": "reading_room"},
             )
     return uses
+
+
+def record_outcome(*, actor, use: Use, outcome: str) -> Use:
+    """Record what a use achieved (利用效果), for the statistics of use; audited."""
+    _require_desk(actor)
+    if outcome not in Outcome.values:
+        raise ValidationError(_("Choose one of the outcomes."), code="bad_outcome")
+    with transaction.atomic():
+        use = Use.objects.select_for_update().get(pk=use.pk)
+        _visible(actor, [use.record_id])
+        before = use.outcome
+        use.outcome = outcome
+        use.save(update_fields=["outcome"])
+        record_event(
+            actor=actor,
+            action=AuditEvent.Action.UPDATE,
+            obj=use,
+            before={"outcome": before},
+            after={"outcome": outcome},
+        )
+    return use
 
 
 # --- Loans (借阅) --------------------------------------------------------------------------------

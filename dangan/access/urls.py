@@ -6,6 +6,7 @@ app_name = "access"
 urlpatterns = [
     path("", views.home, name="home"),
     path("visits/<int:pk>/", views.visit_detail, name="visit-detail"),
+    path("uses/<int:pk>/outcome/", views.use_outcome, name="use-outcome"),
     path("register/", views.register_view, name="register"),
     path("loans/", views.loan_list, name="loan-list"),
     path("loans/<int:pk>/return/", views.loan_return, name="loan-return"),

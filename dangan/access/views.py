@@ -40,7 +40,7 @@ from .forms import (
     VisitForm,
     resolve_codes,
 )
-from .models import AccessRequest, Certificate, Loan, Visit
+from .models import AccessRequest, Certificate, Loan, Outcome, Use, Visit
 
 XLSX = spreadsheets.CONTENT_TYPE
 
@@ -123,7 +123,32 @@ def visit_detail(request, pk):
                 return redirect("access:visit-detail", visit.pk)
     day = timezone.localdate(visit.at)
     visits = [v for v in selectors.visits_between(request.user, day, day) if v.pk == visit.pk]
-    return render(request, "access/visit_detail.html", {"visit": visits[0], "form": form})
+    return render(
+        request,
+        "access/visit_detail.html",
+        {"visit": visits[0], "form": form, "outcomes": Outcome.choices},
+    )
+
+
+@desk_required
+@require_POST
+def use_outcome(request, pk):
+    """Record what one use of a visit achieved (利用效果)."""
+    try:
+        use = selectors.use_for_desk(request.user, pk)
+    except Use.DoesNotExist:
+        raise Http404 from None
+    try:
+        services.record_outcome(
+            actor=request.user, use=use, outcome=request.POST.get("outcome", "")
+        )
+    except (ValidationError, PermissionDenied) as exc:
+        _errors(request, exc)
+    else:
+        messages.success(request, _("Outcome recorded."))
+    return (
+        redirect("access:visit-detail", use.visit_id) if use.visit_id else redirect("access:home")
+    )
 
 
 @desk_required

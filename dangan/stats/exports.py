@@ -5,6 +5,7 @@ from pathlib import Path
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
+from dangan.access.models import Outcome
 from dangan.pdf import render_pdf
 from dangan.spreadsheets import Spreadsheet
 
@@ -74,6 +75,32 @@ def dashboard_tables(data: dict) -> dict[str, dict]:
             "heads": [_("Purpose"), _("Uses")],
             "rows": [[r["name"], r["count"]] for r in data["use_by_purpose"]],
         },
+        "receipts": {
+            "title": _("Received, filed and destroyed this year, by unit"),
+            "heads": [
+                _("Unit"),
+                _("Hand-overs received"),
+                _("Records accepted"),
+                _("Records filed"),
+                _("Records destroyed"),
+            ],
+            "rows": [
+                [r["unit"], r["handovers"], r["accepted"], r["filed"], r["destroyed"]]
+                for r in data["receipts"]
+            ],
+        },
+        "outcome": {
+            "title": _("Use by purpose and outcome this year"),
+            "heads": [
+                _("Purpose"),
+                *[label for _value, label in Outcome.choices],
+                _("Not recorded"),
+            ],
+            "rows": [
+                [r["name"], *[r[value] for value in Outcome.values], r["unknown"]]
+                for r in data["use_outcomes"]
+            ],
+        },
         "overdue": {
             "title": _("Overdue loans"),
             "heads": [
@@ -118,13 +145,22 @@ def table_xlsx(*, title: str, heads: list, rows: list, note: str = "") -> bytes:
 
 
 def report_xlsx(report: AnnualReport, *, unit_name: str) -> bytes:
-    rows = report.table()
-    return table_xlsx(
-        title=f"{TITLE}({report.year}年度)",
-        note=f"填报单位:{unit_name}",
-        heads=report.heads,
-        rows=rows,
-    )
+    """The report on one sheet: the holdings table, then each of its sections (a title line,
+    the heads in bold, the rows), a blank line between."""
+    title = f"{TITLE}({report.year}年度)"
+    sheet = Spreadsheet(title, widths=[24] + [14] * (len(report.heads) - 1))
+    sheet.append([title], bold=True, size=14)
+    sheet.append([f"填报单位:{unit_name}"])
+    sheet.append(report.heads, bold=True, center=True, wrap=True)
+    for row in report.table():
+        sheet.append(row)
+    for section, heads, rows in report.sections:
+        sheet.append([])
+        sheet.append([section], bold=True)
+        sheet.append(heads, bold=True, center=True, wrap=True)
+        for row in rows:
+            sheet.append(row)
+    return sheet.to_bytes()
 
 
 def report_pdf(report: AnnualReport, *, unit_name: str) -> bytes:

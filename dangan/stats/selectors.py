@@ -262,6 +262,8 @@ def dashboard(user) -> dict:
         "digitization": digitization(user, h),
         "use": use_by_month(user),
         "use_by_purpose": use_by_purpose(user, year=timezone.localdate().year),
+        "receipts": receipts_by_unit(user, year=timezone.localdate().year),
+        "use_outcomes": use_by_purpose_and_outcome(user, year=timezone.localdate().year),
         "overdue_loans": overdue_loans(user),
         "alerts": open_alerts(),
         "exhibition_visits": exhibition_visits(year=timezone.localdate().year),
@@ -325,3 +327,102 @@ def by_county(user) -> list[dict]:
         for pk, figures in counties.items()
     ]
     return sorted(rows, key=lambda r: (r["id"] is None, r["name"]))
+
+
+# --- Receipts, transfers, destructions; use by purpose and outcome (the annual report) -------
+
+
+def _year_bounds(year: int) -> tuple[datetime.datetime, datetime.datetime]:
+    return (
+        timezone.make_aware(datetime.datetime(year, 1, 1)),
+        timezone.make_aware(datetime.datetime(year + 1, 1, 1)),
+    )
+
+
+def receipts_by_unit(user, *, year: int) -> list[dict]:
+    """接收与处置 of ``year``, per unit, over the records ``user`` may see: hand-over lists
+    answered with at least one item accepted, items accepted (归档接收), records filed by any
+    way (``Record.filed_at``: a hand-over, a register import, a description), records
+    destroyed (their tombstones). The unit is the hand-over's sender, else the record's."""
+    from dangan.appraisal.models import Tombstone
+    from dangan.intake.models import ItemDecision
+
+    start, end = _year_bounds(year)
+    visible = visible_records(user)
+    rows = defaultdict(lambda: {"handovers": 0, "accepted": 0, "filed": 0, "destroyed": 0})
+    accepted = (
+        ItemDecision.objects.filter(
+            verdict=ItemDecision.Verdict.ACCEPTED,
+            decided_at__gte=start,
+            decided_at__lt=end,
+        )
+        .filter(Exists(visible.filter(pk=OuterRef("item__record_id"))))
+        .order_by()
+        .values_list("item__handover__unit_id")
+        .annotate(lists=Count("item__handover_id", distinct=True), items=Count("id"))
+    )
+    for unit_id, lists, items in accepted:
+        rows[unit_id]["handovers"] += lists
+        rows[unit_id]["accepted"] += items
+    filed = (
+        visible.filter(filed_at__gte=start, filed_at__lt=end)
+        .order_by()
+        .values_list("unit_id")
+        .annotate(n=Count("id"))
+    )
+    for unit_id, n in filed:
+        rows[unit_id]["filed"] += n
+    destroyed = (
+        Tombstone.objects.filter(destroyed_at__gte=start, destroyed_at__lt=end)
+        .filter(Exists(visible.filter(pk=OuterRef("record_id"))))
+        .order_by()
+        .values_list("record__unit_id")
+        .annotate(n=Count("id"))
+    )
+    for unit_id, n in destroyed:
+        rows[unit_id]["destroyed"] += n
+    names = dict(Unit.objects.filter(pk__in=[u for u in rows if u]).values_list("pk", "name"))
+    table = [{"id": pk, "unit": names.get(pk, "—"), **figures} for pk, figures in rows.items()]
+    return sorted(table, key=lambda r: (r["id"] is None, r["unit"]))
+
+
+def transfers_in(user, *, year: int) -> dict:
+    """移交进馆 of ``year``: transfer packages written for the archives and received from
+    another archive, and their items, for the categories ``user``'s grants reach."""
+    from dangan.appraisal.models import Transfer
+    from dangan.catalogue.selectors import granted_categories
+
+    start, end = _year_bounds(year)
+    codes = granted_categories(user).values("code")
+    figures = {"exported": 0, "exported_items": 0, "imported": 0, "imported_items": 0}
+    for direction, packages, items in (
+        Transfer.objects.filter(created_at__gte=start, created_at__lt=end, category__in=codes)
+        .order_by()
+        .values_list("direction")
+        .annotate(packages=Count("id"), items=Sum("items"))
+    ):
+        key = "exported" if direction == Transfer.Direction.EXPORT else "imported"
+        figures[key] += packages
+        figures[f"{key}_items"] += items or 0
+    return figures
+
+
+def use_by_purpose_and_outcome(user, *, year: int) -> list[dict]:
+    """Uses of visible records in ``year`` by purpose (利用目的) and outcome (利用效果), every
+    purpose and outcome listed; ``unknown`` counts the uses whose outcome was not recorded."""
+    from dangan.access.models import Outcome, Purpose
+    from dangan.access.selectors import use_outcomes_between
+
+    start, end = _year_bounds(year)
+    counts = {
+        (purpose, outcome or "unknown"): n
+        for purpose, outcome, n in use_outcomes_between(user, since=start, until=end)
+    }
+    rows = []
+    for value, label in Purpose.choices:
+        row = {"purpose": value, "name": str(label)}
+        for outcome in [*Outcome.values, "unknown"]:
+            row[outcome] = counts.get((value, outcome), 0)
+        row["total"] = sum(row[o] for o in [*Outcome.values, "unknown"])
+        rows.append(row)
+    return rows
