@@ -3,7 +3,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 class AssistConfig(AppConfig):
-    """智能辅助: duplicates proposed for a person to decide, incoming files classified."""
+    """智能辅助: duplicates proposed for a person to decide, incoming files classified, what a
+    page says offered beside the fields of a form."""
 
     name = "dangan.assist"
     label = "assist"
@@ -12,7 +13,12 @@ class AssistConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
+        from dangan.catalogue import selectors as catalogue_selectors
+
+        from .selectors import page_help
         from .tasks import schedule_after_migrate
 
         # The weekly round (training, duplicate scan) is (re)started at each `dangan run`.
         post_migrate.connect(schedule_after_migrate, sender=self)
+        # The record's form and page show what its scanned pages say.
+        catalogue_selectors.record_page_help.provide(page_help)

@@ -5,10 +5,15 @@ from django.db.models import QuerySet
 from dangan.catalogue.models import Record
 from dangan.catalogue.selectors import visible_persons, visible_records
 from dangan.content.models import Page
+from dangan.digitize.models import PageProcessing
 from dangan.people.models import Person
 from dangan.security.permissions import has_permission
 
+from . import page_reading
 from .models import DuplicateProposal
+
+#: The pages of a record read for its form: the first few say what the file is.
+HELP_PAGES = 3
 
 
 def may_review_duplicates(user) -> bool:
@@ -45,3 +50,44 @@ def objects_of(proposals, kind: str) -> dict[int, object]:
     if kind == DuplicateProposal.Kind.RECORDS:
         return Record.objects.select_related("fonds", "category").in_bulk(ids)
     return Page.objects.select_related("record").in_bulk(ids)
+
+
+def page_help(record) -> dict:
+    """What ``record``'s first scanned pages say, field by field (values the record already has
+    left out), and the warnings of its pages (an ID number on a page that no person of the
+    record has: a file in the wrong folder). ``record`` comes from a permission-aware selector.
+    """
+    readings = list(
+        PageProcessing.objects.filter(
+            page__record=record,
+            page__role=Page.Role.ORIGINAL,
+            state=PageProcessing.State.DONE,
+        )
+        .order_by("page__position")
+        .values_list("text", "suggestions")
+    )
+    fields: dict[str, list[str]] = {}
+    for text, _found in readings[:HELP_PAGES]:
+        for name, values in page_reading.read_fields(text).items():
+            fields.setdefault(name, [])
+            fields[name] += [v for v in values if v not in fields[name]]
+    has = {
+        "title": record.title,
+        "date": record.date.isoformat() if record.date else "",
+        "responsible": record.responsible,
+        "doc_number": record.doc_number,
+    }
+    persons = set(record.persons.values_list("id_number", flat=True))
+    fields = {
+        name: [
+            v
+            for v in values
+            if v != has.get(name) and not (name == "persons" and v[:18] in persons)
+        ]
+        for name, values in fields.items()
+    }
+    messages = [m for _text, found in readings for m in (found or {}).get("messages", [])]
+    return {
+        "fields": {name: values for name, values in fields.items() if values},
+        "messages": list(dict.fromkeys(messages)),
+    }

@@ -23,6 +23,9 @@ from .models import Category, Fonds, Record
 
 #: ``(user, text) -> record ids`` whose indexed words match ``text`` (provided by dangan.search).
 records_matching_words = Hook("the record ids matching words in the search index")
+#: What a record's scanned pages say, for its form and its page: ``{"fields": {field name:
+#: [values]}, "messages": [warnings]}`` (answered by assist: ``assist.selectors.page_help``).
+record_page_help = Hook("what a record's scanned pages say, field by field")
 
 SORTS = {
     "code": ("archival_code",),

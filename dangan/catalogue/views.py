@@ -198,6 +198,8 @@ def record_detail(request, pk):
             "may_edit": may_write_record(request.user, record),
             # Pages uploaded (originals), beside the page count the catalogue declares.
             "uploaded": record.pages.filter(role="original").count(),
+            # A page whose ID number no person of the record has: a file in the wrong folder?
+            "page_warnings": selectors.record_page_help(record)["messages"],
         },
     )
 
@@ -294,11 +296,16 @@ def record_edit(request, pk):
     if request.method == "POST" and form.is_valid():
         if _save(form, actor=request.user, record=record) is not None:
             return redirect("catalogue:record-detail", pk=record.pk)
+    page_help = selectors.record_page_help(record)
+    for name, values in page_help["fields"].items():
+        if name in form.fields:  # shown beside the field, taken with a click (assist/suggest.js)
+            form.fields[name].suggestions = values
     return render(
         request,
         "catalogue/record_form.html",
         {
             "form": form,
+            "page_help": page_help,
             "category": record.category,
             "fonds": record.fonds,
             "record": record,

@@ -60,6 +60,10 @@ def batch_detail(request, pk):
     failed = PageProcessing.objects.filter(
         batch=batch, state=PageProcessing.State.FAILED
     ).select_related("page__record")
+    # A page showing an ID number that no person of its record has: a file in the wrong folder?
+    mismatched = PageProcessing.objects.filter(
+        batch=batch, suggestions__id_mismatch=True
+    ).select_related("page__record")
     return render(
         request,
         "digitize/batch_detail.html",
@@ -68,6 +72,7 @@ def batch_detail(request, pk):
             "progress": progress,
             "report": batch.report,
             "failed": failed,
+            "mismatched": mismatched[:500],
         },
     )
 
