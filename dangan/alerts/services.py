@@ -199,12 +199,14 @@ def _slow_key(view: str, bucket: int, name: str) -> str:
 
 
 def _count(key: str) -> None:
-    timeout = SLOW_WINDOW.total_seconds() + 2 * SLOW_BUCKET_SECONDS
-    cache.add(key, 0, timeout=timeout)
+    """One more in ``key``: the counter exists but for the first answer of a bucket, so try
+    the increment first (one round trip fewer to Redis than adding first)."""
     try:
         cache.incr(key)
-    except ValueError:  # expired between the two calls
-        cache.set(key, 1, timeout=timeout)
+    except ValueError:  # the bucket's first answer here
+        timeout = SLOW_WINDOW.total_seconds() + 2 * SLOW_BUCKET_SECONDS
+        if not cache.add(key, 1, timeout=timeout):
+            cache.incr(key)  # another process made it in between
 
 
 def _bin_ms(seconds: float) -> int:
