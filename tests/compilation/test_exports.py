@@ -107,3 +107,22 @@ def test_an_export_runs_in_the_background_with_progress_and_a_download(scheme, t
     download = client.get(f"{job.get_absolute_url()}download/")
     text = pdf_text(b"".join(download.streaming_content))
     assert all(r.archival_code in text for r in records)
+
+
+def test_a_topic_entry_prints_its_page_images_when_asked(archivist, make_record, tmp_path):
+    from tests.compilation.test_exhibitions import with_preview
+
+    record = make_record(title="附图的档案")
+    with_preview(archivist, record)
+    book = services.create_compilation(actor=archivist, kind="topic", title="附图专题")
+    services.add_entry(actor=archivist, compilation=book, records=[record.pk], with_pages=True)
+    content = selectors.export_content(book)
+    pdf, document = io.BytesIO(), io.BytesIO()
+    exports.write_pdf(content, pdf)
+    exports.write_docx(content, document)
+    (tmp_path / "c.pdf").write_bytes(pdf.getvalue())
+    images = subprocess.run(
+        ["pdfimages", "-list", str(tmp_path / "c.pdf")], capture_output=True, check=True, text=True
+    ).stdout.splitlines()[2:]
+    assert len(images) == 1 and images[0].split()[3:5] == ["600", "800"]
+    assert len(docx.Document(io.BytesIO(document.getvalue())).inline_shapes) == 1
