@@ -101,4 +101,40 @@ def test_each_role_finds_its_waiting_work_on_the_workbench(demo, client):
     assert trays["leader"] == ["holdings", "requests", "destruction", "compilations", "loans"]
     assert trays["shanggang"] == ["handover"]
     assert trays["reading"] == ["loans"]
-    assert trays["sysadmin"] == ["alerts"] and trays["secadmin"] == []
+    assert trays["sysadmin"] == ["alerts"] and trays["secadmin"] == ["security", "locks"]
+
+
+def test_the_security_administrator_finds_open_alerts_and_locks_on_the_workbench(make_user, client):
+    import datetime
+
+    from django.utils import timezone
+
+    from dangan.accounts.models import Lockout, Role
+    from dangan.alerts.models import SecurityAlert
+    from dangan.alerts.services import raise_alert
+
+    secadmin = make_user(role=Role.SECURITY_ADMIN, grants=())
+    alert = raise_alert(kind=SecurityAlert.Kind.OUT_OF_SCOPE, summary="查看范围外的档案")
+    now = timezone.now()
+    Lockout.objects.create(
+        scope=Lockout.Scope.ACCOUNT,
+        key="wangli",
+        failures=5,
+        started_at=now,
+        ends_at=now + datetime.timedelta(minutes=15),
+    )
+    Lockout.objects.create(  # ended: not waiting for anyone
+        scope=Lockout.Scope.ACCOUNT,
+        key="old",
+        failures=5,
+        started_at=now - datetime.timedelta(hours=2),
+        ends_at=now - datetime.timedelta(hours=1),
+    )
+    client.force_login(secadmin)
+    page = client.get("/").content.decode()
+    security = page.split('data-tray="security"')[1].split("</section>")[0]
+    locks = page.split('data-tray="locks"')[1].split("</section>")[0]
+    assert "查看范围外的档案" in security and f"#alert-{alert.pk}" in security
+    assert "wangli" in locks and "old" not in locks
+    for url in workbench_links(page):
+        assert client.get(url.split("#")[0]).status_code == 200, url

@@ -52,17 +52,26 @@ def mask_text(text: str, names: list[str]) -> str:
     return _ID_LIKE.sub(lambda m: mask_id_number(m.group(0)), text)
 
 
-def summary_of(record) -> dict:
-    """The masked summary of ``record`` that a certificate's public page shows."""
+def summary_of(record, *, holder_id_number: str | None = None) -> dict:
+    """The masked summary of ``record`` that a certificate's public page shows.
+
+    ``holder_id_number``: the person the copy is issued to, when they are one of the record's
+    persons (a citizen's own file). Masking is for third parties: the cover of the copy the
+    citizen holds shows their own name; the public page, which anyone with the code may open,
+    is made without it and masks everyone.
+    """
     persons = list(record.persons.all())
-    names = [p.name for p in persons]
+    others = [p for p in persons if p.id_number != holder_id_number]
     return {
         "archival_code": record.archival_code or record.legacy_number or "",
-        "title": mask_text(record.title, names),
+        "title": mask_text(record.title, [p.name for p in others]),
         "category": record.category.name,
         "fonds": record.fonds.name,
         "year": record.year,
-        "persons": [f"{mask_name(p.name)} ({mask_id_number(p.id_number)})" for p in persons],
+        "persons": [
+            f"{mask_name(p.name) if p in others else p.name} ({mask_id_number(p.id_number)})"
+            for p in persons
+        ],
     }
 
 

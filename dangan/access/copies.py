@@ -38,7 +38,8 @@ IMAGE_MIMES = {"image/jpeg", "image/png", "image/tiff", "image/jp2"}
 
 @dataclass
 class CopyContent:
-    """What the cover page says; all of it already masked where it concerns persons."""
+    """What the cover page says; already masked where it concerns persons other than the one
+    the copy is delivered to (``certificates.summary_of``)."""
 
     number: str
     verify_url: str

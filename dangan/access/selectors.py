@@ -21,6 +21,9 @@ from .models import AccessRequest, Certificate, Loan, Use, Visit
 #: ``(citizen) -> Q`` over records: the records concerning the person the citizen's account is
 #: bound to and the open catalogue (provided by dangan.portal, which keeps the binding).
 citizen_scope = Hook("the records a citizen may ask a copy of")
+#: ``(citizen) -> str | None``: the verified ID number the citizen's account is bound to (also
+#: provided by dangan.portal): a copy delivered to them shows their own name unmasked.
+citizen_id_number = Hook("the ID number a citizen's account is bound to")
 
 
 def is_desk_reader(user) -> bool:

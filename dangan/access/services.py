@@ -471,8 +471,15 @@ def _deliver(req: AccessRequest, *, actor=None) -> None:
         "time": when.strftime("%Y-%m-%d %H:%M"),
         "number": req.number,
     }
+    citizen = req.source == AccessRequest.Source.CITIZEN
+    holder = selectors.citizen_id_number(req.requester) if citizen else None
     cert = issue_certificate(
-        actor=issuer, record=req.record, request=req, watermark=watermark, checked=True
+        actor=issuer,
+        record=req.record,
+        request=req,
+        watermark=watermark,
+        checked=True,
+        holder_id_number=holder,
     )
     req.certificate = cert
     req.state = AccessRequest.State.DELIVERED
@@ -540,12 +547,14 @@ def issue_certificate(
     checked=False,
     issuer_name: str = "",
     entry_only=False,
+    holder_id_number: str | None = None,
 ) -> Certificate:
     """Issue a certified copy of ``record``: build the PDF, keep it in the content store, sign
     its digest, append to the ledger. ``checked``: the caller already decided the actor's right
     (a request's delivery); otherwise the actor must be at the desk and see the record.
     ``issuer_name``: who issues it, when not ``DANGAN_ISSUER_NAME`` (a county of a province's
-    installation answering a remote request).
+    installation answering a remote request). ``holder_id_number``: the citizen the copy is
+    delivered to; their own name is not masked on the cover (the public page masks everyone).
 
     A copy certifies pages: a record without a page that can be printed is refused with the
     reason. For a record held on paper only, ``entry_only`` issues a certificate of its catalogue
@@ -591,7 +600,7 @@ def issue_certificate(
             + reverse("verify:certificate", args=[code]),
             issuer=issuer_name,
             issued_at=timezone.localtime(issued_at),
-            summary=certificates.summary_of(record),
+            summary=certificates.summary_of(record, holder_id_number=holder_id_number),
             watermark=watermark
             or _("%(issuer)s · %(time)s · certificate %(number)s")
             % {
@@ -602,8 +611,9 @@ def issue_certificate(
             request_number=request.number if request else "",
             entry_only=entry_only,
         )
+        public_summary = certificates.summary_of(record)
         if entry_only:
-            content.summary["entry_only"] = True
+            content.summary["entry_only"] = public_summary["entry_only"] = True
         pdf = copies.build_copy(content=content, page_pdfs=page_pdfs)
         blob = keep_bytes(name=f"{number}.pdf", data=pdf)
         cert = Certificate(
@@ -614,7 +624,7 @@ def issue_certificate(
             issued_by=actor,
             issuer_name=issuer_name,
             issued_at=issued_at,
-            summary=content.summary,
+            summary=public_summary,
             blob=blob,
             sha256=hashlib.sha256(pdf).hexdigest(),
         )

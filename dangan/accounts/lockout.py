@@ -73,6 +73,15 @@ def active_lock(*, username: str = "", address: str | None = None) -> Lockout | 
     return locks.order_by("-ends_at").first()
 
 
+def active_locks():
+    """Every lock in force (accounts and addresses), newest first: the security administrator's
+    to look at and, when the owner is known, to lift."""
+    now = timezone.now()
+    return Lockout.objects.filter(
+        Q(ends_at__isnull=True) | Q(ends_at__gt=now), lifted_at__isnull=True
+    ).order_by("-started_at", "-pk")
+
+
 def is_locked(username: str) -> bool:
     return active_lock(username=username) is not None
 

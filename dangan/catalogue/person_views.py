@@ -19,7 +19,7 @@ from dangan.people import id_numbers
 from dangan.people.models import Person
 from dangan.people.names import fold
 
-from .selectors import may_browse_records, person_file, visible_persons
+from .selectors import may_browse_records, person_file, persons_opened_lately, visible_persons
 
 RESULT_LIMIT = 100
 _FULL_ID = re.compile(r"^(\d{17}[\dX]|\d{15})$")
@@ -71,6 +71,9 @@ def person_search(request):
             "persons": persons[:RESULT_LIMIT],
             "more": len(persons) > RESULT_LIMIT,
             "message": message,
+            "lately": []
+            if q
+            else [(p, id_numbers.mask(p.id_number)) for p in persons_opened_lately(request.user)],
         },
     )
 

@@ -5,9 +5,11 @@ category, unit, secrecy level), so a caller that builds on it cannot show a reco
 not see. Reads of a single record are written to the audit trail: records concern persons.
 """
 
+import hashlib
 import re
 import unicodedata
 
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Q, QuerySet
 
@@ -231,6 +233,48 @@ def visible_persons(user) -> QuerySet[Person]:
     return Person.objects.filter(
         pk__in=visible_records(user).filter(persons__isnull=False).values("persons")
     )
+
+
+#: Up to this many matches are counted at each request; above it, the count of all is kept a
+#: few minutes (a COUNT over a million records costs more than the list's page itself).
+COUNT_AT_ONCE = 1000
+COUNT_SECONDS = 300
+
+
+def count_records(user, records: QuerySet[Record], selection: dict) -> int:
+    """How many records ``records`` (``browse_records(user, **selection)``) holds. A long list
+    is counted once and its count kept ``COUNT_SECONDS`` for the same reader, filters, rights
+    and newest record (a record added since is counted anew)."""
+    records = records.order_by()
+    count = records[: COUNT_AT_ONCE + 1].count()
+    if count <= COUNT_AT_ONCE:
+        return count
+    newest = Record.objects.order_by("-pk").values_list("pk", flat=True).first()
+    grants = sorted(
+        (g.pk, g.max_secrecy, g.fonds_id, g.category_id, g.unit_id) for g in user_grants(user)
+    )
+    key = (
+        "record-count:"
+        + hashlib.sha256(
+            repr((user.pk, sorted(selection.items()), newest, grants)).encode()
+        ).hexdigest()
+    )
+    return cache.get_or_set(key, records.count, COUNT_SECONDS)
+
+
+def persons_opened_lately(user, limit: int = 10) -> list[Person]:
+    """The persons whose file ``user`` opened last (from their own audit trail), most recent
+    first, among those they may still see: where the people page starts before a search."""
+    opened = (
+        AuditEvent.objects.filter(
+            actor=user, action=AuditEvent.Action.READ, object_type=Person._meta.label_lower
+        )
+        .order_by("-pk")
+        .values_list("object_id", flat=True)[: limit * 5]
+    )
+    order = list(dict.fromkeys(int(pk) for pk in opened if pk.isdigit()))[: limit * 2]
+    found = visible_persons(user).in_bulk(order)
+    return [found[pk] for pk in order if pk in found][:limit]
 
 
 def person_file(user, pk) -> tuple[Person, QuerySet]:

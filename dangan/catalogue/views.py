@@ -32,8 +32,6 @@ from .history import history_rows
 from .models import Level, Record, RecordRelation, VolumeNote
 
 PAGE_SIZE = 50
-#: Above this many matches the list says "more than …" instead of counting them all.
-COUNT_CAP = 1000
 _ID_LIKE = re.compile(r"^\d{4,17}[\dX]?$")
 
 
@@ -104,7 +102,7 @@ def record_list(request):
     if pager.bad_cursor:
         messages.warning(request, _("That page link is out of date: here is the first page."))
     rows = pager.rows
-    capped = records.order_by()[: COUNT_CAP + 1].count()
+    count = selectors.count_records(request.user, records, selection)
     if selection["q"]:
         record_event(
             actor=request.user,
@@ -125,8 +123,7 @@ def record_list(request):
             "rows": [_row(r, persons[r.pk], labels) for r in rows],
             "pager": pager,
             "first_number": pager.first_number,
-            "count": min(capped, COUNT_CAP),
-            "count_capped": capped > COUNT_CAP,
+            "count": count,
             "query": query.urlencode(),
             "tree": _category_tree(form, selection["fonds"], selection["category"]),
             "may_create": request.user.may_edit_records,

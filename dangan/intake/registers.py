@@ -14,6 +14,7 @@ each of them).
 
 import codecs
 import csv
+import datetime
 import re
 import zipfile
 from collections.abc import Callable, Iterator
@@ -502,10 +503,17 @@ def _csv_sheets(path: Path):
 
 
 def preview(register: Register, count: int = 10) -> list[tuple[int, list]]:
-    """The first ``count`` rows under the header, for showing before an import."""
+    """The first ``count`` rows under the header, for showing before an import. A spreadsheet
+    stores a date as a date and time at midnight: shown as the date the clerk typed."""
     out = []
-    for row in register.rows():
-        out.append(row)
+    for number, cells in register.rows():
+        out.append((number, [_as_typed(cell) for cell in cells]))
         if len(out) >= count:
             break
     return out
+
+
+def _as_typed(cell):
+    if isinstance(cell, datetime.datetime) and cell.time() == datetime.time(0):
+        return cell.date()
+    return cell

@@ -12,7 +12,8 @@ class PortalConfig(AppConfig):
     def ready(self):
         from dangan.access import selectors as access_selectors
 
-        from .selectors import requestable_by_citizen
+        from .selectors import bound_id_number, requestable_by_citizen
 
         # Which records a citizen may ask a copy of: the access app asks us (we keep the binding).
         access_selectors.citizen_scope.provide(requestable_by_citizen)
+        access_selectors.citizen_id_number.provide(bound_id_number)

@@ -16,8 +16,10 @@ from django.utils.translation import gettext as _
 from dangan.access import selectors as access
 from dangan.access.models import AccessRequest
 from dangan.access.services import may_decide_requests
+from dangan.accounts.lockout import active_locks
 from dangan.accounts.models import ApprovalFlow
 from dangan.accounts.services import approval_steps
+from dangan.alerts import selectors as security
 from dangan.appraisal import selectors as appraisal
 from dangan.appraisal.models import DestructionList
 from dangan.appraisal.services import may_decide_destruction
@@ -29,6 +31,7 @@ from dangan.intake import selectors as intake
 from dangan.intake.handover import is_clerk, may_use_handover
 from dangan.intake.models import HandoverList
 from dangan.integrity.alerts import alerts, may_view_alerts
+from dangan.security.duties import Duty, has_duty
 from dangan.security.permissions import has_permission
 from dangan.stats import selectors as stats
 
@@ -61,6 +64,8 @@ def trays_for(user) -> list[Tray]:
         _compilations,
         _loans,
         _alerts,
+        _security_alerts,
+        _locks,
         _due,
         _failed_scans,
     ]
@@ -199,6 +204,56 @@ def _alerts(user):
             for a in waiting[:FIRST]
         ],
         empty=_("No open storage alert."),
+    )
+
+
+def _security_alerts(user):
+    if not security.may_see_alerts(user):
+        return None
+    waiting = security.open_alerts()
+    url = reverse("alerts:list")
+    return Tray(
+        key="security",
+        title=_("Security alerts to acknowledge"),
+        url=url,
+        count=waiting.count(),
+        items=[
+            (
+                f"{timezone.localtime(a.at):%Y-%m-%d %H:%M} · {a.get_kind_display()} · {a.summary}",
+                f"{url}#alert-{a.pk}",
+            )
+            for a in waiting.order_by("-at", "-pk")[:FIRST]
+        ],
+        empty=_("No open security alert."),
+    )
+
+
+def _locks(user):
+    """Locked accounts and addresses: the security administrator lifts a lock once the owner
+    is known (the lock-out page of the administration, which asks the same duty)."""
+    if not has_duty(user, Duty.RIGHTS):
+        return None
+    locks = active_locks()
+    url = reverse("admin:accounts_lockout_changelist")
+    return Tray(
+        key="locks",
+        title=_("Locked accounts and addresses"),
+        url=url,
+        count=locks.count(),
+        items=[
+            (
+                _("%(scope)s %(key)s: %(failures)d failed attempts, since %(since)s")
+                % {
+                    "scope": lock.get_scope_display(),
+                    "key": lock.key,
+                    "failures": lock.failures,
+                    "since": timezone.localtime(lock.started_at).strftime("%Y-%m-%d %H:%M"),
+                },
+                reverse("admin:accounts_lockout_change", args=[lock.pk]),
+            )
+            for lock in locks[:FIRST]
+        ],
+        empty=_("No account and no address is locked."),
     )
 
 

@@ -402,3 +402,24 @@ def test_admin_offers_no_record_editing_and_no_audit_deletion(admin_client, make
         == 403
     )
     assert AuditEvent.objects.filter(pk=event.pk).exists()
+
+
+def test_a_long_list_says_how_many_records_it_holds(logged_in, archivist, make_record, monkeypatch):
+    """Not "more than 1000": the whole count, kept a while for a long list, and counted anew
+    when a record is added."""
+    import re
+
+    from dangan.catalogue import selectors
+
+    monkeypatch.setattr(selectors, "COUNT_AT_ONCE", 3)
+    for _ in range(5):
+        make_record(title="[计数]")
+    client = logged_in(archivist)
+
+    def count_line():
+        page = client.get(reverse("catalogue:record-list"), {"q": "计数"}).content.decode()
+        return re.search(r'<p class="muted count">(.*?)</p>', page, re.S).group(1)
+
+    assert re.findall(r"\d+", count_line()) == ["5"]
+    make_record(title="[计数]")
+    assert re.findall(r"\d+", count_line()) == ["6"]

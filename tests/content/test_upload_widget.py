@@ -87,7 +87,7 @@ def test_scans_uploaded_to_a_record_are_read_and_their_text_shown(
     """The issue's journey: upload a scan in the record page, let the worker read it (the step
     ``dangan worker`` runs for each queued page), and see the page's text in the viewer."""
     from dangan.digitize import services
-    from tests.digitize.conftest import SAMPLES
+    from tests.samples import SAMPLES
 
     record = make_record()
     page = login(archivist)

@@ -20,8 +20,7 @@ from dangan.content.selectors import open_blob
 from dangan.content.services import add_files
 from dangan.digitize import services
 from dangan.digitize.models import PageProcessing
-
-from .conftest import SAMPLES
+from tests.samples import SAMPLES
 
 PERSONS = {
     "SYTG-00001": {"id_number": "320925194304016802", "name": "罗凤秀"},

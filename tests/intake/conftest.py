@@ -1,9 +1,9 @@
 import shutil
-from pathlib import Path
 
 import pytest
 
-SAMPLE = Path("/work/shared/samples/unemployment_custody_register.xlsx")
+from tests.samples import REGISTER as SAMPLE
+
 #: Rows of the sample whose ID numbers have a wrong check digit (checked by hand with stdnum).
 SAMPLE_BAD_ROWS = {12, 17, 35, 60}
 SAMPLE_DATA_ROWS = 60
@@ -11,9 +11,7 @@ SAMPLE_DATA_ROWS = 60
 
 @pytest.fixture
 def sample(tmp_path):
-    """A copy of the shared messy register (title row, 15-digit and full-width IDs, 共计 row)."""
-    if not SAMPLE.exists():
-        pytest.skip(f"{SAMPLE} is missing")
+    """A copy of the sample messy register (title row, 15-digit and full-width IDs, 共计 row)."""
     path = tmp_path / SAMPLE.name
     shutil.copyfile(SAMPLE, path)
     return path

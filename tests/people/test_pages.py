@@ -74,3 +74,23 @@ def test_user_granted_only_tx_sees_only_tx_records_and_persons(make_user, logged
     assert found == []
     li = Person.objects.get(id_number=LI)
     assert client.get(reverse("people:person-detail", args=[li.pk])).status_code == 404
+
+
+def test_the_people_page_starts_with_how_to_search_and_the_persons_opened_lately(
+    logged_in, archivist, make_user, files
+):
+    client = logged_in(archivist)
+    empty = client.get(reverse("people:person-search")).content.decode()
+    assert 'class="panel how-to-find"' in empty and "data-person=" not in empty
+
+    wan, li = Person.objects.get(id_number=WAN), Person.objects.get(id_number=LI)
+    for person in (wan, li, wan):
+        client.get(reverse("people:person-detail", args=[person.pk]))
+    page = client.get(reverse("people:person-search")).content.decode()
+    lately = page.split('class="lately"')[1]
+    assert lately.index(f'data-person="{wan.pk}"') < lately.index(f'data-person="{li.pk}"')
+    assert lately.count("data-person=") == 2 and WAN not in lately  # numbers masked
+
+    # Another reader's list is their own.
+    other = logged_in(make_user()).get(reverse("people:person-search")).content.decode()
+    assert "data-person=" not in other.split('class="lately"')[1]

@@ -91,3 +91,38 @@ def test_the_open_catalogue_search_offers_the_categories_and_filters_by_one(clie
     assert archive["open"].title in page
     page = client.get(f"/portal/search/?q=养老金&category={tx.pk}").content.decode()
     assert archive["open"].title not in page
+
+
+def test_the_copy_a_citizen_receives_shows_her_own_name_and_masks_only_the_others(
+    client, archive, make_citizen, make_user, settings, tmp_path
+):
+    """Masking is for third parties: the cover of Li's copy names her in full and masks Wang;
+    the public /verify/ page, which anyone holding the code can open, masks both."""
+    import subprocess
+
+    from dangan.access.models import AccessRequest
+    from dangan.access.services import approve_request
+    from tests.access.conftest import scan_png
+
+    settings.CONTENT_DIR = tmp_path / "content"
+    settings.CONTENT_FSYNC = False
+    shared = archive["shared"]
+    add_files(actor=archive["writer"], record=shared, files=[("p.png", scan_png())])
+    li = make_citizen(person=LI)
+    client.force_login(li)
+    client.post(f"/portal/my/records/{shared.pk}/request/", {"reason": "工龄认定"})
+    request = AccessRequest.objects.get(requester=li)
+    approve_request(actor=make_user(role=Role.ARCHIVIST), access_request=request)
+    page = client.get("/portal/my/requests/").content.decode()
+    link = page.split('class="button download" href="')[1].split('"')[0]
+    pdf = b"".join(client.get(link).streaming_content)
+    cover = subprocess.run(
+        ["pdftotext", "-f", "1", "-l", "1", "-", "-"], input=pdf, capture_output=True
+    ).stdout.decode()
+    assert "李秀英、王**工龄认定表" in cover
+    assert "李秀英 (" in cover and "王** (" in cover and "王建国" not in cover
+
+    request.refresh_from_db()
+    public = client.get(f"/verify/{request.certificate.code}/").content.decode()
+    assert "李**、王**工龄认定表" in public
+    assert "李秀英" not in public and "王建国" not in public

@@ -10,10 +10,9 @@ import time
 
 import pytest
 
-from . import cluster
+from tests.samples import SCANS as SAMPLES
 
-#: shared/ lies beside the clone (CI) or the work tree.
-SAMPLES = cluster.ROOT.parent / "shared" / "samples" / "scans"
+from . import cluster
 
 pytestmark = [
     pytest.mark.cluster,
@@ -60,8 +59,6 @@ def _wait(condition, seconds, what):
 
 
 def test_a_batch_survives_the_loss_of_a_worker(tmp_path):
-    if not SAMPLES.exists():
-        pytest.skip("the sample scans (shared/samples/scans) are not here")
     records = 6
     with cluster.Cluster(namespaces=2) as c:
         # The replica streams from the primary.

@@ -52,6 +52,9 @@ def test_run_serves_the_demo_on_an_empty_data_directory(tmp_path):
             banner += line
         username, password = "admin", (tmp_path / "admin-password").read_text().strip()
         assert f" {username}" in banner and password in banner, banner
+        # The demo users and their password too, once, when they are made.
+        demo_password = (tmp_path / "demo-password").read_text().strip()
+        assert demo_password in banner and "archivist" in banner, banner
         assert (tmp_path / "dangan.sqlite3").exists()
 
         jar = CookieJar()
@@ -103,6 +106,7 @@ def test_run_serves_the_demo_on_an_empty_data_directory(tmp_path):
                 break
             banner += line
         assert f"127.0.0.1:{port}/" in banner and password not in banner, banner
+        assert demo_password not in banner and str(tmp_path / "demo-password") in banner
     finally:
         again.send_signal(signal.SIGTERM)
         again.wait(timeout=20)

@@ -66,6 +66,7 @@ class Command(BaseCommand):
                         "units_created": summary.units_created,
                         "users_created": summary.users_created,
                         "users_existing": summary.users_existing,
+                        "users": summary.users_created + summary.users_existing,
                         "activity": dict(sorted(summary.activity.items())),
                         "password": password,
                         "password_file": str(password_file),

@@ -1,6 +1,8 @@
 """``dangan run``: bring the archive up on this machine with its embedded defaults."""
 
 import atexit
+import io
+import json
 import signal
 import subprocess
 import sys
@@ -54,9 +56,12 @@ class Command(BaseCommand):
         password_file = settings.DATA_DIR / "admin-password"
         first_start = not password_file.exists()
         username, password = ensure_demo_admin(password_file)
+        demo_users = None
         if not no_demo and not Record.objects.exists():
             self.stdout.write(_("Loading demo data…"))
-            call_command("demo", persons=demo_persons, verbosity=0)
+            out = io.StringIO()
+            call_command("demo", persons=demo_persons, json=True, stdout=out)
+            demo_users = json.loads(out.getvalue())
         if not no_worker:
             worker = subprocess.Popen(
                 [sys.executable, "-m", "dangan.cli", "worker", "--queue", "*"]
@@ -76,6 +81,21 @@ class Command(BaseCommand):
                 "user": username,
                 "file": password_file,
             }
+        if demo_users:
+            # Like the administrator's: printed once, when made; kept in the data directory.
+            self.stdout.write(
+                _("Demo users: %(users)s — password %(password)s (kept in %(file)s).")
+                % {
+                    "users": ", ".join(demo_users["users"]),
+                    "password": demo_users["password"],
+                    "file": demo_users["password_file"],
+                }
+            )
+        elif (settings.DATA_DIR / "demo-password").exists():
+            self.stdout.write(
+                _("The demo users' password is kept in %(file)s.")
+                % {"file": settings.DATA_DIR / "demo-password"}
+            )
         self.stdout.write(
             self.style.SUCCESS(
                 _("Dangan is running at http://%(bind)s/ — %(login)s")
