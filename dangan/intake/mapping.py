@@ -99,17 +99,62 @@ def header_score(cells, known: dict[str, str]) -> int:
 
 
 def suggest(headers: list[str], category: Category) -> dict[str, str | None]:
-    """Header → target (None: not imported) by header names; the first column wins a target."""
+    """Header → target (None: not imported) by header names; the first column wins a target.
+
+    A header known by name (a label or alias) maps first; a header left over then maps by a
+    part of a name (``near``: 单位 → 工作单位), when that part points to one field only.
+    """
     known = known_headers(category)
-    mapping, taken = {}, set()
-    for header in headers:
-        target = known.get(normalize_header(header))
+    mapping = {header: known.get(normalize_header(header)) for header in headers}
+    taken = set()
+    for header, target in mapping.items():
         if target in taken:
-            target = None
-        mapping[header] = target
-        if target:
+            mapping[header] = None
+        elif target:
+            taken.add(target)
+    names = None
+    for header in headers:
+        if mapping[header] is not None or is_row_number(header):
+            continue
+        names = names or _names(category)
+        target = near(normalize_header(header), names)
+        if target and target not in taken:
+            mapping[header] = target
             taken.add(target)
     return mapping
+
+
+def _names(category: Category) -> list[dict[str, list[str]]]:
+    """The folded names of every target, the category's own fields first: a part of a name
+    is looked for among them before the person and record fields every category shares."""
+    fields = {
+        f"meta.{f.key}": [normalize_header(n) for n in [f.label, *f.aliases]]
+        for f in category.fields.all()
+    }
+    shared = {
+        key: [normalize_header(n) for n in aliases]
+        for key, (_label, aliases) in {**PERSON_TARGETS, **RECORD_TARGETS}.items()
+    }
+    return [fields, shared]
+
+
+def near(header: str, names: list[dict[str, list[str]]]) -> str | None:
+    """The one target one of whose names holds the folded ``header`` or is held in it (at least
+    two characters each): 单位 → 工作单位, 参加工作 → 参加工作时间. Two fields that could be
+    meant leave the column for the clerk to map."""
+    if len(header) < 2:
+        return None
+    for group in names:
+        found = {
+            target
+            for target, folded in group.items()
+            if any(len(n) >= 2 and (header in n or n in header) for n in folded)
+        }
+        if len(found) == 1:
+            return found.pop()
+        if found:
+            return None
+    return None
 
 
 def resolve_target(value, category: Category) -> str | None:

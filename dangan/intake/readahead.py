@@ -79,6 +79,7 @@ def _merge(report, part: dict) -> None:
     report.rows += part["rows"]
     report.blank_rows += part["blank_rows"]
     report.errors.extend(part["errors"])
+    report.checks.extend(part["checks"])
     report.duplicates.extend(part["duplicates"])
     report.skipped.extend(part["skipped"])
 
@@ -119,4 +120,4 @@ class _Part:
 
     def __init__(self):
         self.rows = self.blank_rows = 0
-        self.errors, self.duplicates, self.skipped = [], [], []
+        self.errors, self.checks, self.duplicates, self.skipped = [], [], [], []

@@ -9,6 +9,7 @@ import unicodedata
 from dataclasses import asdict, dataclass, field
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dangan.catalogue.dates import parse_date
@@ -93,6 +94,8 @@ class ImportReport:
     #: the value before and after.
     changes: list[dict] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
+    #: Values imported that a person should look at: a date in the future, before the birth.
+    checks: list[RowError] = field(default_factory=list)
     duplicates: list[dict] = field(default_factory=list)
     skipped: list[dict] = field(default_factory=list)
     blank_rows: int = 0
@@ -103,6 +106,7 @@ class ImportReport:
     def as_dict(self) -> dict:
         data = asdict(self)
         data["errors"] = sorted(data["errors"], key=lambda e: (e["row"], e["column"]))
+        data["checks"] = sorted(data["checks"], key=lambda e: (e["row"], e["column"]))
         return data
 
     @property
@@ -119,6 +123,7 @@ class Row:
     key: tuple | None = None
     compare: set = field(default_factory=set)  # value keys the register supplies
     errors: list = field(default_factory=list)  # (target, code, message)
+    checks: list = field(default_factory=list)  # (target, code, message): imported, to look at
 
 
 def cell_text(raw) -> str:
@@ -158,6 +163,7 @@ class RowReader:
             and key not in PERSON_DATE_FIELDS
             and f"meta.{key}" in self.column
         ]
+        self.today = timezone.localdate()
         self.person_file = "{name}" in (category.title_template or "")
         self.fingerprint_columns = sorted(self.column.values())
         self.template = category.title_template or ""
@@ -178,6 +184,8 @@ class RowReader:
         self._values(row, cells)
         self._metadata(row, cells)
         self._date_and_title(row, cells)
+        if not row.errors:
+            self._check_dates(row)
         if row.values.get("legacy_number"):
             row.key = ("n", row.values["legacy_number"])
         elif row.person:
@@ -342,6 +350,41 @@ class RowReader:
                     )
                 )
 
+    def _check_dates(self, row):
+        """Dates a register can hold but a life cannot: in the future (a retirement not yet
+        reached, 2062 typed for 2026) or before the person was born. Imported as written, and
+        listed for a person to look at (the dry run shows them row by row)."""
+        dates = [
+            (f"meta.{key}", parse_date(value))
+            for key, value in row.metadata.items()
+            if self.fields[key].kind == FieldDefinition.Kind.DATE
+        ]
+        if "date" in self.column and row.values.get("date"):
+            dates.append(("date", parse_date(row.values["date"])))
+        born = row.person[0].birth_date if row.person else None
+        for target, date in dates:
+            if date.first_day > self.today:
+                row.checks.append(
+                    (
+                        target,
+                        "date_in_future",
+                        _("%(date)s lies in the future: check the year.") % {"date": date.iso},
+                    )
+                )
+            elif born and (date.year, date.month or 12, date.day or 31) < (
+                born.year,
+                born.month,
+                born.day,
+            ):
+                row.checks.append(
+                    (
+                        target,
+                        "date_before_birth",
+                        _("%(date)s is before the person was born (%(born)s): check the year.")
+                        % {"date": date.iso, "born": born.isoformat()},
+                    )
+                )
+
     def _title(self, row) -> str:
         """The supplied title (著录者自拟), written in [ ] (DA/T 22)."""
         if not self.template:
@@ -450,6 +493,9 @@ def read_row(number, cells, reader: RowReader, seen: Seen, report):
     if row.errors:
         report_errors(report, reader, row.number, row.errors)
         return None
+    for target, code, message in row.checks:
+        column = reader.header.get(target, "")
+        report.checks.append(RowError(row=number, column=column, code=code, message=str(message)))
     return row
 
 

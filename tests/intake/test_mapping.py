@@ -61,3 +61,22 @@ def test_unknown_target_in_mapping_file_is_refused(category):
     with pytest.raises(ValidationError) as caught:
         mapping.check({"A": "salary"}, ["A"], category)
     assert caught.value.code == "mapping_target_unknown"
+
+
+@pytest.mark.parametrize(
+    "header, target",
+    [
+        ("单位", "meta.work_unit"),  # a part of the label 工作单位
+        ("工作单位名称", "meta.work_unit"),
+        ("时间", None),  # 托管时间 or 参加工作时间: the clerk chooses
+    ],
+)
+def test_a_header_maps_by_a_part_of_one_fields_name(category, header, target):
+    assert mapping.suggest([header], category) == {header: target}
+
+
+def test_a_header_known_by_name_wins_over_one_matched_by_a_part(category):
+    assert mapping.suggest(["单位", "原工作单位"], category) == {
+        "单位": None,
+        "原工作单位": "meta.work_unit",
+    }

@@ -119,6 +119,12 @@ class Command(BaseCommand):
                     f"{row_word} {error.row} [{error.column}] {error.code}: {error.message}"
                 )
             )
+        for check in sorted(report.checks, key=lambda e: e.row):
+            write(
+                self.style.WARNING(
+                    f"{row_word} {check.row} [{check.column}] {check.code}: {check.message}"
+                )
+            )
         prefix = _("Dry run, nothing written: ") if report.dry_run else ""
         write(
             prefix
