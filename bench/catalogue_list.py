@@ -1,4 +1,5 @@
-"""Benchmark: the first page of the record list on a large catalogue, filter by filter.
+"""Benchmark: the first page of the record list on a large catalogue, filter by filter, and a
+page deep in it (page 10,000) by offset and by cursor.
 
     .venv/bin/python bench/catalogue_list.py                      # 1,000,000 records, SQLite
     .venv/bin/python bench/catalogue_list.py --records 100000     # a quick check
@@ -9,7 +10,9 @@ services: numbering and audit are not what is measured here), into a fresh tempo
 directory unless ``--data-dir`` names one. Then each filter of the list is timed through the
 selector ``browse_records(user, …)[:50]`` and through the real page (the test client, logged
 in as an archivist with a grant on everything). A filter slower than the target gets its
-SQLite query plan printed. See ``bench/README.md``.
+SQLite query plan printed. Then page ``--deep`` (10,000) of the list, unfiltered and for one
+category, by offset (``?page=N`` alone, as before cursors) and by cursor (the "next page" link's
+``?cursor=``), through the selector and through the page. See ``bench/README.md``.
 """
 
 import argparse
@@ -61,6 +64,7 @@ def parse_args():
         default=None,
         help="reuse a filled data directory (skips filling when it has records)",
     )
+    parser.add_argument("--deep", type=int, default=10_000, help="the deep page's number")
     parser.add_argument("--json", action="store_true", help="print the results as JSON too")
     return parser.parse_args()
 
@@ -374,6 +378,78 @@ def measure(runs: int) -> list[dict]:
     return results
 
 
+def measure_deep(runs: int, number: int) -> list[dict]:
+    """Page ``number`` of the list by offset and by cursor, selector and page, beside page 1."""
+    from django.test import Client
+    from django.urls import reverse
+
+    from dangan.catalogue.models import Category
+    from dangan.catalogue.selectors import browse_records
+    from dangan.catalogue.views import PAGE_SIZE
+    from dangan.core import keyset
+
+    user = bench_user()
+    client = Client(SERVER_NAME="localhost")
+    client.force_login(user)
+    url = reverse("catalogue:record-list")
+    results = []
+    for label, kwargs in [
+        ("default (no filter)", {}),
+        ("category TX", {"category": Category.objects.get(code="TX").pk}),
+    ]:
+        records = browse_records(user, **kwargs)
+        order = keyset.order_of(records)
+        shown = min(number, records.count() // PAGE_SIZE)  # one category has fewer pages
+        start = (shown - 1) * PAGE_SIZE
+        before = records.order_by(*order)[start - 1 : start].get()  # the row the link follows
+        cursor = keyset.encode(order, keyset.key_of(before, order), False)
+        params = {k: str(v) for k, v in kwargs.items()}
+
+        def by_offset(records=records, start=start):
+            return list(records[start : start + PAGE_SIZE + 1])
+
+        def by_cursor(records=records, cursor=cursor):
+            return keyset.page(records, size=PAGE_SIZE, cursor=cursor).rows
+
+        def first(records=records):
+            return keyset.page(records, size=PAGE_SIZE).rows
+
+        assert [r.pk for r in by_offset()][:PAGE_SIZE] == [r.pk for r in by_cursor()]
+        row = {"filter": label, "page": shown}
+        for name, function in [("first", first), ("offset", by_offset), ("cursor", by_cursor)]:
+            row[f"selector_{name}"] = _timed(function, runs)[0]
+        for name, query in [
+            ("first", params),
+            ("offset", {**params, "page": shown}),
+            ("cursor", {**params, "cursor": cursor, "page": shown}),
+        ]:
+
+            def page(query=query):
+                response = client.get(url, query)
+                assert response.status_code == 200, response.status_code
+
+            row[f"page_{name}"] = _timed(page, runs)[0]
+        results.append(row)
+    return results
+
+
+def report_deep(results, number, records, vendor):
+    print(
+        f"\nA deep page of the record list (up to page {number:,}), {records:,} records, "
+        f"{vendor}, p50 ms: page 1 / page N by offset / page N by cursor"
+    )
+    print(f"{'filter':28} {'N':>6} {'selector':>26} {'page':>26}")
+    for row in results:
+        selector = [row[f"selector_{k}"] for k in ("first", "offset", "cursor")]
+        page = [row[f"page_{k}"] for k in ("first", "offset", "cursor")]
+        print(
+            f"{row['filter']:28} {row['page']:>6} "
+            + " ".join(f"{v:>8.1f}" for v in selector)
+            + " "
+            + " ".join(f"{v:>8.1f}" for v in page)
+        )
+
+
 def report(results, records, vendor):
     has_page = "page_p50" in results[0]
     print(
@@ -416,8 +492,12 @@ def main():
     records = Record.objects.count()
     results = measure(args.runs)
     report(results, records, connection.vendor)
+    deep = []
+    if records >= args.deep * 50:
+        deep = measure_deep(args.runs, args.deep)
+        report_deep(deep, args.deep, records, connection.vendor)
     if args.json:
-        print(json.dumps([{k: v for k, v in r.items() if k != "plan"} for r in results]))
+        print(json.dumps([{k: v for k, v in r.items() if k != "plan"} for r in results] + deep))
 
 
 if __name__ == "__main__":

@@ -133,3 +133,22 @@ def logged_in(client):
         return client
 
     return login
+
+
+@pytest.fixture
+def exported():
+    """The file an export answers with: at once, or, from a background job (``dangan.jobs``),
+    once the job ran (here, in the test's process) and its download was taken."""
+    import re
+
+    from dangan.jobs.services import run_job
+
+    def body(client, response) -> bytes:
+        if response.status_code == 302 and re.search(r"/jobs/\d+/$", response["Location"]):
+            job_id = int(response["Location"].rstrip("/").rsplit("/", 1)[1])
+            assert run_job(job_id) == "done"
+            response = client.get(f"{response['Location']}download/")
+        assert response.status_code == 200, response.status_code
+        return b"".join(response.streaming_content) if response.streaming else response.content
+
+    return body

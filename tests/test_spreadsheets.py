@@ -109,8 +109,9 @@ def hostile_records(make_record, archivist):
     return [make_record(actor=archivist, title=t, remarks=t, responsible=t) for t in HOSTILE[:4]]
 
 
-def test_record_list_export(logged_in, archivist, hostile_records):
-    content = _body(logged_in(archivist).get(reverse("catalogue:record-export")))
+def test_record_list_export(logged_in, archivist, hostile_records, exported):
+    client = logged_in(archivist)
+    content = exported(client, client.get(reverse("catalogue:record-export")))
     _no_formula(content, HOSTILE[:4])
 
 

@@ -57,10 +57,12 @@ def register_row(n: int, record) -> list:
     ]
 
 
-def write_register(records, *, title: str = SHEET_TITLE):
-    """Write ``records`` (a queryset) to a temporary .xlsx; return (open file, row count).
+def write_register(records, *, title: str = SHEET_TITLE, out=None, progress=None):
+    """Write ``records`` (a queryset) as the catalogue; return (file, row count).
 
-    The file is positioned at its start and removed when closed.
+    Into ``out`` (a binary file) when given, else into a temporary file positioned at its start
+    and removed when closed. Rows are read 2,000 at a time and written to disk as they come, so
+    memory stays flat however many there are; ``progress(rows written)`` is called as it goes.
     """
     sheet = Spreadsheet(SHEET_TITLE, widths=[width for _header, width in COLUMNS], freeze="A3")
     sheet.append([title], bold=True, size=14)
@@ -69,4 +71,9 @@ def write_register(records, *, title: str = SHEET_TITLE):
     rows = records.select_related(None).only(*_FIELDS, "legacy_number")
     for count, record in enumerate(rows.iterator(chunk_size=2000), start=1):
         sheet.append(register_row(count, record))
-    return sheet.to_temporary_file(), count
+        if progress is not None and count % 1000 == 0:
+            progress(count)
+    if out is None:
+        return sheet.to_temporary_file(), count
+    sheet.save(out)
+    return out, count

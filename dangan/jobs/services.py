@@ -31,8 +31,13 @@ def result_path(job: Job) -> Path:
     return Path(settings.DATA_DIR) / "jobs" / f"{job.pk}{registry.kind(job.kind).suffix}"
 
 
-def start_job(*, kind: str, owner, title: str, params: dict | None = None) -> Job:
-    """Queue a job of a registered ``kind`` for ``owner``; the worker runs it after commit."""
+def start_job(
+    *, kind: str, owner, title: str, params: dict | None = None, shown_params: dict | None = None
+) -> Job:
+    """Queue a job of a registered ``kind`` for ``owner``; the worker runs it after commit.
+
+    ``shown_params``: what the audit trail keeps of ``params`` when they hold what it must not
+    (a search by ID number, kept masked there); default ``params``."""
     registry.kind(kind)  # a kind nobody registered is a programming error: fail here, loudly
     with transaction.atomic():
         job = Job.objects.create(kind=kind, owner=owner, title=title[:200], params=params or {})
@@ -40,7 +45,7 @@ def start_job(*, kind: str, owner, title: str, params: dict | None = None) -> Jo
             actor=owner,
             action=AuditEvent.Action.CREATE,
             obj=job,
-            detail={"kind": kind, "params": job.params},
+            detail={"kind": kind, "params": job.params if shown_params is None else shown_params},
         )
         transaction.on_commit(lambda: _enqueue(job.pk))
     prune_expired()
