@@ -9,7 +9,7 @@ import io
 import pytest
 from django.urls import reverse
 from django.utils import timezone
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
@@ -77,6 +77,7 @@ def test_control_characters_and_overlong_text_do_not_fail_the_export():
     assert structured.value == '{"k": "=v"}'
 
 
+@settings(deadline=None)  # a workbook an example: a loaded machine takes more than 200 ms
 @given(st.lists(st.one_of(st.text(), st.integers(), st.floats(allow_nan=False)), max_size=8))
 def test_no_text_ever_becomes_a_formula(values):
     sheet = Spreadsheet("t")
