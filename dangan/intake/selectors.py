@@ -5,6 +5,7 @@ from collections import defaultdict
 from django.db.models import QuerySet
 
 from dangan.catalogue.models import Category, Record
+from dangan.core.hooks import Hook
 from dangan.people.models import RecordPerson
 from dangan.security.permissions import has_permission
 
@@ -114,9 +115,24 @@ def items_with_files(handover, *, items=None) -> list:
     return items
 
 
-def handover_items(handover) -> list:
-    """The items as the list's page shows them: files, answers, records, corrected items."""
-    return items_with_files(
+#: Where files belong, by their titles and responsible parties: a list of ``{"category": code or
+#: None, "retention", "confidence"}`` (answered by assist: ``assist.classifier.classify_many``).
+classify_files = Hook("where incoming files belong, by their titles and responsible parties")
+
+
+def handover_items(handover, *, with_proposals=False) -> list:
+    """The items as the list's page shows them: files, answers, records, corrected items;
+    ``with_proposals``: each with ``proposal``, the category the classifier proposes, and
+    ``elsewhere`` when that is not the list's category."""
+    items = items_with_files(
         handover,
         items=handover.items.select_related("decision__decided_by", "record", "corrects__decision"),
     )
+    if with_proposals and items:
+        texts = [f"{i.values.get('title', '')} {i.values.get('responsible', '')}" for i in items]
+        for item, proposal in zip(items, classify_files(texts), strict=True):
+            item.proposal = proposal
+            item.elsewhere = bool(proposal["category"]) and (
+                proposal["category"] != handover.category.code
+            )
+    return items

@@ -215,7 +215,9 @@ def handover_detail(request, pk):
         "intake/handover_detail.html",
         {
             "handover": handover,
-            "items": selectors.handover_items(handover),
+            "items": selectors.handover_items(
+                handover, with_proposals=request.user.may_edit_records
+            ),
             "history": selectors.handover_history(handover),
             "report": latest_report(handover_services.SUBJECT_TYPE, handover.pk),
             "form": form,
@@ -299,7 +301,9 @@ def handover_register(request, pk):
             "handover": handover,
             "report": report,
             "results": report.results.all(),
-            "items": selectors.handover_items(handover),
+            "items": selectors.handover_items(
+                handover, with_proposals=request.user.may_edit_records
+            ),
         },
     )
 

@@ -94,3 +94,12 @@ def test_the_weekly_round_trains_scans_and_queues_the_next(scheme, settings):
     assert classifier.model_path().is_file()
     (queued,) = DBTaskResult.objects.filter(task_path=ROUND_TASK, status="READY")
     assert queued.run_after > timezone.now() + datetime.timedelta(days=6)
+
+
+def test_hand_over_items_are_classified_in_one_pass_through_the_intake_hook(scheme):
+    from dangan.intake.selectors import classify_files
+
+    classifier.train()
+    shown = classify_files(["王建国企业职工退休审批表 县社保中心", "", "囧囧 龘龘"])
+    assert [p["category"] for p in shown] == ["TX", None, None]
+    assert shown[0]["confidence"] >= 0.5

@@ -140,3 +140,26 @@ def test_clerk_sees_own_unit_archivist_sees_sent_lists_only(
         services.answer(actor=town_clerk, handover=draft, answers={})
     with pytest.raises(PermissionDenied):
         services.new_version(actor=stranger, handover=draft)
+
+
+def test_the_archivist_sees_where_the_classifier_would_put_each_item(
+    draft, town_clerk, archivist, logged_in, scan, settings, tmp_path
+):
+    from django.urls import reverse
+
+    settings.DATA_DIR = tmp_path  # the classifier learns from the scheme (no records yet)
+    services.add_item(
+        actor=town_clerk,
+        handover=draft,
+        values={
+            "title": "关于印发文书档案管理办法的通知",
+            "date": "2024-03-09",
+            "responsible": "城关镇人民政府",
+        },
+        files=[("4-1.jpg", io.BytesIO(scan(9)))],
+    )
+    services.submit(actor=town_clerk, handover=draft)
+    page = logged_in(archivist).get(reverse("intake:handover-detail", args=[draft.pk]))
+    text = page.content.decode()
+    assert 'class="proposal warning" data-proposal="WS"' in text
+    assert text.count('class="proposal warning"') == 1  # the person files stay where they are
