@@ -14,7 +14,7 @@ class IntegrityConfig(AppConfig):
         from dangan.content import signals as content_signals
         from dangan.people import signals as people_signals
 
-        from . import receivers
+        from . import background, receivers  # noqa: F401 - background registers its job kinds
         from .fixity import schedule_after_migrate
         from .persons import on_persons_changed
 

@@ -1,5 +1,6 @@
 """The integrity pages: the last ``dangan verify`` runs, the sealed day roots (JSON and PDF), and
-the kept stage check reports. Thin: reading only; runs and seals come from the commands.
+the kept stage check reports. Runs and seals come from the commands, or from the page's buttons,
+which start the same checks as background jobs (``background``).
 
 The archivist and the three administrators (三员) may look: findings name records by number
 only, and a record's archival code and link are shown only for records the user may read
@@ -11,16 +12,21 @@ import json
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from dangan.audit.models import AuditEvent
 from dangan.audit.services import record_event
 from dangan.catalogue.selectors import visible_records
+from dangan.jobs.models import Job
+from dangan.jobs.selectors import jobs_for
+from dangan.jobs.services import start_job
 from dangan.security.permissions import has_permission
 
 from . import ledger
+from .background import CHECKS
 from .models import CheckReport, DayRoot, VerifyRun
 from .stages import FILING_SUBJECT, PRESERVATION_SUBJECT, TRANSFER_SUBJECT
 
@@ -95,15 +101,31 @@ def verify_runs(request):
     latest = runs[0] if runs else None
     return render(
         request,
-        "integrity/verify_runs.html",
+        "integrity/overview.html",
         {
             "runs": runs,
             "latest": latest,
             "problems": _named(request.user, latest.problems[:500]) if latest else [],
             "roots": DayRoot.objects.all()[:60],
             "reports": CheckReport.objects.filter(subject_type__in=STAGE_SUBJECTS)[:30],
+            "checks": [(what, title) for what, (_kind, title) in CHECKS.items()],
+            "running": jobs_for(request.user).filter(
+                kind__in=[kind for kind, _title in CHECKS.values()],
+                state__in=[Job.State.QUEUED, Job.State.RUNNING],
+            ),
         },
     )
+
+
+@viewer_required
+@require_POST
+def start_check(request, what):
+    """A check started with a button: it runs in the worker; the job's page follows it."""
+    if what not in CHECKS:
+        raise Http404
+    kind, title = CHECKS[what]
+    job = start_job(kind=kind, owner=request.user, title=str(title))
+    return redirect(job.get_absolute_url())
 
 
 @viewer_required

@@ -165,10 +165,12 @@ def _batches(records: list, size: int):
         yield records[start : start + size]
 
 
-def check_filing(*, actor, record_ids=None, batch=5000, verify_sm3=False) -> list[CheckReport]:
+def check_filing(
+    *, actor, record_ids=None, batch=5000, verify_sm3=False, progress=None
+) -> list[CheckReport]:
     """The filing-stage checks over the records filed since the last filing run (or those
     given); one report per batch. The run's ledger range is the report's identifier, so the
-    next run starts where this one ended."""
+    next run starts where this one ended. ``progress(done, total)``: records checked."""
     last = (
         CheckReport.objects.filter(subject_type=FILING_SUBJECT)
         .order_by("-id")
@@ -184,6 +186,8 @@ def check_filing(*, actor, record_ids=None, batch=5000, verify_sm3=False) -> lis
         record_ids = {int(s.split(":")[1]) for s in subjects}
     records = _with_content(record_ids)
     reports = []
+    step = progress or (lambda done, total: None)
+    step(0, len(records))
     for n, part in enumerate(_batches(records, batch), start=1):
         run = _relabel(
             checks.run_checks(
@@ -202,6 +206,7 @@ def check_filing(*, actor, record_ids=None, batch=5000, verify_sm3=False) -> lis
                 run=run,
             )
         )
+        step(min(n * batch, len(records)), len(records))
     if not reports and top > since:  # nothing with content: still move the mark on
         run = checks.Run(outcomes=[], items=0, files=0, bytes=0, seconds=0.0)
         reports.append(
@@ -217,12 +222,15 @@ def check_filing(*, actor, record_ids=None, batch=5000, verify_sm3=False) -> lis
     return reports
 
 
-def check_preservation(*, actor, batch=5000, verify_sm3=False) -> list[CheckReport]:
-    """The preservation-stage checks over every filed record with content, batch by batch."""
+def check_preservation(*, actor, batch=5000, verify_sm3=False, progress=None) -> list[CheckReport]:
+    """The preservation-stage checks over every filed record with content, batch by batch.
+    ``progress(done, total)``: records checked."""
     ids = Record.objects.filter(state=Record.State.FILED).values_list("pk", flat=True)
     records = _with_content(ids)
     reports = []
-    for part in _batches(records, batch):
+    step = progress or (lambda done, total: None)
+    step(0, len(records))
+    for n, part in enumerate(_batches(records, batch), start=1):
         label = f"{part[0].archival_code or part[0].pk} … {part[-1].archival_code or part[-1].pk}"
         run = _relabel(
             checks.run_checks(submission_of(part, label=label, verify_sm3=verify_sm3)),
@@ -238,6 +246,7 @@ def check_preservation(*, actor, batch=5000, verify_sm3=False) -> list[CheckRepo
                 run=run,
             )
         )
+        step(min(n * batch, len(records)), len(records))
     return reports
 
 

@@ -12,4 +12,5 @@ urlpatterns = [
         name="day-root",
     ),
     path("reports/<int:pk>/", ledger_views.stage_report, name="stage-report"),
+    path("checks/<slug:what>/start/", ledger_views.start_check, name="check-start"),
 ]

@@ -960,23 +960,35 @@ def verify(
     read_blobs: bool = True,
     seal: bool = True,
     keep: bool = True,
+    progress=None,
 ) -> tuple[Report, VerifyRun | None]:
     """Run every check; keep the run (``keep``) for the integrity page. Complete days are
-    sealed first (``seal``), so a daily run of ``dangan verify`` is also the daily seal."""
+    sealed first (``seal``), so a daily run of ``dangan verify`` is also the daily seal.
+    ``progress(done, total)`` is told each step (a job started from the integrity page)."""
+    step = progress or (lambda done, total: None)
+    steps = 6
     started = timezone.now()
     clock = time.monotonic()
     report = Report()
+    step(0, steps)
     if seal:
         ledger.seal_days(actor=actor)
+    step(1, steps)
     chain = chain_pass(workers=workers)
     report.counts["entries"] = chain["count"]
     report.counts["days"] = len(chain["days"])
     name_chain_problems(report, chain["problems"])
     check_days(report, chain["days"])
-    check_records(report, check_persons(report))
+    step(2, steps)
+    flagged = check_persons(report)
+    step(3, steps)
+    check_records(report, flagged)
     check_relations(report)
+    step(4, steps)
     check_blobs(report, workers=blob_workers, sm3=sm3, read=read_blobs)
+    step(5, steps)
     check_audit(report)
+    step(6, steps)
     report.seconds = time.monotonic() - clock
     run = None
     if keep:
