@@ -389,6 +389,9 @@ LOGGING = {
 # --- Use of records (access app: docs/access.md) -------------------------------------------------
 #: Hours a delivery link stays valid after it was made.
 DANGAN_DELIVERY_LINK_HOURS = env.int("DANGAN_DELIVERY_LINK_HOURS", default=72)
+#: The certified copy of an approved request is made by the worker (the request says "being
+#: prepared" meanwhile); off, the approval makes it at once and the approver waits for it.
+DANGAN_COPIES_IN_BACKGROUND = env.bool("DANGAN_COPIES_IN_BACKGROUND", default=True)
 #: Days a paper file is lent for unless the clerk sets another due date.
 DANGAN_LOAN_DAYS = env.int("DANGAN_LOAN_DAYS", default=14)
 #: (requests, seconds) per client address on the public /verify/ pages (look-ups and uploads).

@@ -42,6 +42,14 @@ def no_slow_page_alerts(settings):
 
 
 @pytest.fixture(autouse=True)
+def copies_made_at_approval(settings):
+    """A request's certified copy is made by the worker after the approval commits; a test runs
+    inside one transaction that never commits, so the tests of what a copy holds have it made at
+    the approval (tests/access/test_copies_in_background.py follows the worker's way)."""
+    settings.DANGAN_COPIES_IN_BACKGROUND = False
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """Argon2 is slow on purpose; the tests make many users and test passwords elsewhere."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -433,7 +433,7 @@ def _locked_pending(req: AccessRequest) -> AccessRequest:
 
 
 def approve_request(*, actor, access_request: AccessRequest, reason: str = "") -> AccessRequest:
-    """Approve a request for a controlled record and deliver the copy at once."""
+    """Approve a request for a controlled record; the copy is made by the worker (``_deliver``)."""
     _check_approver(actor, access_request)
     with transaction.atomic():
         req = _locked_pending(access_request)
@@ -463,6 +463,31 @@ def refuse_request(*, actor, access_request: AccessRequest, reason: str) -> Acce
 
 
 def _deliver(req: AccessRequest, *, actor=None) -> None:
+    """Have the watermarked certified copy of an approved request made: by the worker once this
+    transaction commits (a long file takes seconds to a minute, the approver does not wait), or
+    here with ``DANGAN_COPIES_IN_BACKGROUND`` off. Until it is made the request says “being
+    prepared” (approved, no certificate yet)."""
+    if not settings.DANGAN_COPIES_IN_BACKGROUND:
+        _make_copy(req, actor=actor)
+        return
+    from .tasks import deliver_copy_task
+
+    actor_id = actor.pk if actor else None
+    transaction.on_commit(lambda: deliver_copy_task.enqueue(req.pk, actor_id))
+
+
+def deliver_copy(*, request_id: int, actor=None) -> AccessRequest:
+    """Make the copy of the approved request ``request_id`` and mark it delivered (the worker's
+    task, ``tasks.deliver_copy_task``). A request already delivered, or no longer approved, is
+    left as it is: a task run twice makes one copy."""
+    with transaction.atomic():
+        req = AccessRequest.objects.select_for_update().get(pk=request_id)
+        if req.state == AccessRequest.State.APPROVED and req.certificate_id is None:
+            _make_copy(req, actor=actor)
+    return req
+
+
+def _make_copy(req: AccessRequest, *, actor=None) -> None:
     """Make the watermarked certified copy of the request and mark the request delivered."""
     issuer = actor or req.decided_by or req.requester
     when = timezone.localtime()

@@ -970,12 +970,14 @@ class Generator:
                 if ids:  # drawn by the generator's own seed: the same demo every time
                     record = Record.objects.get(pk=self.rng.choice(ids))
                     self.scan_a_page(record, archivist)
-                    access.submit_request(
+                    req = access.submit_request(
                         requester=requester,
                         record=record,
                         purpose=Purpose.WORK,
                         reason="核对退休审批材料",
                     )
+                    # The demo shows a delivered copy at once, with or without a worker.
+                    access.deliver_copy(request_id=req.pk)
                     self.summary.activity["requests"] += 1
                     break
         for person in self.rng.sample(with_files, min(len(with_files), 2)):
