@@ -508,7 +508,7 @@ def _make_copy(req: AccessRequest, *, actor=None) -> None:
     )
     req.certificate = cert
     req.state = AccessRequest.State.DELIVERED
-    req.delivered_at = timezone.now()
+    req.delivered_at = when  # the time the watermark states, to the minute
     req.save(update_fields=["certificate", "state", "delivered_at"])
     Use.objects.create(
         record=req.record, channel=Use.Channel.REQUEST, purpose=req.purpose, actor=req.requester

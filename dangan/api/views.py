@@ -45,7 +45,10 @@ INVALID = problem_responses(400)
 REFUSED = problem_responses(403)
 
 
-@extend_schema_view(retrieve=extend_schema(responses={200: s.FondsSerializer, **NOT_FOUND}))
+@extend_schema_view(
+    list=extend_schema(responses={200: s.FondsSerializer(many=True), **INVALID}),
+    retrieve=extend_schema(responses={200: s.FondsSerializer, **NOT_FOUND}),
+)
 class FondsViewSet(viewsets.ReadOnlyModelViewSet):
     """全宗: the fonds in which the user may see records."""
 
@@ -56,7 +59,10 @@ class FondsViewSet(viewsets.ReadOnlyModelViewSet):
         return visible_fonds(self.request.user).select_related("unit")
 
 
-@extend_schema_view(retrieve=extend_schema(responses={200: s.CategorySerializer, **NOT_FOUND}))
+@extend_schema_view(
+    list=extend_schema(responses={200: s.CategorySerializer(many=True), **INVALID}),
+    retrieve=extend_schema(responses={200: s.CategorySerializer, **NOT_FOUND}),
+)
 class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
     """门类: the whole classification scheme with each category's fields and retention rules.
 

@@ -41,8 +41,13 @@ PUBLIC |= {
 }
 #: The public check of a certified copy, /verify/ and /verify/<code>/ (docs/access.md).
 PUBLIC |= {"verify:index", "verify:certificate"}
+#: The online exhibitions of open records (docs/compilation.md): published ones only, records
+#: checked as each page is shown (tests/compilation/test_exhibitions.py).
+PUBLIC |= {"exhibitions:list", "exhibitions:page", "exhibitions:image"}
 #: Liveness and readiness probes (docs/deploy.md): "ok"/"fail" per service, nothing more.
 PUBLIC |= {"healthz", "readyz"}
+#: The site's icon, asked for by every browser before any log-in.
+PUBLIC |= {"site:favicon"}
 #: Routes not worth a request: Django's "view on site" redirector needs a content type.
 #: The OpenAPI description is public, holds no data and is tested in tests/api/test_schema.py.
 SKIP = re.compile(r"^admin/r/|^admin/jsi18n|^i18n/|^api/v1/schema/")
