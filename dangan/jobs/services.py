@@ -48,7 +48,6 @@ def start_job(
             detail={"kind": kind, "params": job.params if shown_params is None else shown_params},
         )
         transaction.on_commit(lambda: _enqueue(job.pk))
-    prune_expired()
     return job
 
 
@@ -166,7 +165,8 @@ def record_download(*, actor, job: Job) -> None:
 
 
 def prune_expired() -> int:
-    """Remove the jobs (and their files) finished more than ``DANGAN_JOB_KEEP_DAYS`` ago."""
+    """Remove the jobs (and their files) finished more than ``DANGAN_JOB_KEEP_DAYS`` ago; the
+    worker's daily sweep calls it."""
     before = timezone.now() - timedelta(days=settings.DANGAN_JOB_KEEP_DAYS)
     old = list(Job.objects.filter(finished_at__lt=before))
     for job in old:

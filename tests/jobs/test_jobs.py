@@ -115,3 +115,19 @@ def test_every_page_leads_to_my_downloads(archivist, logged_in):
     assert 'href="/jobs/"' in client.get("/").content.decode()
     start(archivist, rows=1)
     assert "花名册" in client.get("/jobs/").content.decode()
+
+
+@pytest.mark.django_db
+def test_results_older_than_the_keeping_days_are_pruned_with_their_files(archivist, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    old, recent = start(archivist, rows=1), start(archivist, rows=1)
+    for job in (old, recent):
+        run_job_task.call(job.pk)
+    days_ago = timezone.now() - timedelta(days=settings.DANGAN_JOB_KEEP_DAYS + 1)
+    Job.objects.filter(pk=old.pk).update(finished_at=days_ago)
+    assert services.prune_expired() == 1
+    assert not Job.objects.filter(pk=old.pk).exists() and not services.result_path(old).exists()
+    assert services.result_path(recent).exists()

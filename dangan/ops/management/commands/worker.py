@@ -25,14 +25,15 @@ from django.utils.translation import gettext as _
 log = logging.getLogger(__name__)
 
 
-#: The log-in records are pruned once a day (by each worker: a second pruning finds nothing).
+#: The log-in records and old job results are pruned once a day (by each worker: a second
+#: pruning finds nothing).
 PRUNE_EVERY = 24 * 3600
 
 
 def sweep_forever(stop: threading.Event, every: float) -> None:
     from dangan.accounts.lockout import prune_login_log
     from dangan.digitize.services import release_expired
-    from dangan.jobs.services import retry_stopped
+    from dangan.jobs.services import prune_expired, retry_stopped
     from dangan.ops.stopped_workers import fail_orphaned_tasks
 
     pruned_at = 0.0
@@ -43,6 +44,7 @@ def sweep_forever(stop: threading.Event, every: float) -> None:
             retry_stopped(task_ids=fail_orphaned_tasks())
             if time.monotonic() - pruned_at >= PRUNE_EVERY or not pruned_at:
                 prune_login_log(actor=None)
+                prune_expired()  # background jobs' results past DANGAN_JOB_KEEP_DAYS
                 pruned_at = time.monotonic()
         except Exception:  # the database away for a moment: try again at the next sweep
             log.exception("the sweep for stopped workers failed")
