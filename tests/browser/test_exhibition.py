@@ -76,7 +76,8 @@ def test_a_visitor_on_a_phone_sees_the_exhibition(page, make_user, make_record):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "phone.png"), full_page=True)
 
-    page.select_option("select[name=language]", "en")
+    with page.expect_navigation():
+        page.select_option("select[name=language]", "en")
     page.wait_for_load_state("networkidle")
     assert "Thirty years of pension reform" in page.inner_text("h1")
     assert f"Caption {other.archival_code}" in page.inner_text("body")
