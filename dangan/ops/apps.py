@@ -9,3 +9,10 @@ class OpsConfig(AppConfig):
     name = "dangan.ops"
     label = "ops"
     verbose_name = _("Operations")
+
+    def ready(self):
+        from dangan.audit.exports import start_trail_export
+
+        from . import audit_jobs
+
+        start_trail_export.provide(audit_jobs.start_trail_export)

@@ -15,4 +15,6 @@ class StatsConfig(AppConfig):
     verbose_name = _("Statistics")
 
     def ready(self):
+        from . import jobs  # noqa: F401  (registers the exports' background jobs)
+
         post_migrate.connect(_install_triggers, sender=self)

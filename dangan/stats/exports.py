@@ -1,4 +1,5 @@
-"""The dashboard's tables and the annual report as Excel (openpyxl) and PDF (WeasyPrint)."""
+"""The dashboard's tables and the annual report as Excel (openpyxl) and PDF (WeasyPrint),
+written by background jobs (``stats.jobs``) into the job's file."""
 
 from pathlib import Path
 
@@ -12,6 +13,23 @@ from dangan.spreadsheets import Spreadsheet
 from .annual_report import TITLE, AnnualReport
 
 REPORT_STYLESHEET = Path(__file__).with_name("report.css")
+
+
+#: The dashboard's tables by name, in the order ``dashboard_tables`` gives them.
+TABLE_NAMES = (
+    "category",
+    "year",
+    "unit",
+    "growth",
+    "digitization",
+    "use",
+    "exhibitions",
+    "purpose",
+    "receipts",
+    "outcome",
+    "overdue",
+    "alerts",
+)
 
 
 def dashboard_tables(data: dict) -> dict[str, dict]:
@@ -132,19 +150,25 @@ def dashboard_tables(data: dict) -> dict[str, dict]:
     }
 
 
-def table_xlsx(*, title: str, heads: list, rows: list, note: str = "") -> bytes:
-    """One sheet: a title line, an optional note, the column heads in bold, the rows."""
+def table_xlsx(*, title: str, heads: list, rows, out, note: str = "", progress=None) -> int:
+    """One sheet into ``out`` (a binary file): a title line, an optional note, the column heads
+    in bold, the rows (any iterable: they go to disk as they come); the rows written.
+    ``progress(rows written)`` is called every 1,000 rows."""
     sheet = Spreadsheet(title, widths=[24] + [14] * (len(heads) - 1))
     sheet.append([title], bold=True, size=14)
     if note:
         sheet.append([note])
     sheet.append(heads, bold=True, center=True, wrap=True)
-    for row in rows:
+    count = 0
+    for count, row in enumerate(rows, start=1):
         sheet.append(row)
-    return sheet.to_bytes()
+        if progress is not None and count % 1000 == 0:
+            progress(count)
+    sheet.save(out)
+    return count
 
 
-def report_xlsx(report: AnnualReport, *, unit_name: str) -> bytes:
+def report_xlsx(report: AnnualReport, *, unit_name: str, out) -> None:
     """The report on one sheet: the holdings table, then each of its sections (a title line,
     the heads in bold, the rows), a blank line between."""
     title = f"{TITLE}({report.year}年度)"
@@ -160,7 +184,7 @@ def report_xlsx(report: AnnualReport, *, unit_name: str) -> bytes:
         sheet.append(heads, bold=True, center=True, wrap=True)
         for row in rows:
             sheet.append(row)
-    return sheet.to_bytes()
+    sheet.save(out)
 
 
 def report_pdf(report: AnnualReport, *, unit_name: str) -> bytes:

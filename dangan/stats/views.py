@@ -1,22 +1,20 @@
-"""The dashboard and the annual report: thin views over ``selectors`` and ``annual_report``."""
+"""The dashboard and the annual report: thin views over ``selectors`` and ``annual_report``;
+their exports start background jobs (``jobs``)."""
 
 import functools
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.http import Http404
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
-from dangan import spreadsheets
-from dangan.audit.models import AuditEvent
-from dangan.audit.services import record_event
+from dangan.jobs.services import start_job
 
-from . import exports, selectors
+from . import exports, jobs, selectors
 from .annual_report import annual_report
-
-XLSX = spreadsheets.CONTENT_TYPE
 
 
 def reader_required(view):
@@ -33,13 +31,6 @@ def reader_required(view):
     return wrapped
 
 
-def _download(content: bytes, *, name: str, content_type: str, user, detail: dict):
-    record_event(actor=user, action=AuditEvent.Action.EXPORT, object_type="stats", detail=detail)
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
-
-
 @reader_required
 def dashboard(request):
     data = selectors.dashboard(request.user)
@@ -51,18 +42,18 @@ def dashboard(request):
 
 
 @reader_required
+@require_POST
 def table_export(request, name):
-    tables = exports.dashboard_tables(selectors.dashboard(request.user))
-    if name not in tables:
+    """Start the table's Excel export as a background job; to the job's page."""
+    if name not in exports.TABLE_NAMES:
         raise Http404(_("No such table."))
-    table = tables[name]
-    return _download(
-        exports.table_xlsx(title=table["title"], heads=table["heads"], rows=table["rows"]),
-        name=f"dangan-{name}-{timezone.localdate():%Y%m%d}.xlsx",
-        content_type=XLSX,
-        user=request.user,
-        detail={"table": name, "format": "xlsx"},
+    job = start_job(
+        kind=jobs.TABLE,
+        owner=request.user,
+        title=f"dangan-{name}-{timezone.localdate():%Y%m%d}",
+        params={"table": name},
     )
+    return redirect(job)
 
 
 def _year(request) -> int:
@@ -70,10 +61,6 @@ def _year(request) -> int:
         return int(request.GET.get("year") or timezone.localdate().year)
     except ValueError:
         return timezone.localdate().year
-
-
-def _unit_name(user) -> str:
-    return user.unit.name if user.unit_id else ""
 
 
 @reader_required
@@ -87,28 +74,24 @@ def report(request):
             "report": annual_report(request.user, year=year),
             "year": year,
             "years": range(this_year, this_year - 15, -1),
-            "unit_name": _unit_name(request.user),
+            "unit_name": jobs.unit_name(request.user),
         },
     )
 
 
 @reader_required
+@require_POST
 def report_export(request, year, fmt):
-    if fmt not in ("xlsx", "pdf"):
+    """Start the annual report's Excel or PDF as a background job; to the job's page."""
+    if fmt not in jobs.REPORT_KINDS:
         raise Http404(_("No such format."))
-    data = annual_report(request.user, year=year)
-    if fmt == "xlsx":
-        content, content_type = exports.report_xlsx(data, unit_name=_unit_name(request.user)), XLSX
-    else:
-        content = exports.report_pdf(data, unit_name=_unit_name(request.user))
-        content_type = "application/pdf"
-    return _download(
-        content,
-        name=f"dangan-annual-report-{year}.{fmt}",
-        content_type=content_type,
-        user=request.user,
-        detail={"report": "annual", "year": year, "format": fmt},
+    job = start_job(
+        kind=jobs.REPORT_KINDS[fmt],
+        owner=request.user,
+        title=f"dangan-annual-report-{year}",
+        params={"year": year},
     )
+    return redirect(job)
 
 
 @reader_required

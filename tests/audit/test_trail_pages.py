@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from dangan.accounts import services
 from dangan.accounts.models import Role
 from dangan.audit.models import AuditEvent
+from dangan.jobs.models import Job
 
 pytestmark = pytest.mark.django_db
 
@@ -53,8 +54,11 @@ def test_the_auditor_reads_everyones_entries_with_filters(client, auditor, trail
 )
 def test_nobody_but_the_auditor_reads_the_trail(client, make_user, trail, role):
     client.force_login(make_user(role=role))
-    for name in ("audit:trail", "audit:export-csv", "audit:export-xlsx", "audit:verify"):
+    for name in ("audit:trail", "audit:verify"):
         assert client.get(reverse(name)).status_code == 403
+    for name in ("audit:export-csv", "audit:export-xlsx"):
+        assert client.post(reverse(name)).status_code == 403
+    assert not Job.objects.exists()
     assert client.get(reverse("admin:audit_auditevent_changelist")).status_code in (302, 403)
 
 
@@ -62,16 +66,45 @@ def test_anonymous_visitors_are_sent_to_log_in(client):
     assert client.get(reverse("audit:trail"))["Location"].startswith("/login/")
 
 
-def test_the_trail_exports_as_csv_and_excel_and_the_export_is_audited(client, auditor, trail):
+def test_the_trail_exports_as_csv_and_excel_by_a_background_job_and_is_audited(
+    client, auditor, trail, make_user, exported
+):
     client.force_login(auditor)
-    answer = client.get(reverse("audit:export-csv"), {"action": "update"})
-    rows = list(csv.reader(io.StringIO(answer.content.decode("utf-8-sig"))))
+    page = client.get(reverse("audit:trail"), {"action": "update"}).content.decode()
+    # the export buttons carry the filters on the page
+    assert 'name="action" value="update"' in page and 'id="trail-export"' in page
+    assert client.get(reverse("audit:export-csv")).status_code == 405
+    answer = client.post(reverse("audit:export-csv"), {"action": "update"})
+    job = Job.objects.get(kind="audit.trail_csv")
+    assert answer["Location"] == job.get_absolute_url() and job.owner == auditor
+    rows = list(csv.reader(io.StringIO(exported(client, answer).decode("utf-8-sig"))))
     assert len(rows) >= 2 and all(row[3] == "update" for row in rows[1:])
-    answer = client.get(reverse("audit:export-xlsx"))
-    sheet = load_workbook(io.BytesIO(b"".join(answer.streaming_content))).active
+    # the rows are those the page lists under the same filter, newest first
+    expected = list(
+        AuditEvent.objects.filter(action="update", pk__lt=int(rows[1][0]) + 1)
+        .order_by("-id")
+        .values_list("id", flat=True)
+    )
+    assert [int(row[0]) for row in rows[1:]] == expected
+    answer = client.post(reverse("audit:export-xlsx"), {"since": "2000-01-01"})
+    sheet = load_workbook(io.BytesIO(exported(client, answer))).active
     assert sheet.max_row >= 3
     exports = AuditEvent.objects.filter(actor=auditor, action="export")
     assert {e.detail["format"] for e in exports} == {"csv", "xlsx"}
+    assert {e.detail["rows"] for e in exports if e.detail["format"] == "csv"} == {len(rows) - 1}
+    downloads = AuditEvent.objects.filter(actor=auditor, action="download", object_type="jobs.job")
+    assert downloads.count() == 2
+    # another auditor neither sees nor takes this auditor's file
+    other = make_user(role=Role.AUDITOR, grants=())
+    client.force_login(other)
+    assert client.get(f"{job.get_absolute_url()}download/").status_code == 404
+
+
+def test_a_bad_filter_exports_nothing(client, auditor, trail):
+    client.force_login(auditor)
+    answer = client.post(reverse("audit:export-csv"), {"since": "not a day"}, follow=True)
+    assert answer.redirect_chain[-1][0] == reverse("audit:trail")
+    assert not Job.objects.exists()
 
 
 def test_the_verify_page_says_whether_the_chain_holds(client, auditor, trail):

@@ -12,7 +12,8 @@ from dangan.accounts.models import Role, Secrecy
 from dangan.audit.models import AuditEvent
 from dangan.catalogue.models import Category
 from dangan.catalogue.selectors import read_record, visible_records
-from dangan.stats import selectors
+from dangan.jobs.models import Job
+from dangan.stats import exports, selectors
 from dangan.stats.annual_report import annual_report
 from tests.pdf_glyphs import assert_chinese_glyphs, assert_pdfa_2b
 
@@ -85,14 +86,41 @@ def test_dashboard_page_carries_its_data_and_drill_down_links(logged_in, holding
     assert response.context["data"]["total"] == 4
 
 
-def test_any_dashboard_table_exports_to_excel(logged_in, holdings, archivist):
+def test_any_dashboard_table_exports_to_excel_by_a_background_job(
+    logged_in, holdings, archivist, exported
+):
     client = logged_in(archivist)
-    response = client.get(reverse("stats:table-export", args=["category"]))
-    sheet = load_workbook(io.BytesIO(response.content)).active
+    url = reverse("stats:table-export", args=["category"])
+    assert client.get(url).status_code == 405  # a button starts the job, a link does not
+    started = client.post(url)
+    job = Job.objects.get(owner=archivist, kind="stats.table")
+    assert started["Location"] == job.get_absolute_url()
+    sheet = load_workbook(io.BytesIO(exported(client, started))).active
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[2] == ("SYTG", "失业人员托管档案", 3)
+    # the same numbers as the page shows
+    table = exports.dashboard_tables(selectors.dashboard(archivist))["category"]
+    assert [list(row) for row in rows[2:]] == table["rows"]
     assert AuditEvent.objects.filter(action="export", object_type="stats").exists()
-    assert client.get(reverse("stats:table-export", args=["nope"])).status_code == 404
+    assert AuditEvent.objects.filter(
+        action="download", object_type="jobs.job", object_id=str(job.pk)
+    ).exists()
+    assert client.post(reverse("stats:table-export", args=["nope"])).status_code == 404
+
+
+def test_only_the_owner_downloads_a_statistics_export(
+    logged_in, holdings, archivist, make_user, exported
+):
+    client = logged_in(archivist)
+    year = timezone.localdate().year
+    exported(client, client.post(reverse("stats:report-export", args=[year, "xlsx"])))
+    job = Job.objects.get(owner=archivist, kind="stats.annual_report_xlsx")
+    other = logged_in(make_user(role=Role.ARCHIVIST))
+    for suffix in ("", "download/", "status.json"):
+        assert other.get(f"{job.get_absolute_url()}{suffix}").status_code == 404
+    # an administrator reads no records, so counts none
+    admin = logged_in(make_user(role=Role.SYSTEM_ADMIN, grants=()))
+    assert admin.post(reverse("stats:report-export", args=[year, "pdf"])).status_code == 403
 
 
 def test_report_totals_equal_the_catalogue(holdings, archivist):
@@ -107,19 +135,23 @@ def test_report_totals_equal_the_catalogue(holdings, archivist):
     assert annual_report(archivist, year=year - 1).totals["added"] == 0
 
 
-def test_report_exports_to_excel_and_pdf(logged_in, holdings, archivist):
+def test_report_exports_to_excel_and_pdf(logged_in, holdings, archivist, exported):
     client = logged_in(archivist)
     year = timezone.localdate().year
-    xlsx = client.get(reverse("stats:report-export", args=[year, "xlsx"]))
-    rows = list(load_workbook(io.BytesIO(xlsx.content)).active.iter_rows(values_only=True))
+    xlsx = exported(client, client.post(reverse("stats:report-export", args=[year, "xlsx"])))
+    rows = list(load_workbook(io.BytesIO(xlsx)).active.iter_rows(values_only=True))
     assert rows[0][0].startswith("档案工作基本情况统计年报")
     holdings_total = next(row for row in rows if row[0] == "合计")  # the other tables follow
     assert holdings_total[1] == 4
-    pdf = client.get(reverse("stats:report-export", args=[year, "pdf"]))
-    assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
-    assert_chinese_glyphs(pdf.content)
-    assert_pdfa_2b(pdf.content)
-    assert client.get(reverse("stats:report-export", args=[year, "doc"])).status_code == 404
+    # the job's figures are the page's: every row of the holdings table, cell by cell
+    table = annual_report(archivist, year=year).table()
+    assert [list(row) for row in rows[3 : 3 + len(table)]] == [list(r) for r in table]
+    pdf = exported(client, client.post(reverse("stats:report-export", args=[year, "pdf"])))
+    assert pdf.startswith(b"%PDF")
+    assert_chinese_glyphs(pdf)
+    assert_pdfa_2b(pdf)
+    assert Job.objects.get(kind="stats.annual_report_pdf").file_name.endswith(".pdf")
+    assert client.post(reverse("stats:report-export", args=[year, "doc"])).status_code == 404
     page = client.get(reverse("stats:report"), {"year": year}).content.decode()
     assert 'id="annual-report"' in page
 
