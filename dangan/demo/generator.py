@@ -276,6 +276,9 @@ class Summary:
     users_created: list = field(default_factory=list)
     users_existing: list = field(default_factory=list)
     activity: Counter = field(default_factory=Counter)
+    #: Scanned forms drawn (``demo.scans``) and, when read here, the pages by pipeline state.
+    scans: int = 0
+    pages: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -317,6 +320,7 @@ class Generator:
         }
         self.enterprises = []
         self.taken = set(Person.objects.values_list("id_number", flat=True))
+        self.added_pages = []  # every page this run adds, to read them at its end
 
     # --- units and users ---------------------------------------------------------------------
 
@@ -880,7 +884,10 @@ class Generator:
             create_records(actor=None, drafts=drafts)
             self.summary.records += len(drafts)
 
-    def run(self, *, persons: int, password: str) -> Summary:
+    def run(self, *, persons: int, password: str, scans: bool = True, read: bool = True) -> Summary:
+        """Add the demo. ``scans``: draw the scanned forms too; ``read``: read every page added
+        (OCR, previews, suggestions, search index) before returning, instead of leaving them to
+        the worker."""
         self.ensure_units()
         self.ensure_users(password)
         self._save(self.enterprise_drafts(persons))
@@ -906,6 +913,12 @@ class Generator:
         self._save(self.dispute_drafts(some))
         self.activity([person for _life, person in workers])
         self.compilation_work()
+        if scans:
+            self.scanned_forms()
+        if read and self.added_pages:
+            from dangan.digitize.services import read_now
+
+            self.summary.pages = read_now(self.added_pages)
         return self.summary
 
     # --- the archive at work -----------------------------------------------------------------
@@ -1150,18 +1163,87 @@ class Generator:
             self.summary.activity["volumes"] += 1
 
     def scan_a_page(self, record, actor) -> None:
-        """Give ``record`` a scanned page (a specimen form) unless it has one: a copy certifies
-        pages, and a record held on paper only gets none."""
+        """Give ``record`` a scanned page unless it has one: a copy certifies pages, and a
+        record held on paper only gets none. A person's file gets a form naming the person
+        (``demo.scans``), any other record a specimen register page."""
         import io
 
         from dangan.content.models import Page
         from dangan.content.services import add_files
+        from dangan.demo import scans
         from dangan.digitize.specimens import make_specimen, render_specimen, specimen_jpeg
 
         if Page.objects.filter(record=record).exists():
             return
-        image = render_specimen(make_specimen(self.rng.randrange(1 << 30)), dpi=100)
-        add_files(actor=actor, record=record, files=[("p1.jpg", io.BytesIO(specimen_jpeg(image)))])
+        form = scans.form_for(record, rng=self.rng)
+        if form is not None:  # a person's file: a form naming them
+            data = scans.draw(form, seed=self.rng.randrange(1 << 30))
+        else:
+            data = specimen_jpeg(
+                render_specimen(make_specimen(self.rng.randrange(1 << 30)), dpi=100)
+            )
+        self.added_pages += add_files(
+            actor=actor, record=record, files=[("p1.jpg", io.BytesIO(data))]
+        )
+
+    def scanned_forms(self) -> None:
+        """Scanned forms (``demo.scans``) in a few person files, each naming the file's person
+        with the catalogue's name, ID number and dates: two retirement files (one in traditional
+        characters), an unemployment, a skill-test and a residents' insurance file, the last
+        with a page of another person filed in it by mistake. Added by the archivist through
+        the same service as an upload, so they walk the same pipeline."""
+        import io
+
+        from django.db.models import Count
+
+        from dangan.catalogue.models import Record
+        from dangan.content.services import add_files
+        from dangan.demo import scans
+
+        archivist = User.objects.filter(username="archivist").first()
+        if archivist is None:
+            return
+        chosen = {}
+        for code in sorted({page[0] for page in scans.PAGES}):
+            ids = list(
+                Record.objects.filter(
+                    category__code=code,
+                    state=Record.State.FILED,
+                    secrecy__lte=Secrecy.INTERNAL,
+                    pages__isnull=True,
+                )
+                .annotate(people=Count("persons", distinct=True))
+                .filter(people=1)
+                .order_by("pk")
+                .values_list("pk", flat=True)[:200]
+            )
+            picked = self.rng.sample(ids, min(2, len(ids)))
+            chosen[code] = [Record.objects.get(pk=pk) for pk in picked]
+        files: dict[Record, list] = {}
+
+        def add(form, record):
+            files.setdefault(record, []).append(form)
+
+        for code, n, make, look in scans.PAGES:
+            if n < len(chosen[code]):
+                record = chosen[code][n]
+                add(make(record.persons.get(), record, rng=self.rng, **look), record)
+        code, n, make, host_code, host_n, look = scans.MISFILED
+        if n < len(chosen[code]) and host_n < len(chosen[host_code]):
+            record, host = chosen[code][n], chosen[host_code][host_n]
+            person = record.persons.get()
+            if person != host.persons.get():
+                add(make(person, record, rng=self.rng, **look), host)
+        for record, forms in files.items():
+            self.added_pages += add_files(
+                actor=archivist,
+                record=record,
+                files=[
+                    (f"{n:04d}.jpg", io.BytesIO(scans.draw(form, seed=self.rng.randrange(1 << 30))))
+                    for n, form in enumerate(forms, 1)
+                ],
+            )
+            self.summary.scans += len(forms)
 
 
 def demo_password(path) -> str:
@@ -1174,8 +1256,17 @@ def demo_password(path) -> str:
     return password
 
 
-def generate(*, persons: int, seed: int | None = None, password_file, progress=None) -> Summary:
-    """Add ``persons`` demo persons with their records, and the demo units and users."""
+def generate(
+    *,
+    persons: int,
+    seed: int | None = None,
+    password_file,
+    progress=None,
+    scans: bool = True,
+    read: bool = True,
+) -> Summary:
+    """Add ``persons`` demo persons with their records, and the demo units and users; with
+    ``scans`` the scanned forms, read before returning unless ``read`` is false."""
     return Generator(seed=seed, progress=progress).run(
-        persons=persons, password=demo_password(password_file)
+        persons=persons, password=demo_password(password_file), scans=scans, read=read
     )

@@ -176,6 +176,21 @@ def process_page(pk) -> str | None:
     return State.DONE
 
 
+def read_now(pages) -> dict[str, int]:
+    """Read ``pages`` in this process, as a worker would, beside any running worker (a page a
+    worker holds is left to it); returns how many are in each state afterwards. A command
+    that must leave its pages read (``dangan demo``) calls this instead of waiting for the
+    worker; the task queued for each page then finds it done."""
+    rows = PageProcessing.objects.filter(page__in=pages)
+    while ids := list(_claimable().filter(page__in=pages).values_list("pk", flat=True)):
+        for pk in ids:
+            process_page(pk)
+    counts = dict.fromkeys(State.values, 0)
+    for state in rows.values_list("state", flat=True):
+        counts[state] += 1
+    return counts
+
+
 def _read(page: Page) -> dict:
     """Everything the pipeline makes of one page, ready to save on its ``PageProcessing``."""
     blob = page.blob

@@ -112,7 +112,8 @@ def _wrap(sentences: list[str], width: int) -> list[str]:
 
 
 @cache
-def _font(kind: str, size: int, traditional: bool) -> ImageFont.FreeTypeFont:
+def font(kind: str, size: int, traditional: bool) -> ImageFont.FreeTypeFont:
+    """Noto CJK (``fonts-noto-cjk``) at ``size`` px: bold sans for a ``title``, serif otherwise."""
     # Index 2 is the SC face, 3 the TC face in Noto's collections.
     path = f"{FONT_DIR}/{'NotoSansCJK-Bold' if kind == 'title' else 'NotoSerifCJK-Regular'}.ttc"
     return ImageFont.truetype(path, size, index=3 if traditional else 2)
@@ -127,8 +128,8 @@ def render_specimen(
     page = Image.new("L", (width, height), 255)
     draw = ImageDraw.Draw(page)
     point = dpi / 72
-    title_font = _font("title", round(18 * point), specimen.traditional)
-    body_font = _font("body", round(12 * point), specimen.traditional)
+    title_font = font("title", round(18 * point), specimen.traditional)
+    body_font = font("body", round(12 * point), specimen.traditional)
     title, *body = specimen.lines
     title_width = draw.textlength(title, font=title_font)
     y = round(25 / 25.4 * dpi)
@@ -146,12 +147,13 @@ def render_specimen(
     if angle:
         page = page.rotate(angle, resample=Image.Resampling.BICUBIC, fillcolor=255)
     if noise:
-        page = _soil(page, noise, seed)
+        page = soil(page, noise, seed)
     page.info["dpi"] = (dpi, dpi)
     return page
 
 
-def _soil(page: Image.Image, noise: float, seed: int) -> Image.Image:
+def soil(page: Image.Image, noise: float, seed: int) -> Image.Image:
+    """``page`` as a worn page through a cheap scanner: blur, grey paper, grain, specks, JPEG."""
     rng = np.random.default_rng(seed)
     pixels = np.asarray(page.filter(ImageFilter.GaussianBlur(0.6 * noise)), dtype=np.float32)
     pixels = pixels * (0.92 + 0.05 * rng.random()) + 10 * noise  # greyish paper, faded ink

@@ -17,6 +17,8 @@ from dangan.people import id_numbers
 from dangan.people.models import Person
 
 pytestmark = pytest.mark.django_db
+#: The scanned forms and their OCR are tested in test_scans.py; here they would cost seconds.
+QUICK = {"no_scans": True, "read_later": True}
 
 
 @pytest.fixture(autouse=True)
@@ -28,7 +30,7 @@ def fast_hashing(settings, tmp_path):
 
 @pytest.fixture
 def demo(tmp_path):
-    call_command("demo", persons=20, seed=11, verbosity=0)
+    call_command("demo", persons=20, seed=11, verbosity=0, **QUICK)
     return tmp_path
 
 
@@ -95,7 +97,7 @@ def test_the_retirement_clerk_sees_only_retirement_files(demo):
 
 def test_running_twice_adds_more_without_errors(demo, capsys):
     records = Record.objects.count()
-    call_command("demo", persons=5, seed=11, json=True)
+    call_command("demo", persons=5, seed=11, json=True, **QUICK)
     summary = json.loads(capsys.readouterr().out)
     assert summary["persons"] == 5
     assert summary["users_created"] == []
@@ -104,7 +106,7 @@ def test_running_twice_adds_more_without_errors(demo, capsys):
 
 
 def test_output_shows_the_password_but_no_id_number(tmp_path, capsys):
-    call_command("demo", persons=3, seed=5)
+    call_command("demo", persons=3, seed=5, **QUICK)
     out = capsys.readouterr().out
     assert (tmp_path / "demo-password").read_text().strip() in out
     for number in Person.objects.values_list("id_number", flat=True):
@@ -162,5 +164,5 @@ def test_a_new_user_sees_a_compilation_of_each_kind_and_a_published_exhibition(d
     page = client.get(f"/exhibitions/{exhibition.slug}/").content.decode()
     shown = exhibition.sections.get().exhibits.all()
     assert shown and all(exhibit.archival_code in page for exhibit in shown)
-    call_command("demo", persons=2, seed=12, verbosity=0)  # a second run makes none again
+    call_command("demo", persons=2, seed=12, verbosity=0, **QUICK)  # a second run makes none again
     assert Exhibition.objects.count() == 1 and Compilation.objects.count() == 3

@@ -30,12 +30,25 @@ class Command(BaseCommand):
             help=_("random seed: the same seed on the same archive gives the same data"),
         )
         parser.add_argument(
+            "--no-scans",
+            action="store_true",
+            help=_("do not draw the scanned forms (their OCR takes a few seconds a page)"),
+        )
+        parser.add_argument(
+            "--read-later",
+            action="store_true",
+            help=_(
+                "leave the reading (OCR) of the demo's pages to the worker instead of doing it "
+                "before the command ends (dangan run does)"
+            ),
+        )
+        parser.add_argument(
             "--json",
             action="store_true",
             help=_("print one JSON object with the summary on stdout"),
         )
 
-    def handle(self, *args, persons, seed, json=False, **options):
+    def handle(self, *args, persons, seed, json=False, no_scans=False, read_later=False, **options):
         verbosity = options.get("verbosity", 1)
         show_progress = verbosity >= 1 and not json and sys.stderr.isatty()
         started = time.monotonic()
@@ -49,7 +62,12 @@ class Command(BaseCommand):
 
         password_file = settings.DATA_DIR / "demo-password"
         summary = generate(
-            persons=persons, seed=seed, password_file=password_file, progress=progress
+            persons=persons,
+            seed=seed,
+            password_file=password_file,
+            progress=progress,
+            scans=not no_scans,
+            read=not read_later,
         )
         if show_progress:
             sys.stderr.write("\n")
@@ -68,6 +86,8 @@ class Command(BaseCommand):
                         "users_existing": summary.users_existing,
                         "users": summary.users_created + summary.users_existing,
                         "activity": dict(sorted(summary.activity.items())),
+                        "scans": summary.scans,
+                        "pages": summary.pages,
                         "password": password,
                         "password_file": str(password_file),
                         "seconds": seconds,
@@ -103,6 +123,24 @@ class Command(BaseCommand):
                 )
                 % {k: summary.activity[k] for k in ACTIVITY}
             )
+        if summary.scans:
+            if summary.pages:
+                self.stdout.write(
+                    _(
+                        "Scanned forms: %(scans)d drawn; pages read: %(done)d, failed: "
+                        "%(failed)d (search their text, or open a record's pages)."
+                    )
+                    % {
+                        "scans": summary.scans,
+                        "done": summary.pages.get("done", 0),
+                        "failed": summary.pages.get("failed", 0),
+                    }
+                )
+            else:
+                self.stdout.write(
+                    _("Scanned forms: %(scans)d drawn; the worker reads them.")
+                    % {"scans": summary.scans}
+                )
         users = summary.users_created + summary.users_existing
         self.stdout.write(
             _("Demo users: %(users)s — password %(password)s (kept in %(file)s).")

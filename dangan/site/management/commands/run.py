@@ -60,7 +60,9 @@ class Command(BaseCommand):
         if not no_demo and not Record.objects.exists():
             self.stdout.write(_("Loading demo data…"))
             out = io.StringIO()
-            call_command("demo", persons=demo_persons, json=True, stdout=out)
+            # The worker started below reads the demo's scanned pages: their OCR here would
+            # hold the start back by seconds a page.
+            call_command("demo", persons=demo_persons, json=True, read_later=True, stdout=out)
             demo_users = json.loads(out.getvalue())
         if not no_worker:
             worker = subprocess.Popen(
