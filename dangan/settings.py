@@ -118,6 +118,8 @@ TEMPLATES = [
         },
     },
 ]
+#: Plain widgets written in Python, byte for byte as Django's templates write them (fast).
+FORM_RENDERER = "dangan.core.form_renderer.WidgetRenderer"
 
 # --- Database -------------------------------------------------------------------------------
 DATABASES = {

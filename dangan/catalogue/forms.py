@@ -85,9 +85,6 @@ class RecordFilterForm(forms.Form):
             field.choices = [("", field.empty_label)] + [
                 (item.pk, field.label_from_instance(item)) for item in self.choice_rows[name]
             ]
-        for field in self.fields.values():
-            if type(field.widget) is forms.Select:
-                field.widget.template_name = "catalogue/widgets/select.html"
         assert {value for value, _label in self.fields["sort"].choices} == set(SORTS)
 
     def selection(self) -> dict:

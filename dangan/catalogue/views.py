@@ -23,6 +23,7 @@ from dangan.accounts.selectors import may_write_record
 from dangan.audit.models import AuditEvent
 from dangan.audit.services import record_event
 from dangan.core import keyset
+from dangan.core.paths import path_for
 from dangan.jobs.services import start_job
 from dangan.people.id_numbers import mask
 from dangan.people.services import resolve_persons
@@ -78,11 +79,13 @@ def _labels(field: str) -> dict:
     return {value: str(label) for value, label in Record._meta.get_field(field).flatchoices}
 
 
-def _row(record, persons: list[dict], labels: dict) -> dict:
-    """One line of the list: the record, its persons (ID numbers masked), date and labels."""
+def _row(record, persons: list[dict], labels: dict, paths: dict) -> dict:
+    """One line of the list: the record, its persons (ID numbers masked, each with the path of
+    its page), date and labels."""
     row = {
         "record": record,
-        "persons": [(p, mask(p["id_number"])) for p in persons],
+        "url": paths["record"](record.pk),
+        "persons": [(p, mask(p["id_number"]), paths["person"](p["pk"])) for p in persons],
         "date": record.date.isoformat() if record.date else record.year,
     }
     for name, choices in labels.items():
@@ -91,13 +94,33 @@ def _row(record, persons: list[dict], labels: dict) -> dict:
     return row
 
 
+#: What a line of the list shows (and what the list's orders sort by).
+LIST_COLUMNS = (
+    "archival_code",
+    "legacy_number",
+    "title",
+    "category__name",
+    "date",
+    "year",
+    "state",
+    "retention",
+    "secrecy",
+    "openness",
+)
+
+
 @login_required
 def record_list(request):
     if not selectors.may_browse_records(request.user):
         raise PermissionDenied(_("The catalogue is for those who read records."))
     form = _filter_form(request)
     selection = form.selection()
-    records = selectors.browse_records(request.user, **selection)
+    records = (
+        selectors.browse_records(request.user, **selection)
+        .select_related(None)
+        .select_related("category")
+        .only(*LIST_COLUMNS)  # not the metadata, remarks and times the list does not show
+    )
     # By cursor: a page deep in a million records costs what the first costs.
     pager = keyset.page_of_request(records, request, size=PAGE_SIZE)
     if pager.bad_cursor:
@@ -116,12 +139,16 @@ def record_list(request):
         query.pop(name, None)
     labels = {name: _labels(name) for name in ("state", "retention", "secrecy", "openness")}
     persons = selectors.persons_by_record(rows)
+    paths = {
+        "record": path_for("catalogue:record-detail"),
+        "person": path_for("people:person-detail"),
+    }
     return render(
         request,
         "catalogue/record_list.html",
         {
             "form": form,
-            "rows": [_row(r, persons[r.pk], labels) for r in rows],
+            "rows": [_row(r, persons[r.pk], labels, paths) for r in rows],
             "pager": pager,
             "first_number": pager.first_number,
             "count": count,
