@@ -10,6 +10,7 @@ from dangan.people.models import Person
 from dangan.security.permissions import has_permission
 
 from . import page_reading
+from .classifier import classify
 from .models import DuplicateProposal
 
 #: The pages of a record read for its form: the first few say what the file is.
@@ -90,4 +91,14 @@ def page_help(record) -> dict:
     return {
         "fields": {name: values for name, values in fields.items() if values},
         "messages": list(dict.fromkeys(messages)),
+    }
+
+
+def unnamed_page_help(text: str) -> dict:
+    """What the first page of a scan folder that matches no record says, field by field, and
+    where the classifier would put it (``category`` None below the threshold)."""
+    proposal = classify(page_text=text)
+    return {
+        "fields": page_reading.read_fields(text),
+        "proposal": {**proposal.as_json(), "unit": proposal.unit},
     }

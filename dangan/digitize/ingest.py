@@ -11,6 +11,7 @@ that match no record, files that cannot be kept, links and gaps in the page numb
 """
 
 import hashlib
+import logging
 import os
 import re
 from contextlib import ExitStack
@@ -18,20 +19,35 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from dangan.catalogue import services as catalogue_services
 from dangan.catalogue.models import Record
 from dangan.content import services as content_services
 from dangan.content.models import Page
+from dangan.core.hooks import Hook
+from dangan.people.services import resolve_persons
 
+from . import suggestions
 from .models import PageProcessing, ScanBatch
-from .services import queue_pages
+from .ocr import get_engine
+from .services import _pdf_text, _render_pdf, queue_pages
+
+log = logging.getLogger(__name__)
 
 _NUMBER = re.compile(r"^(\d{1,6})(?:\D|$)")
 #: New pages of a folder added in one transaction, their files synced to disk together.
 GROUP_PAGES = 16
+#: The files whose text an unnamed folder's first page is read from.
+READABLE = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".jp2", ".bmp", ".pdf"}
+
+#: What the first page of a folder that matches no record says, field by field, and where the
+#: classifier would put it: ``{"fields": {field: [values]}, "proposal": {"category", "retention",
+#: "unit", "confidence"}}`` (answered by assist: ``assist.selectors.unnamed_page_help``).
+read_unnamed_page = Hook("what the first page of an unnamed scan folder says")
 
 
 def start_batch(*, actor, folder) -> ScanBatch:
@@ -114,13 +130,73 @@ def _attach_folder(folder: Path, files: list[str], *, actor, batch, report) -> N
     records = _records_named(name)
     if not records:
         report["unmatched"].append(name)
+        reading = read_first_page(folder, files)
+        reading["path"] = str(folder.relative_to(batch.source))
+        report.setdefault("unnamed", {})[name] = reading
         return
     if len(records) > 1:
         report["ambiguous"].append(name)
         return
-    record = records[0]
     report["records"] += 1
-    numbered = sorted(files, key=lambda f: (_page_number(f) is None, _page_number(f) or 0, f))
+    _attach_to(records[0], folder, files, actor=actor, batch=batch, report=report)
+
+
+def _in_page_order(files: list[str]) -> list[str]:
+    return sorted(files, key=lambda f: (_page_number(f) is None, _page_number(f) or 0, f))
+
+
+def read_first_page(folder: Path, files: list[str]) -> dict:
+    """What the first page of ``folder`` says (read here, once): ``file``, ``fields`` (by the
+    record form's field names), ``proposal`` (the classifier's, ``category`` None when unsure),
+    ``records`` (ids of the records of a person whose ID number the page shows: the folder may
+    be one of theirs, misnamed) and ``error`` when the page could not be read."""
+    reading = {"file": "", "fields": {}, "proposal": None, "records": [], "error": ""}
+    first = next(
+        (
+            f
+            for f in _in_page_order(files)
+            if Path(f).suffix.lower() in READABLE
+            and (folder / f).is_file()
+            and not (folder / f).is_symlink()
+        ),
+        None,
+    )
+    if first is None:
+        return reading
+    reading["file"] = first
+    try:
+        text = _text_of(folder / first)
+    except Exception as error:  # an unreadable scan: said on the screen, the folder still listed
+        log.warning("the first page of an unnamed folder could not be read: %s", error)
+        reading["error"] = f"{type(error).__name__}: {error}"[:500]
+        return reading
+    reading.update(read_unnamed_page(text))
+    numbers = [n.number for n in suggestions.suggest_metadata(text).id_numbers]
+    if numbers:
+        reading["records"] = list(
+            Record.objects.filter(persons__id_number__in=numbers)
+            .exclude(state=Record.State.DESTROYED)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+            .distinct()[:10]
+        )
+    return reading
+
+
+def _text_of(path: Path) -> str:
+    data = path.read_bytes()
+    if path.suffix.lower() == ".pdf":
+        text = _pdf_text(data)
+        if text.strip():
+            return text
+        images = _render_pdf(data)[:1]
+        return get_engine().recognize(images[0]).text if images else ""
+    return get_engine().recognize(data).text
+
+
+def _attach_to(record, folder: Path, files: list[str], *, actor, batch, report) -> None:
+    name = folder.name
+    numbered = _in_page_order(files)
     numbers = [n for n in map(_page_number, numbered) if n is not None]
     if numbers:
         missing = sorted(set(range(1, max(numbers) + 1)) - set(numbers))
@@ -223,3 +299,67 @@ def _resume(page: Page, batch: ScanBatch) -> None:
     PageProcessing.objects.filter(page=page).exclude(state=PageProcessing.State.DONE).update(
         batch=batch
     )
+
+
+def _unnamed(batch: ScanBatch, name: str) -> tuple[Path, list[str]]:
+    """The folder ``name`` of the batch that matched no record, and its files."""
+    reading = (batch.report.get("unnamed") or {}).get(name)
+    if reading is None or reading.get("record"):
+        raise ValidationError(
+            _("The folder %(name)s is not waiting to be catalogued.") % {"name": name},
+            code="not_unnamed",
+        )
+    root = Path(batch.source).resolve()
+    folder = (root / reading.get("path", name)).resolve()
+    if root not in folder.parents or not folder.is_dir():
+        raise ValidationError(
+            _("The folder %(name)s is no longer in the scanning folder.") % {"name": name},
+            code="no_folder",
+        )
+    files = sorted(f.name for f in folder.iterdir() if f.is_file() and not f.name.startswith("."))
+    return folder, files
+
+
+def attach_folder(*, actor, batch: ScanBatch, name: str, record: Record) -> dict:
+    """Attach the pages of the batch's unnamed folder ``name`` to ``record`` (the archivist's
+    choice on the folder's screen); the batch's report says where the folder went."""
+    folder, files = _unnamed(batch, name)
+    if record.state == Record.State.DESTROYED:
+        raise ValidationError(
+            _("%(record)s was destroyed; nothing can be added to it.") % {"record": record},
+            code="record_destroyed",
+        )
+    added = {"pages": 0, "skipped": 0, "errors": [], "gaps": []}
+    _attach_to(record, folder, files, actor=actor, batch=batch, report=added)
+    with transaction.atomic():
+        batch = ScanBatch.objects.select_for_update().get(pk=batch.pk)
+        report = batch.report
+        report["unnamed"][name]["record"] = record.pk
+        report["records"] = report.get("records", 0) + 1
+        for key in ("pages", "skipped"):
+            report[key] = report.get(key, 0) + added[key]
+        for key in ("errors", "gaps"):
+            report[key] = report.get(key, []) + added[key]
+        batch.save(update_fields=["report"])
+    return added
+
+
+def catalogue_folder(
+    *, actor, batch: ScanBatch, name: str, fonds, category, values, metadata, entries, file=True
+) -> Record:
+    """A new record for the batch's unnamed folder ``name``, described as the archivist filled
+    its form (taking what the first page says, or not), with the folder's pages attached."""
+    _unnamed(batch, name)  # still waiting, still there: before anything is made
+    with transaction.atomic():
+        persons = list(resolve_persons(actor=actor, entries=entries).values()) if entries else []
+        record = catalogue_services.create_record(
+            actor=actor,
+            fonds=fonds,
+            category=category,
+            values=values,
+            metadata=metadata,
+            persons=persons,
+            file=file,
+        )
+    attach_folder(actor=actor, batch=batch, name=name, record=record)
+    return record

@@ -2,14 +2,16 @@
 operator's commands, which run as the system, read a record by its number)."""
 
 import json
+import re
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from dangan.audit.models import AuditEvent
 from dangan.audit.services import record_event
-from dangan.catalogue.models import Record, RecordRelation
+from dangan.catalogue.models import Category, Record, RecordRelation
 from dangan.catalogue.selectors import visible_records
 from dangan.content.models import Page
 from dangan.content.selectors import open_blob
@@ -87,6 +89,72 @@ def batch_progress(batch) -> dict:
         batch.finished_at is not None and counts["pending"] + counts["running"] == 0
     )
     return counts
+
+
+#: A folder name that looks like an archive number (SYTG-00012, 1993-0045): offered as the new
+#: record's legacy number.
+_LOOKS_LIKE_A_NUMBER = re.compile(r"^[\w.·-]*\d[\w.·-]*$")
+
+
+_SAID = {
+    "persons": gettext_lazy("Persons"),
+    "title": gettext_lazy("Title"),
+    "date": gettext_lazy("Date"),
+    "doc_number": gettext_lazy("Document number"),
+    "responsible": gettext_lazy("Responsible party"),
+}
+
+
+def unnamed_folders(user, batch) -> list[dict]:
+    """The batch's folders that matched no record, in the report's order, each with what its
+    first page says: ``name``, ``file``, ``suggestions`` (by the record form's field names),
+    ``said`` ((label, values) to read, ID numbers masked), ``proposal`` (the classifier's category
+    with its ``name`` and ``percent``, or None when unsure), ``records`` (the user's visible
+    records of a person the page names), ``record`` (where the folder went, once decided) and
+    ``error`` (the page could not be read)."""
+    unnamed = (batch.report or {}).get("unnamed") or {}
+    names = list((batch.report or {}).get("unmatched") or [])
+    wanted = {pk for reading in unnamed.values() for pk in reading.get("records", [])}
+    wanted |= {r["record"] for r in unnamed.values() if r.get("record")}
+    visible = visible_records(user).filter(pk__in=wanted).in_bulk() if wanted else {}
+    category_names = dict(Category.objects.values_list("code", "name"))
+    folders = []
+    for index, name in enumerate(names):
+        reading = unnamed.get(name) or {}
+        suggestions = dict(reading.get("fields") or {})
+        if _LOOKS_LIKE_A_NUMBER.match(name):
+            suggestions["legacy_number"] = [name]
+        proposal = reading.get("proposal") or None
+        if proposal and proposal.get("category"):
+            proposal = {
+                **proposal,
+                "name": category_names.get(proposal["category"], ""),
+                "percent": round(100 * proposal["confidence"]),
+            }
+        else:
+            proposal = None
+        fields = reading.get("fields") or {}
+        said = [
+            (label, [mask_id_numbers(v) for v in fields[key]])
+            for key, label in _SAID.items()
+            if fields.get(key)
+        ]
+        folders.append(
+            {
+                "index": index,
+                "name": name,
+                "file": reading.get("file", ""),
+                "read": "fields" in reading or "error" in reading,
+                "suggestions": suggestions,
+                "said": said,
+                "proposal": proposal,
+                "records": [visible[pk] for pk in reading.get("records", []) if pk in visible],
+                "record": visible.get(reading.get("record")),
+                "done": bool(reading.get("record")),
+                "error": reading.get("error", ""),
+            }
+        )
+    return folders
 
 
 def record_by_number(number: str):

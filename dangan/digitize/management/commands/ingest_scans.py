@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from dangan.digitize import services
 from dangan.digitize.ingest import run_batch, start_batch
 from dangan.digitize.models import PageProcessing
+from dangan.security.logmasking import mask_id_numbers
 
 
 class Command(BaseCommand):
@@ -40,6 +41,20 @@ class Command(BaseCommand):
         report["states"] = {
             state: rows.filter(state=state).count() for state in PageProcessing.State.values
         }
+        # A page showing an ID number no person of its record has: a file in the wrong folder?
+        report["mismatched"] = [
+            {
+                "record": row.page.record.archival_code or row.page.record.legacy_number,
+                "page": row.page.position,
+                "messages": row.suggestions.get("messages", []),
+            }
+            for row in rows.filter(suggestions__id_mismatch=True).select_related("page__record")
+        ]
+        for reading in (report.get("unnamed") or {}).values():  # never a full ID number out
+            reading["fields"] = {
+                key: [mask_id_numbers(v) for v in values]
+                for key, values in (reading.get("fields") or {}).items()
+            }
         if json:
             self.stdout.write(_dump(report))
         else:
@@ -68,6 +83,7 @@ class Command(BaseCommand):
         )
         for name in report["unmatched"]:
             self.stdout.write(_("No record for folder %(name)s") % {"name": name})
+            self._unnamed((report.get("unnamed") or {}).get(name) or {})
         for name in report["ambiguous"]:
             self.stdout.write(_("More than one record for folder %(name)s") % {"name": name})
         for gap in report["gaps"]:
@@ -77,6 +93,8 @@ class Command(BaseCommand):
             )
         for error in report["errors"]:
             self.stdout.write(f"{error['folder']}/{error['file']}: {error['message']}")
+        for row in report["mismatched"]:
+            self.stdout.write(f"{row['record']} · {row['page']}: {' '.join(row['messages'])}")
         states = report["states"]
         self.stdout.write(
             _("Pages read: %(done)d, waiting: %(pending)d, failed: %(failed)d.")
@@ -86,6 +104,23 @@ class Command(BaseCommand):
                 "failed": states["failed"],
             }
         )
+
+    def _unnamed(self, reading):
+        """What the first page of a folder that matches no record says (masked above), and
+        the classifier's category for it."""
+        for values in (reading.get("fields") or {}).values():
+            self.stdout.write("  " + " · ".join(values))
+        proposal = reading.get("proposal") or {}
+        if proposal.get("category"):
+            self.stdout.write(
+                "  "
+                + _("Proposed category: %(category)s, retention %(retention)s (%(percent)d %%)")
+                % {**proposal, "percent": round(100 * proposal["confidence"])}
+            )
+        if reading.get("records"):
+            self.stdout.write(
+                "  " + _("The page shows the ID number of a person catalogued in other records.")
+            )
 
 
 def _dump(value) -> str:
