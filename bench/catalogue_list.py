@@ -1,5 +1,6 @@
 """Benchmark: the first page of the record list on a large catalogue, filter by filter, and a
-page deep in it (page 10,000) by offset and by cursor.
+page deep in it (page 10,000) by offset and by cursor; the same for the API's list of records
+and for the audit trail (filled with a million entries first).
 
     .venv/bin/python bench/catalogue_list.py                      # 1,000,000 records, SQLite
     .venv/bin/python bench/catalogue_list.py --records 100000     # a quick check
@@ -16,6 +17,7 @@ category, by offset (``?page=N`` alone, as before cursors) and by cursor (the "n
 """
 
 import argparse
+import base64
 import datetime
 import json
 import os
@@ -430,7 +432,108 @@ def measure_deep(runs: int, number: int) -> list[dict]:
 
             row[f"page_{name}"] = _timed(page, runs)[0]
         results.append(row)
+        # The API's list of the same records, by a cursor in the API's own order (its
+        # ``next`` link's), pointing at the same depth.
+        if "category" in kwargs:  # the API names a category by its code
+            params = {"category": Category.objects.get(pk=kwargs["category"]).code}
+        first_answer = client.get("/api/v1/records/", {**params, "limit": PAGE_SIZE}).json()
+        link = first_answer["next"].split("cursor=")[1].split("&")[0]
+        api_order = json.loads(base64.urlsafe_b64decode(link + "=" * (-len(link) % 4)))["o"]
+        api_before = records.order_by(*api_order)[start - 1 : start].get()
+        api_cursor = keyset.encode(api_order, keyset.key_of(api_before, api_order), False)
+        api = {"filter": f"API, {label}", "page": shown}
+        for name, query in [
+            ("first", {**params, "limit": PAGE_SIZE}),
+            ("offset", {**params, "limit": PAGE_SIZE, "offset": start}),
+            ("cursor", {**params, "limit": PAGE_SIZE, "cursor": api_cursor}),
+        ]:
+
+            def answer(query=query):
+                response = client.get("/api/v1/records/", query)
+                assert response.status_code == 200, response.status_code
+
+            api[f"page_{name}"] = _timed(answer, runs)[0]
+        results.append(api)
     return results
+
+
+def fill_audit(events: int) -> None:
+    """``events`` audit entries, by one INSERT … SELECT (the chain's digests are not what is
+    measured here: a filled trail does not verify)."""
+    from django.db import connection, transaction
+
+    columns = (
+        "at, actor_name, action, object_type, object_id, object_repr, previous_digest, digest, "
+        "chain"
+    )
+    if connection.vendor == "postgresql":
+        sql = (
+            f"INSERT INTO audit_auditevent ({columns}) SELECT now() - n * interval '1 second', "
+            "'bench_archivist', 'read', 'catalogue.record', n::text, '档案 ' || n, '', "
+            "md5(n::text) || md5('b' || n::text), 1 + n % 8 FROM generate_series(1, %s) n"
+        )
+    else:
+        sql = (
+            "WITH RECURSIVE n(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM n WHERE n < %s) "
+            f"INSERT INTO audit_auditevent ({columns}) SELECT datetime('now', '-' || n || ' "
+            "seconds'), 'bench_archivist', 'read', 'catalogue.record', n, '档案 ' || n, '', "
+            "printf('%%064d', n), 1 + n %% 8 FROM n"
+        )
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, [events])
+        if connection.vendor == "postgresql":
+            cursor.execute("ANALYZE audit_auditevent")
+
+
+def measure_deep_trail(runs: int, number: int) -> dict:
+    """Page ``number`` of the audit trail (the auditor's page, newest first), by offset and
+    by cursor, beside page 1; the trail filled first to reach that page."""
+    from django.test import Client
+    from django.urls import reverse
+
+    from dangan.accounts.models import Role, User
+    from dangan.accounts.services import create_user
+    from dangan.audit.models import AuditEvent
+    from dangan.audit.selectors import audit_trail
+    from dangan.audit.views import PAGE_SIZE
+    from dangan.core import keyset
+
+    auditor = User.objects.filter(username="bench_auditor").first() or create_user(
+        actor=None, username="bench_auditor", password="bench pass 42", role=Role.AUDITOR
+    )
+    wanted = number * PAGE_SIZE + 1000
+    have = AuditEvent.objects.count()
+    if have < wanted:
+        started = time.monotonic()
+        fill_audit(wanted - have)
+        print(f"  {wanted - have:,} audit entries in {time.monotonic() - started:.1f} s")
+    events = audit_trail(auditor).select_related(None)
+    order = keyset.order_of(events)
+    start = (number - 1) * PAGE_SIZE
+    before = events.order_by(*order)[start - 1 : start].get()
+    cursor = keyset.encode(order, keyset.key_of(before, order), False)
+    client = Client(SERVER_NAME="localhost")
+    client.force_login(auditor)
+    url = reverse("audit:trail")
+    row = {"filter": f"audit trail ({AuditEvent.objects.count():,})", "page": number}
+    for name, function in [
+        ("first", lambda: keyset.page(events, size=PAGE_SIZE).rows),
+        ("offset", lambda: list(events[start : start + PAGE_SIZE + 1])),
+        ("cursor", lambda: keyset.page(events, size=PAGE_SIZE, cursor=cursor).rows),
+    ]:
+        row[f"selector_{name}"] = _timed(function, runs)[0]
+    for name, query in [
+        ("first", {}),
+        ("offset", {"page": number}),
+        ("cursor", {"cursor": cursor, "page": number}),
+    ]:
+
+        def page(query=query):
+            response = client.get(url, query)
+            assert response.status_code == 200, response.status_code
+
+        row[f"page_{name}"] = _timed(page, runs)[0]
+    return row
 
 
 def report_deep(results, number, records, vendor):
@@ -440,7 +543,7 @@ def report_deep(results, number, records, vendor):
     )
     print(f"{'filter':28} {'N':>6} {'selector':>26} {'page':>26}")
     for row in results:
-        selector = [row[f"selector_{k}"] for k in ("first", "offset", "cursor")]
+        selector = [row.get(f"selector_{k}", float("nan")) for k in ("first", "offset", "cursor")]
         page = [row[f"page_{k}"] for k in ("first", "offset", "cursor")]
         print(
             f"{row['filter']:28} {row['page']:>6} "
@@ -495,6 +598,7 @@ def main():
     deep = []
     if records >= args.deep * 50:
         deep = measure_deep(args.runs, args.deep)
+        deep.append(measure_deep_trail(args.runs, args.deep))
         report_deep(deep, args.deep, records, connection.vendor)
     if args.json:
         print(json.dumps([{k: v for k, v in r.items() if k != "plan"} for r in results] + deep))

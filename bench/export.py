@@ -11,8 +11,10 @@ records). Then, each in a fresh process so that its peak resident memory (``ru_m
 own: the export as the job runs it (``jobs.services.start_job`` + ``run_job``: every visible
 record, written by ``catalogue.exports.write_register`` into the job's file), and, for
 comparison, the same writer into a temporary file as the page did inside the request before
-(``--in-request``). Each prints seconds, rows/s, the file's size and the peak RSS beside the RSS
-of the process before the export began. See ``bench/README.md``.
+(``in-request``), and the audit trail's Excel export as its job runs it (``audit-job``, when
+``catalogue_list.py`` filled the trail). ``--only`` runs one of them. Each prints seconds,
+rows/s, the file's size and the peak RSS beside the RSS of the process before the export began.
+See ``bench/README.md``.
 """
 
 import argparse
@@ -37,7 +39,12 @@ def parse_args():
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--data-dir", default=None)
-    parser.add_argument("--measure", choices=["job", "in-request"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--only", choices=["job", "in-request", "audit-job"], help="one measurement alone"
+    )
+    parser.add_argument(
+        "--measure", choices=["job", "in-request", "audit-job"], help=argparse.SUPPRESS
+    )
     return parser.parse_args()
 
 
@@ -68,7 +75,21 @@ def measure(how: str) -> dict:
     filters.update(openness=None, state=None, q=None, sort="new")
     before = _current_rss_mb()
     started = time.monotonic()
-    if how == "job":
+    if how == "audit-job":
+        from dangan.accounts.models import Role, User
+        from dangan.accounts.services import create_user
+
+        auditor = User.objects.filter(username="bench_auditor").first() or create_user(
+            actor=None, username="bench_auditor", password="bench pass 42", role=Role.AUDITOR
+        )
+        job = services.start_job(
+            kind="audit.trail_xlsx", owner=auditor, title="bench-audit", params={"filters": {}}
+        )
+        state = services.run_job(job.pk)
+        job.refresh_from_db()
+        assert state == Job.State.DONE, (state, job.message)
+        rows, size = job.total, job.size
+    elif how == "job":
         job = services.start_job(
             kind=REGISTER,
             owner=user,
@@ -113,13 +134,18 @@ def main():
         fill(args.records, max(args.records * 3 // 10, 1000), args.seed)
     records = Record.objects.count()
     vendor = connection.vendor
+    from dangan.audit.models import AuditEvent
+
+    hows = ["job", "in-request"]
+    if AuditEvent.objects.count() > 1000:  # filled by catalogue_list.py's deep pages
+        hows.append("audit-job")
     connection.close()
     print(
         f"\nExcel export of the record list, {records:,} records, {vendor}; "
         f"load average {os.getloadavg()[0]:.1f}; target peak RSS ≤ {TARGET_MB} MB"
     )
     print(f"{'how':12} {'rows':>9} {'s':>7} {'rows/s':>8} {'MB':>6} {'RSS before':>10} {'peak':>7}")
-    for how in ("job", "in-request"):
+    for how in [args.only] if args.only else hows:
         answer = subprocess.run(
             [sys.executable, __file__, "--measure", how, "--data-dir", data_dir],
             capture_output=True,
