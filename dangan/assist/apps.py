@@ -18,7 +18,7 @@ class AssistConfig(AppConfig):
         from dangan.intake import selectors as intake_selectors
 
         from .classifier import classify_many
-        from .selectors import page_help, unnamed_page_help
+        from .selectors import file_page_help, page_help, unnamed_page_help
         from .tasks import schedule_after_migrate
 
         # The weekly round (training, duplicate scan) is (re)started at each `dangan run`.
@@ -28,6 +28,7 @@ class AssistConfig(AppConfig):
         # A scan folder that matches no record: what its first page says, where it belongs.
         ingest.read_unnamed_page.provide(unnamed_page_help)
         # Hand-over items show where the classifier would put them.
+        intake_selectors.read_file_page.provide(file_page_help)
         intake_selectors.classify_files.provide(
             lambda texts: [p.as_json() for p in classify_many(texts)]
         )

@@ -1,18 +1,26 @@
 """Reading proposals: only pairs whose two objects the reader may see."""
 
+import logging
+
+from django.core.cache import cache
 from django.db.models import QuerySet
 
 from dangan.catalogue.models import Record
 from dangan.catalogue.selectors import visible_persons, visible_records
 from dangan.content.models import Page
+from dangan.content.selectors import open_blob
+from dangan.digitize.ingest import read_text
 from dangan.digitize.models import PageProcessing
 from dangan.people.models import Person
 from dangan.security.permissions import has_permission
 
 from . import page_reading
-from .classifier import classify
+from .classifier import TEXT_CHARS, classify
 from .models import DuplicateProposal
 
+logger = logging.getLogger(__name__)
+#: The formats whose first page is read for suggestions.
+READ_FORMATS = {"TIFF", "JPEG", "JPEG 2000", "PNG", "PDF"}
 #: The pages of a record read for its form: the first few say what the file is.
 HELP_PAGES = 3
 
@@ -102,3 +110,22 @@ def unnamed_page_help(text: str) -> dict:
         "fields": page_reading.read_fields(text),
         "proposal": {**proposal.as_json(), "unit": proposal.unit},
     }
+
+
+def file_page_help(blob) -> dict:
+    """What the first page of an incoming file (a hand-over item's scan) says, field by field:
+    read once per file (kept in the cache by its digest), ``{}`` when it cannot be read."""
+    key = f"assist:file-page:{blob.sha256}"
+    fields = cache.get(key)
+    if fields is None:
+        if blob.format_name not in READ_FORMATS:
+            return {}
+        try:
+            with open_blob(blob) as stream:
+                text = read_text(stream.read(), pdf=blob.format_name == "PDF")
+        except Exception as error:  # an unreadable scan offers nothing, the form still works
+            logger.warning("an incoming file could not be read for suggestions: %s", error)
+            return {}
+        fields = {"fields": page_reading.read_fields(text), "text": text[:TEXT_CHARS]}
+        cache.set(key, fields, timeout=7 * 24 * 3600)
+    return fields

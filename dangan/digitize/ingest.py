@@ -184,8 +184,12 @@ def read_first_page(folder: Path, files: list[str]) -> dict:
 
 
 def _text_of(path: Path) -> str:
-    data = path.read_bytes()
-    if path.suffix.lower() == ".pdf":
+    return read_text(path.read_bytes(), pdf=path.suffix.lower() == ".pdf")
+
+
+def read_text(data: bytes, *, pdf: bool) -> str:
+    """The text of one scanned file's first page: a PDF's own text, or what OCR reads on it."""
+    if pdf:
         text = _pdf_text(data)
         if text.strip():
             return text

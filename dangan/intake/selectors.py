@@ -136,3 +136,48 @@ def handover_items(handover, *, with_proposals=False) -> list:
                 proposal["category"] != handover.category.code
             )
     return items
+
+
+#: What the first page of an incoming file says: ``{"fields": {title, date, responsible,
+#: doc_number, persons: [values]}, "text": the head of its text}``, ``{}`` when it cannot be read
+#: (answered by assist: ``assist.selectors.file_page_help``).
+read_file_page = Hook("what the first page of an incoming file says, field by field")
+
+#: The item form's fields each of the page's fields fills.
+_ITEM_FIELDS = {
+    "title": "title",
+    "date": "date",
+    "responsible": "responsible",
+    "doc_number": "doc_number",
+}
+
+
+def item_page_help(item) -> dict:
+    """What the item's first uploaded page says beside the item form's fields (values the item
+    has already left out; a person's line split into ``person_id`` and ``person_name``), and
+    where the classifier would put the item (``proposal``, ``elsewhere`` when that is not the
+    list's category)."""
+    first = item.files.select_related("blob").order_by("position").first()
+    read = read_file_page(first.blob) if first is not None else {}
+    found = read.get("fields") or {}
+    has = {**item.values, **((item.persons or [{}])[0] if item.persons else {})}
+    fields: dict[str, list[str]] = {}
+    for source, target in _ITEM_FIELDS.items():
+        values = [v for v in found.get(source, []) if v != has.get(target)]
+        if values:
+            fields[target] = values
+    for line in found.get("persons", []):
+        number, _space, name = line.partition(" ")
+        if number != has.get("id_number"):
+            fields.setdefault("person_id", []).append(number)
+        if name and name != has.get("name"):
+            fields.setdefault("person_name", []).append(name)
+    title = item.values.get("title", "")
+    responsible = item.values.get("responsible", "")
+    (proposal,) = classify_files([f"{title} {responsible} {read.get('text', '')}".strip()])
+    return {
+        "fields": fields,
+        "proposal": proposal if proposal["category"] else None,
+        "elsewhere": bool(proposal["category"])
+        and proposal["category"] != item.handover.category.code,
+    }

@@ -258,8 +258,13 @@ def handover_item(request, pk, item_pk):
         else:
             messages.success(request, _("The item was corrected."))
             return redirect("intake:handover-detail", pk=handover.pk)
+    page_help = selectors.item_page_help(item)
+    for name, values in page_help["fields"].items():
+        form.fields[name].suggestions = values  # beside the field, taken with a click
     return render(
-        request, "intake/handover_item.html", {"handover": handover, "item": item, "form": form}
+        request,
+        "intake/handover_item.html",
+        {"handover": handover, "item": item, "form": form, "page_help": page_help},
     )
 
 
