@@ -1165,7 +1165,8 @@ class Generator:
     def scan_a_page(self, record, actor) -> None:
         """Give ``record`` a scanned page unless it has one: a copy certifies pages, and a
         record held on paper only gets none. A person's file gets a form naming the person
-        (``demo.scans``), any other record a specimen register page."""
+        and a numbered document its first page as issued (``demo.scans``); any other record a
+        specimen register page."""
         import io
 
         from dangan.content.models import Page

@@ -238,10 +238,72 @@ def registration(person, record, *, rng: random.Random, **look) -> Form:
 FORMS = {"TX": retirement, "SYTG": unemployment, "KG": skill_test, "CXJM": resident_pension}
 
 
-def form_for(record, *, rng: random.Random) -> Form | None:
-    """The first form of ``record``'s file when it is one person's, else None."""
+@dataclass(frozen=True)
+class Notice:
+    """The first page of one of the bureau's documents (文书) as issued: the issuer's banner,
+    the document number under it, the title, the addressees, the text, who signed and when."""
+
+    issuer: str
+    doc_number: str
+    title: str
+    addressee: str
+    paragraphs: tuple[str, ...]
+    signer: str
+    signed: datetime.date
+    angle: float = 0.0
+    noise: float = 0.0
+
+    @property
+    def text(self) -> str:
+        return "\n".join(
+            [
+                f"{self.issuer}文件",
+                self.doc_number,
+                self.title,
+                self.addressee,
+                *self.paragraphs,
+                self.signer,
+                _date(self.signed),
+            ]
+        )
+
+
+_NOTICE_TEXT = (
+    "为认真贯彻落实上级有关文件精神，进一步做好相关工作，结合我县实际，现将有关事项{verb}如下。",
+    "各单位要高度重视，明确分管领导和具体经办人员，按照时间节点抓好落实，确保工作取得实效。",
+    "工作中遇到的问题，请及时与县人力资源和社会保障局联系。",
+)
+_VERBS = {"通知": "通知", "决定": "决定", "意见": "提出意见", "报告": "报告", "请示": "请示"}
+
+
+def notice(record, *, rng: random.Random, **look) -> Notice:
+    """A document of the bureau (WS), from its catalogue entry."""
+    kind = record.metadata.get("doc_type", "通知")
+    up = kind in ("报告", "请示")  # sent up to the city bureau, not down to the towns
+    return Notice(
+        issuer="建湖县人力资源和社会保障局",
+        doc_number=record.doc_number,
+        title=record.title,
+        addressee="盐城市人力资源和社会保障局：" if up else "各镇人民政府，县各有关单位：",
+        paragraphs=(
+            _NOTICE_TEXT[0].format(verb=_VERBS.get(kind, "通知")),
+            *rng.sample(_NOTICE_TEXT[1:], 1),
+        ),
+        signer=record.responsible or "建湖县人力资源和社会保障局",
+        signed=record.date,
+        **look,
+    )
+
+
+def form_for(record, *, rng: random.Random) -> Form | Notice | None:
+    """The first page of ``record``: a form naming its person when it is one person's file, a
+    notice for one of the bureau's numbered documents, else None."""
+    if record.date is None:
+        return None
+    if record.category.code == "WS" and record.doc_number:
+        return notice(record, rng=rng, angle=rng.choice((0.0, 0.7, -0.9)))
     persons = list(record.persons.all()[:2])
-    if len(persons) != 1 or record.date is None:
+    if len(persons) != 1:
         return None
     return FORMS.get(record.category.code, registration)(persons[0], record, rng=rng)
 
@@ -265,12 +327,62 @@ MISFILED = ("SYTG", 0, unemployment, "CXJM", 0, {"angle": -0.6, "noise": 0.2})
 # --- drawing ----------------------------------------------------------------------------------
 
 
-def draw(form: Form, *, seed: int, dpi: int = DPI) -> bytes:
-    """The form as the grayscale JPEG a scanner writes at ``dpi``, the same for the same seed."""
-    convert = _traditional().convert if form.traditional else (lambda text: text)
+def draw(form: Form | Notice, *, seed: int, dpi: int = DPI) -> bytes:
+    """The page as the grayscale JPEG a scanner writes at ``dpi``, the same for the same seed."""
     width, height = (round(mm / 25.4 * dpi) for mm in A4_MM)
     page = Image.new("L", (width, height), 255)
     pen = ImageDraw.Draw(page)
+    if isinstance(form, Notice):
+        _draw_notice(pen, form, width=width, dpi=dpi)
+    else:
+        _draw_form(pen, form, width=width, dpi=dpi, seed=seed)
+    if form.angle:
+        page = page.rotate(form.angle, resample=Image.Resampling.BICUBIC, fillcolor=255)
+    if form.noise:
+        page = soil(page, form.noise, seed)
+    buffer = io.BytesIO()
+    page.convert("L").save(buffer, format="JPEG", quality=85, dpi=(dpi, dpi))
+    return buffer.getvalue()
+
+
+def _draw_notice(pen: ImageDraw.ImageDraw, notice: Notice, *, width: int, dpi: int) -> None:
+    point = dpi / 72
+    banner = font("title", round(26 * point), False)
+    heading = font("title", round(18 * point), False)
+    body = font("body", round(14 * point), False)
+    size = body.size
+    left, right = round(28 / 25.4 * dpi), width - round(26 / 25.4 * dpi)
+
+    def centred(text, y, face, fill=20):
+        pen.text(((width - pen.textlength(text, font=face)) / 2, y), text, font=face, fill=fill)
+
+    y = round(35 / 25.4 * dpi)
+    centred(f"{notice.issuer}文件", y, banner, fill=70)  # the red banner, scanned in grey
+    y += round(banner.size * 2.2)
+    centred(notice.doc_number, y, body)
+    y += round(size * 1.8)
+    pen.line((left, y, right, y), fill=70, width=round(point * 1.5))
+    y += round(size * 2)
+    per_line = int((right - left) // heading.size)
+    for start in range(0, len(notice.title), per_line):
+        centred(notice.title[start : start + per_line], y, heading)
+        y += round(heading.size * 1.6)
+    y += round(size * 1.2)
+    pen.text((left, y), notice.addressee, font=body, fill=25)
+    per_line = int((right - left) // size)
+    for paragraph in notice.paragraphs:
+        text = "\u3000\u3000" + paragraph  # two full-width spaces: the first line's indent
+        for start in range(0, len(text), per_line):
+            y += round(size * 1.75)
+            pen.text((left, y), text[start : start + per_line], font=body, fill=25)
+    y += round(size * 4)
+    for text in (notice.signer, _date(notice.signed)):
+        pen.text((right - size * 2 - pen.textlength(text, font=body), y), text, font=body, fill=25)
+        y += round(size * 1.75)
+
+
+def _draw_form(pen: ImageDraw.ImageDraw, form: Form, *, width: int, dpi: int, seed: int) -> None:
+    convert = _traditional().convert if form.traditional else (lambda text: text)
     point = dpi / 72
     title_font = font("title", round(20 * point), form.traditional)
     body = font("body", round(12 * point), form.traditional)
@@ -330,10 +442,3 @@ def draw(form: Form, *, seed: int, dpi: int = DPI) -> bytes:
             font=body,
             fill=25,
         )
-    if form.angle:
-        page = page.rotate(form.angle, resample=Image.Resampling.BICUBIC, fillcolor=255)
-    if form.noise:
-        page = soil(page, form.noise, seed)
-    buffer = io.BytesIO()
-    page.convert("L").save(buffer, format="JPEG", quality=85, dpi=(dpi, dpi))
-    return buffer.getvalue()

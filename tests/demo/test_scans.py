@@ -50,6 +50,14 @@ def test_after_dangan_demo_the_scanned_forms_are_read_searchable_and_suggest(cli
         assert fold(person.name) in {fold(name) for name in reading.suggestions["names"]}
         assert reading.checks["warnings"] == []  # 200 dpi, turned less than 3°
 
+    # The exhibition's documents: their first page as issued, number and title as catalogued.
+    documents = PageProcessing.objects.filter(page__record__category__code="WS")
+    assert documents.exists()
+    for reading in documents.select_related("page__record"):
+        record = reading.page.record
+        assert record.doc_number in "".join(reading.text.split())
+        assert not reading.suggestions["id_numbers"]
+
     # A simplified phrase finds the record whose page prints it in traditional characters.
     traditional = _reading("職工退休審批表")
     assert "工齡連續計算" in traditional.text.replace(" ", "")
