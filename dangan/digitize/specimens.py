@@ -7,7 +7,10 @@ them; nothing here is needed to digitize real pages.
 """
 
 import io
+import os
 import random
+import shutil
+import subprocess
 import unicodedata
 from dataclasses import dataclass
 from functools import cache
@@ -113,10 +116,24 @@ def _wrap(sentences: list[str], width: int) -> list[str]:
 
 @cache
 def font(kind: str, size: int, traditional: bool) -> ImageFont.FreeTypeFont:
-    """Noto CJK (``fonts-noto-cjk``) at ``size`` px: bold sans for a ``title``, serif otherwise."""
+    """Noto CJK (``fonts-noto-cjk``) at ``size`` px: bold sans for a ``title``, serif otherwise.
+    Where Debian keeps it, else wherever fontconfig finds it (``fc-match``)."""
     # Index 2 is the SC face, 3 the TC face in Noto's collections.
     path = f"{FONT_DIR}/{'NotoSansCJK-Bold' if kind == 'title' else 'NotoSerifCJK-Regular'}.ttc"
-    return ImageFont.truetype(path, size, index=3 if traditional else 2)
+    index = 3 if traditional else 2
+    if not os.path.exists(path) and shutil.which("fc-match"):
+        family = "Noto Sans CJK" if kind == "title" else "Noto Serif CJK"
+        pattern = f"{family} {'TC' if traditional else 'SC'}" + (":bold" if kind == "title" else "")
+        found = subprocess.run(
+            ["fc-match", "-f", "%{file}|%{index}|%{family}", pattern],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        ).stdout
+        file, _sep, rest = found.partition("|")
+        if "CJK" in rest:
+            path, index = file, int(rest.partition("|")[0] or 0)
+    return ImageFont.truetype(path, size, index=index)
 
 
 def render_specimen(

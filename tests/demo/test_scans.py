@@ -102,3 +102,15 @@ def test_a_form_is_drawn_the_same_from_the_same_seed():
     first = scans.draw(form, seed=5)
     assert first == scans.draw(form, seed=5) != scans.draw(form, seed=6)
     assert first.startswith(b"\xff\xd8")
+
+
+def test_the_fonts_are_found_through_fontconfig_where_debian_does_not_keep_them(monkeypatch):
+    from dangan.digitize import specimens
+
+    monkeypatch.setattr(specimens, "FONT_DIR", "/nonexistent")
+    specimens.font.cache_clear()
+    try:
+        assert specimens.font("body", 40, True).font.family == "Noto Serif CJK TC"
+        assert specimens.font("title", 40, False).getname() == ("Noto Sans CJK SC", "Bold")
+    finally:
+        specimens.font.cache_clear()
