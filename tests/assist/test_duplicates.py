@@ -162,6 +162,24 @@ def test_persons_whose_birth_dates_differ_are_never_merged(make_record, archivis
     assert DuplicateProposal.objects.get().state == "open"
 
 
+def test_persons_whose_sexes_differ_are_neither_proposed_nor_merged(make_record, archivist):
+    # One digit of the order code apart, the same name and date of birth: only the sex differs
+    # (the order code's last digit is odd for a man, even for a woman).
+    a = make_record(actor=archivist, person={"id_number": NUMBER, "name": "罗凤秀"})
+    b = make_record(
+        actor=archivist, person={"id_number": number(BODY[:16] + "7"), "name": "罗凤秀"}
+    )
+    x, y = a.persons.get(), b.persons.get()
+    assert x.sex != y.sex and x.birth_date == y.birth_date
+    assert duplicates.person_pairs() == []
+    forced = DuplicateProposal.objects.create(
+        kind="persons", a=min(x.pk, y.pk), b=max(x.pk, y.pk), score=1, reason="id_typo"
+    )
+    with pytest.raises(Exception, match="never merged"):
+        services.accept_duplicate(actor=archivist, proposal=forced, reason="合并")
+    assert not PersonMerge.objects.exists()
+
+
 def test_a_record_catalogued_twice_is_proposed_and_accepting_relates_them(
     make_record, archivist, fonds
 ):
