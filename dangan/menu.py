@@ -13,12 +13,13 @@ This is a plain module beside the apps (like ``dangan/pdf.py``): it finds the ap
 modules the way the admin finds ``admin`` modules (``autodiscover_modules``), and imports none.
 """
 
+import functools
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.apps import apps
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.functional import SimpleLazyObject
 from django.utils.module_loading import autodiscover_modules
 
@@ -34,7 +35,13 @@ class MenuItem:
 
     @property
     def url(self) -> str:
-        return reverse(self.url_name)
+        return _path(self.url_name, get_script_prefix(), get_urlconf())
+
+
+@functools.cache
+def _path(url_name: str, _prefix: str, _urlconf) -> str:
+    """``reverse(url_name)``, once per deployment's prefix: the menu is drawn on every page."""
+    return reverse(url_name)
 
 
 _items: list[MenuItem] | None = None
