@@ -100,6 +100,13 @@ class ImportReport:
     skipped: list[dict] = field(default_factory=list)
     blank_rows: int = 0
     warnings: list[str] = field(default_factory=list)
+    #: Dry run: rows whose title and responsible party the classifier puts in another category
+    #: (``row``, ``title``, ``category``, ``retention``, ``confidence``), for the archivist to
+    #: move or not; never moved on their own.
+    proposals: list[dict] = field(default_factory=list)
+    #: Rows the archivist moved to the category proposed for them, imported there (one entry a
+    #: category: ``category``, ``rows``, ``created``, ``updated``, ``errors``, ``job``).
+    moved: list[dict] = field(default_factory=list)
     seconds: float = 0.0
     job: int | None = None
 

@@ -41,7 +41,7 @@ from . import mapping as mappings
 from . import readahead, registers
 from .models import ImportJob
 from .rows import ImportReport, Row, RowReader, checked_rows, report_errors
-from .selectors import records_by_key
+from .selectors import classify_files, records_by_key
 
 #: Rows per transaction: large enough that numbering (one counter update per year in a batch)
 #: and the audit chain's head cost little per row, small enough to hold the write lock briefly.
@@ -119,8 +119,15 @@ def import_register(
     read_ahead: bool | None = None,
     confirm_filed: bool = False,
     reason: str = "",
+    rows_only: set[int] | None = None,
+    rows_left_out: frozenset[int] = frozenset(),
+    propose: bool = False,
 ) -> ImportReport:
     """Import the register at ``path`` into ``category`` of ``fonds``; see the module docstring.
+
+    ``rows_only`` / ``rows_left_out``: only these rows / all but these (rows the archivist moved
+    to another category, see ``run_job``). ``propose``: a dry run lists the rows the classifier
+    would put in another category (``report.proposals``).
 
     ``mapping`` is {header: target} (None: suggested from the headers). ``actor`` None is the
     system (an operator's command). Raises ``registers.RegisterUnreadable`` when the file cannot
@@ -169,9 +176,18 @@ def import_register(
         if read_ahead
         else checked_rows(register, reader, report)
     )
+    proposing: list[tuple[int, str, str]] = []
     try:
         batch: list[Row] = []
         for row in rows:
+            if row.number in rows_left_out or (
+                rows_only is not None and row.number not in rows_only
+            ):
+                continue
+            if propose and dry_run and len(proposing) < MAX_PROPOSALS_READ:
+                proposing.append(
+                    (row.number, row.values.get("title", ""), row.values.get("responsible", ""))
+                )
             batch.append(row)
             if len(batch) >= batch_size:
                 _run_batch(
@@ -205,6 +221,8 @@ def import_register(
         raise
     finally:
         rows.close()  # a reading process still running stops
+    if proposing:
+        report.proposals = _other_categories(proposing, category)
     report.seconds = round(time.monotonic() - started, 3)
     if progress:
         progress(report)
@@ -212,6 +230,29 @@ def import_register(
         job.state, job.report = ImportJob.State.DONE, report.as_dict()
         job.save(update_fields=["state", "report", "updated_at"])
     return report
+
+
+#: The most rows a dry run asks the classifier about (the first of the register).
+MAX_PROPOSALS_READ = 20_000
+
+
+def _other_categories(rows: list[tuple[int, str, str]], category) -> list[dict]:
+    """The rows (number, title, responsible) the classifier confidently puts in a category
+    other than ``category``, with the proposal."""
+    found = []
+    for start in range(0, len(rows), 2000):
+        chunk = rows[start : start + 2000]
+        proposals = classify_files([f"{title} {responsible}" for _n, title, responsible in chunk])
+        for (number, title, _r), proposal in zip(chunk, proposals, strict=True):
+            if proposal["category"] and proposal["category"] != category.code:
+                found.append({"row": number, "title": title, **proposal})
+    return found
+
+
+def _mapping_for(mapping: dict, category) -> dict:
+    """``mapping`` with the columns that go to a field ``category`` lacks not imported."""
+    valid = mappings.targets(category)
+    return {h: (t if t in valid else None) for h, t in (mapping or {}).items()}
 
 
 def _check_may_file(actor, category, fonds):
@@ -594,10 +635,24 @@ def set_job_mapping(*, job: ImportJob, mapping: dict) -> ImportJob:
 
 
 def run_job(
-    *, actor, job: ImportJob, dry_run: bool, confirm_filed: bool = False, reason: str = ""
+    *,
+    actor,
+    job: ImportJob,
+    dry_run: bool,
+    confirm_filed: bool = False,
+    reason: str = "",
+    moves: dict[int, str] | None = None,
 ) -> ImportReport:
     """Run (or dry-run) an uploaded register's import with the job's mapping; changes to filed
-    records only with ``confirm_filed`` and a ``reason`` (see ``import_register``)."""
+    records only with ``confirm_filed`` and a ``reason`` (see ``import_register``).
+
+    ``moves`` {row number: category code}: rows the archivist moves to the category the last
+    dry run proposed for them (only those: a move the dry run did not propose is ignored). They
+    are imported there, each category as an import of its own, and left out of this one."""
+    proposed = {(p["row"], p["category"]) for p in (job.report or {}).get("proposals", [])}
+    moves = {row: code for row, code in (moves or {}).items() if (row, code) in proposed}
+    if dry_run:
+        moves = {}
     report = import_register(
         actor=actor,
         path=job_path(job),
@@ -608,7 +663,32 @@ def run_job(
         job=job,
         confirm_filed=confirm_filed,
         reason=reason,
+        rows_left_out=frozenset(moves),
+        propose=dry_run,
     )
+    for code in sorted(set(moves.values())):
+        other = Category.objects.get(code=code)
+        numbers = {row for row, c in moves.items() if c == code}
+        moved = import_register(
+            actor=actor,
+            path=job_path(job),
+            category=other,
+            fonds=job.fonds,
+            mapping=_mapping_for(job.mapping, other),
+            rows_only=numbers,
+            confirm_filed=confirm_filed,
+            reason=reason,
+        )
+        report.moved.append(
+            {
+                "category": code,
+                "rows": sorted(numbers),
+                "created": moved.created,
+                "updated": moved.updated,
+                "errors": len(moved.errors),
+                "job": moved.job,
+            }
+        )
     report.file = job.original_name
     job.report = report.as_dict()
     job.save(update_fields=["report", "updated_at"])

@@ -75,9 +75,10 @@ def import_mapping(request, pk):
             report = services.run_job(
                 actor=request.user,
                 job=job,
-                dry_run="import" not in request.POST,
+                dry_run="import" not in request.POST and "move_all" not in request.POST,
                 confirm_filed=bool(request.POST.get("confirm_filed")),
                 reason=request.POST.get("reason", ""),
+                moves=_moves(request, job),
             )
         except (ValidationError, PermissionDenied) as exc:
             form.add_error(None, getattr(exc, "messages", None) or str(exc))
@@ -95,6 +96,19 @@ def import_mapping(request, pk):
             "preview": registers.preview(register, PREVIEW_ROWS),
         },
     )
+
+
+def _moves(request, job) -> dict[int, str]:
+    """The rows the archivist moves to the category the dry run proposed for them: ticked one
+    by one (``move`` = "row:CODE"), or all at once (``move_all``)."""
+    if request.POST.get("move_all"):
+        return {p["row"]: p["category"] for p in (job.report or {}).get("proposals", [])}
+    moves = {}
+    for value in request.POST.getlist("move"):
+        row, _colon, code = value.partition(":")
+        if row.isdigit() and code:
+            moves[int(row)] = code
+    return moves
 
 
 @login_required
