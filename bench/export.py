@@ -12,9 +12,10 @@ own: the export as the job runs it (``jobs.services.start_job`` + ``run_job``: e
 record, written by ``catalogue.exports.write_register`` into the job's file), and, for
 comparison, the same writer into a temporary file as the page did inside the request before
 (``in-request``), and the audit trail's Excel export as its job runs it (``audit-job``, when
-``catalogue_list.py`` filled the trail). ``--only`` runs one of them. Each prints seconds,
-rows/s, the file's size and the peak RSS beside the RSS of the process before the export began.
-See ``bench/README.md``.
+``catalogue_list.py`` filled the trail), and the annual report's PDF over every record
+(``report-pdf``; its "rows" are the records counted). ``--only`` runs one of them. Each prints
+seconds, rows/s, the file's size and the peak RSS beside the RSS of the process before the
+export began. See ``bench/README.md``.
 """
 
 import argparse
@@ -32,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 #: Peak memory the export may take (issue 22).
 TARGET_MB = 300
+HOWS = ["job", "in-request", "audit-job", "report-pdf"]
 
 
 def parse_args():
@@ -39,12 +41,8 @@ def parse_args():
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--data-dir", default=None)
-    parser.add_argument(
-        "--only", choices=["job", "in-request", "audit-job"], help="one measurement alone"
-    )
-    parser.add_argument(
-        "--measure", choices=["job", "in-request", "audit-job"], help=argparse.SUPPRESS
-    )
+    parser.add_argument("--only", choices=HOWS, help="one measurement alone")
+    parser.add_argument("--measure", choices=HOWS, help=argparse.SUPPRESS)
     return parser.parse_args()
 
 
@@ -66,6 +64,7 @@ def measure(how: str) -> dict:
 
     from dangan.catalogue import exports
     from dangan.catalogue.jobs import REGISTER
+    from dangan.catalogue.models import Record
     from dangan.catalogue.selectors import browse_records
     from dangan.jobs import services
     from dangan.jobs.models import Job
@@ -75,7 +74,20 @@ def measure(how: str) -> dict:
     filters.update(openness=None, state=None, q=None, sort="new")
     before = _current_rss_mb()
     started = time.monotonic()
-    if how == "audit-job":
+    if how == "report-pdf":  # the annual report over every record, as its job makes it
+        from django.utils import timezone
+
+        job = services.start_job(
+            kind="stats.annual_report_pdf",
+            owner=user,
+            title="bench-report",
+            params={"year": timezone.localdate().year},
+        )
+        state = services.run_job(job.pk)
+        job.refresh_from_db()
+        assert state == Job.State.DONE, (state, job.message)
+        rows, size = Record.objects.count(), job.size
+    elif how == "audit-job":
         from dangan.accounts.models import Role, User
         from dangan.accounts.services import create_user
 
@@ -136,7 +148,7 @@ def main():
     vendor = connection.vendor
     from dangan.audit.models import AuditEvent
 
-    hows = ["job", "in-request"]
+    hows = ["job", "in-request", "report-pdf"]
     if AuditEvent.objects.count() > 1000:  # filled by catalogue_list.py's deep pages
         hows.append("audit-job")
     connection.close()

@@ -37,6 +37,9 @@ class KeysetPagination(BoundedLimitOffsetPagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         self.page = None
+        # A view whose list may hold a million rows counts it its own way (kept a while, as the
+        # record list's page does): ``count_rows(queryset)``; else every page counts it anew.
+        self.count_rows = getattr(view, "count_rows", None)
         if self.offset_query_param in request.query_params or not isinstance(queryset, QuerySet):
             return super().paginate_queryset(queryset, request, view)
         try:
@@ -57,6 +60,11 @@ class KeysetPagination(BoundedLimitOffsetPagination):
             ) from None
         self.count = self.get_count(queryset.order_by())
         return self.page.rows
+
+    def get_count(self, queryset):
+        if getattr(self, "count_rows", None) is not None:
+            return self.count_rows(queryset)
+        return super().get_count(queryset)
 
     def get_next_link(self):
         if self.page is None:

@@ -49,3 +49,30 @@ def test_a_cursor_edited_by_hand_is_a_400_problem(client, archivist, scheme):
     answer = client.get("/api/v1/records/", {"cursor": "not-a-cursor"})
     assert answer.status_code == 400
     assert "cursor" in answer.json()["errors"] or "cursor" in answer.content.decode()
+
+
+def test_a_long_list_is_counted_once_not_on_every_page(
+    client, archivist, make_record, monkeypatch
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from dangan.catalogue import selectors
+
+    monkeypatch.setattr(selectors, "COUNT_AT_ONCE", 2)  # a "long" list: more than 2
+    for n in range(4):
+        make_record(title=f"[计数{n}]")
+    client.force_login(archivist)
+
+    def counts(url, query=None):
+        with CaptureQueriesContext(connection) as queries:
+            answer = client.get(url, query).json()
+        whole = [q["sql"] for q in queries if "COUNT(" in q["sql"].upper()]
+        return answer, len(whole)
+
+    first, counted = counts("/api/v1/records/", {"limit": 2})
+    assert first["count"] == 4 and counted == 2  # up to 3 rows, then all of them
+    second, counted = counts(first["next"])
+    assert second["count"] == 4 and counted == 1  # the whole count is kept
+    make_record(title="[计数新]")  # a record added since is counted anew
+    assert client.get("/api/v1/records/", {"limit": 2}).json()["count"] == 5
