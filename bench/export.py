@@ -153,7 +153,7 @@ def main():
         hows.append("audit-job")
     connection.close()
     print(
-        f"\nExcel export of the record list, {records:,} records, {vendor}; "
+        f"\nExports over {records:,} records, {vendor}; "
         f"load average {os.getloadavg()[0]:.1f}; target peak RSS ≤ {TARGET_MB} MB"
     )
     print(f"{'how':12} {'rows':>9} {'s':>7} {'rows/s':>8} {'MB':>6} {'RSS before':>10} {'peak':>7}")
