@@ -172,6 +172,44 @@ def record_by_number(number: str):
     return found[0]
 
 
+def record_pages(record) -> dict:
+    """``dangan pages``: a record's original pages in order with their state, warnings and OCR
+    text, every ID number masked (the text of a page is personal data). The reading is audited
+    (the system's)."""
+    rows = []
+    pages = (
+        Page.objects.filter(record=record, role=Page.Role.ORIGINAL)
+        .select_related("blob", "processing")
+        .order_by("position")
+    )
+    for page in pages:
+        processing = getattr(page, "processing", None)
+        rows.append(
+            {
+                "page": page.position,
+                "file": page.filename,
+                "format": page.blob.format_label,
+                "sha256": page.blob.sha256,
+                "state": processing.state if processing else "none",
+                "error": processing.error if processing else "",
+                "warnings": (processing.checks or {}).get("warnings", []) if processing else [],
+                "text": processing.text if processing else "",
+            }
+        )
+    record_event(
+        actor=None,
+        action=AuditEvent.Action.READ,
+        obj=record,
+        detail={"via": "dangan pages"},
+    )
+    listing = {
+        "record": record.archival_code or record.legacy_number,
+        "title": record.title,
+        "pages": rows,
+    }
+    return json.loads(mask_id_numbers(json.dumps(listing, ensure_ascii=False)))
+
+
 def record_card(record) -> dict:
     """``dangan record``: one record as an operator sees it — its description, its volume or
     its items in order, its relations both ways, its persons and its files (originals and

@@ -153,3 +153,27 @@ def test_record_shows_volume_items_relations_and_masks_id_numbers(make_record, a
     assert AuditEvent.objects.filter(
         action=AuditEvent.Action.READ, object_id=str(items[0].pk), detail__via="dangan record"
     ).exists()
+
+
+@pytest.mark.django_db
+def test_pages_masks_id_numbers_in_the_page_text_and_audits_the_reading(make_record, archivist):
+    from dangan.content.services import attach_blobs, keep_bytes
+    from dangan.digitize.models import PageProcessing
+
+    record = make_record(title=f"身份证复印件 {ID_NUMBER}")
+    blob = keep_bytes(name="0001.txt", data="退休审批表".encode())
+    (page,) = attach_blobs(actor=archivist, record=record, files=[(f"{ID_NUMBER}.txt", blob)])
+    PageProcessing.objects.update_or_create(
+        page=page, defaults={"state": "done", "text": f"姓名 罗凤秀\n公民身份号码 {ID_NUMBER}"}
+    )
+
+    out = run("pages", record.archival_code, "--json")[0]
+    listing = json.loads(out)
+    (row,) = listing["pages"]
+    assert row["text"] == "姓名 罗凤秀\n公民身份号码 320925********6802"
+    plain = run("pages", record.archival_code)[0]
+    assert ID_NUMBER not in out + plain
+    assert "320925********6802" in plain
+    assert AuditEvent.objects.filter(
+        action=AuditEvent.Action.READ, object_id=str(record.pk), detail__via="dangan pages"
+    ).exists()

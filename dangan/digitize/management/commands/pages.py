@@ -1,13 +1,15 @@
-"""``dangan pages NUMBER [--json]``: a record's pages with their state and text."""
+"""``dangan pages NUMBER [--json]``: a record's pages with their state and text.
+
+ID numbers in the titles, file names and OCR text are masked (first six and last four digits
+kept); the reading is audited."""
 
 import json
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from dangan.catalogue.models import Record
-from dangan.content.models import Page
+from dangan.digitize.selectors import record_by_number, record_pages
 
 
 class Command(BaseCommand):
@@ -18,45 +20,15 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true")
 
     def handle(self, *args, number, json: bool, **options):
-        records = list(Record.objects.filter(Q(archival_code=number) | Q(legacy_number=number))[:2])
-        if not records:
-            raise CommandError(_("No record has the number %(n)s.") % {"n": number})
-        if len(records) > 1:
-            raise CommandError(_("More than one record has the number %(n)s.") % {"n": number})
-        record = records[0]
-        pages = (
-            Page.objects.filter(record=record, role=Page.Role.ORIGINAL)
-            .select_related("blob", "processing")
-            .order_by("position")
-        )
-        rows = []
-        for page in pages:
-            processing = getattr(page, "processing", None)
-            rows.append(
-                {
-                    "page": page.position,
-                    "file": page.filename,
-                    "format": page.blob.format_label,
-                    "sha256": page.blob.sha256,
-                    "state": processing.state if processing else "none",
-                    "error": processing.error if processing else "",
-                    "warnings": (processing.checks or {}).get("warnings", []) if processing else [],
-                    "text": processing.text if processing else "",
-                }
-            )
+        try:
+            listing = record_pages(record_by_number(number))
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages)) from error
         if json:
-            self.stdout.write(
-                _dump(
-                    {
-                        "record": record.archival_code or record.legacy_number,
-                        "title": record.title,
-                        "pages": rows,
-                    }
-                )
-            )
+            self.stdout.write(_dump(listing))
             return
-        self.stdout.write(f"{record.archival_code or record.legacy_number} {record.title}")
-        for row in rows:
+        self.stdout.write(f"{listing['record']} {listing['title']}")
+        for row in listing["pages"]:
             self.stdout.write(f"— {row['page']} {row['file']} [{row['state']}] {row['format']}")
             for warning in row["warnings"]:
                 self.stdout.write(f"  ! {warning['message']}")
