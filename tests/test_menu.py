@@ -58,6 +58,9 @@ def test_every_menu_item_opens_and_every_hidden_one_is_refused(demo, client, use
     for item in all_items():
         if item.url not in shown:
             assert client.get(item.url).status_code in (302, 403), item.url
+    # The header's search box is shown exactly to those the search page lets in.
+    searching = client.get("/search/", {"q": "退休"}).status_code
+    assert searching == (200 if 'class="quick-search"' in home.content.decode() else 403)
 
 
 def test_only_archivists_see_the_register_import(demo):

@@ -3,12 +3,14 @@ facets, paging, a person mode, and the user's saved searches."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
+
+from dangan.catalogue.selectors import may_browse_records
 
 from . import selectors, services
 from .forms import AdvancedForm, SaveSearchForm, SearchForm
@@ -22,8 +24,16 @@ FACET_TITLES = {
 }
 
 
+def _check_reader(user) -> None:
+    """Search is for those who read records (``records.read``), as the catalogue is: its hits
+    are the user's visible records, but the three administrators and citizens have none."""
+    if not may_browse_records(user):
+        raise PermissionDenied(_("Search is for those who read records."))
+
+
 @login_required
 def search_page(request):
+    _check_reader(request.user)
     form = SearchForm(request.GET or None)
     more = AdvancedForm(request.GET or None, user=request.user)
     results, advanced, problems = None, None, []
@@ -69,6 +79,7 @@ def search_page(request):
 @login_required
 @require_POST
 def save_search(request):
+    _check_reader(request.user)
     form = SaveSearchForm(request.POST)
     query = request.POST.get("query", "")
     if form.is_valid():
@@ -85,6 +96,7 @@ def save_search(request):
 @login_required
 @require_POST
 def delete_saved_search(request, pk):
+    _check_reader(request.user)
     try:
         services.delete_saved_search(owner=request.user, pk=pk)
         messages.success(request, _("The saved search is deleted."))

@@ -217,6 +217,22 @@ def test_the_search_page_shows_highlighted_hits_and_facets(archivist, make_recor
     assert client.get("/").status_code in (200, 302)
 
 
+def test_the_search_page_and_its_box_are_for_those_who_read_records(make_user, logged_in):
+    """Like the catalogue: an administrator (no record reading) is refused the search page and
+    its saved searches, and the header shows no search box that would answer 403."""
+    from dangan.accounts.models import NO_RECORD_ROLES, Role
+
+    for role in [r for r in NO_RECORD_ROLES if r != Role.CITIZEN]:
+        client = logged_in(make_user(role=role))
+        assert client.get(reverse("search:search"), {"q": "托管协议"}).status_code == 403, role
+        saving = client.post(reverse("search:save"), {"name": "x", "query": "q=x"})
+        assert saving.status_code == 403, role
+        assert 'class="quick-search"' not in client.get(reverse("jobs:list")).content.decode()
+    client = logged_in(make_user(role=Role.READING_CLERK))
+    assert client.get(reverse("search:search"), {"q": "托管协议"}).status_code == 200
+    assert 'class="quick-search"' in client.get(reverse("jobs:list")).content.decode()
+
+
 def test_a_broad_query_ranks_description_matches_first_and_stays_within_rights(
     make_user, make_record, scanned_page, monkeypatch
 ):
