@@ -125,7 +125,8 @@ def acknowledge(*, actor, alert: SecurityAlert, note: str) -> SecurityAlert:
 
 # --- Security settings: a change between two starts is an alert ---------------------------------
 
-#: The settings whose change weakens or strengthens the protection (docs/security.md).
+#: The settings whose change weakens or strengthens the protection (docs/security.md): names of
+#: Django settings (``dangan/settings.py``), not of the environment variables that set them.
 SECURITY_SETTINGS = [
     "DANGAN_REQUIRE_2FA",
     "DANGAN_LOGIN_MAX_FAILURES",
@@ -135,13 +136,13 @@ SECURITY_SETTINGS = [
     "DANGAN_LOCKOUT_DOUBLING",
     "DANGAN_LOCKOUT_MAX_MINUTES",
     "DANGAN_IDLE_MINUTES",
-    "DANGAN_SESSION_SECONDS",
+    "SESSION_COOKIE_AGE",  # DANGAN_SESSION_SECONDS
     "DANGAN_API_BASIC_USERS",
     "DANGAN_RATE_LIMITS",
     "DANGAN_CONTENT_ENCRYPTION",
     "DANGAN_CLAMAV_SOCKET",
-    "SESSION_COOKIE_SECURE",
-    "DEBUG",
+    "SESSION_COOKIE_SECURE",  # DANGAN_HTTPS
+    "DEBUG",  # DANGAN_DEBUG
 ]
 
 
@@ -170,8 +171,11 @@ def check_settings() -> SecurityAlert | None:
         changed = {
             name: {"before": last.values.get(name), "after": current.get(name)}
             for name in sorted(set(last.values) | set(current))
-            if last.values.get(name) != current.get(name)
+            # A name newly watched (absent from the last snapshot) is not a change of it.
+            if name in last.values and last.values.get(name) != current.get(name)
         }
+        if not changed:
+            return None
         summary = _("Security settings changed: %(names)s") % {"names": ", ".join(changed)}
         return raise_alert(kind=Kind.SECURITY_CHANGE, summary=summary, detail=changed)
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 from dangan.accounts.models import Role, Secrecy
 from dangan.accounts.services import set_role
 from dangan.alerts import services
-from dangan.alerts.models import SecurityAlert
+from dangan.alerts.models import SecurityAlert, SettingsSnapshot
 from dangan.audit.models import AuditEvent
 from dangan.audit.services import verify_chain
 
@@ -106,6 +106,30 @@ def test_a_role_change_and_a_changed_security_setting_raise_alerts(archivist, se
     assert "DANGAN_LOCKOUT_MINUTES" in changed.summary
     assert changed.detail["DANGAN_LOCKOUT_MINUTES"] == {"before": 15, "after": 0}
     assert services.check_settings() is None  # told once
+
+
+def test_every_watched_security_setting_is_a_real_setting(settings):
+    """A misspelt name would be watched for ever without a change: hasattr is false each time."""
+    from django.conf import settings as real
+
+    assert [name for name in services.SECURITY_SETTINGS if not hasattr(real, name)] == []
+    before = services._current_settings()
+    assert set(before) == set(services.SECURITY_SETTINGS)
+    services.check_settings()
+    settings.SESSION_COOKIE_AGE = 3600  # DANGAN_SESSION_SECONDS=3600
+    changed = services.check_settings()
+    assert changed.detail["SESSION_COOKIE_AGE"] == {
+        "before": before["SESSION_COOKIE_AGE"],
+        "after": 3600,
+    }
+
+
+def test_a_setting_newly_watched_is_no_change(settings):
+    services.check_settings()
+    last = SettingsSnapshot.objects.order_by("-id").first()
+    del last.values["SESSION_COOKIE_AGE"]  # as saved before the setting was watched
+    last.save()
+    assert services.check_settings() is None
 
 
 def test_a_broken_audit_chain_raises_an_alert(archivist):
