@@ -287,9 +287,13 @@ def send_reminders(*, today: datetime.date | None = None) -> dict:
 
 # --- Access requests (利用申请) -------------------------------------------------------------------
 def _source_of(user) -> str:
+    """Where a request comes from, by what the requester does, not by a role's code (roles are
+    the county's data): a citizen (the portal's fixed role), another unit (whoever sends
+    hand-over lists for their unit, ``intake.send``: business units' and towns' clerks, or a
+    county role of that duty), or the archive's own staff."""
     if user.role == Role.CITIZEN:
         return AccessRequest.Source.CITIZEN
-    if user.role in {Role.UNIT_CLERK, Role.TOWN_CLERK}:
+    if has_permission(user, "intake.send"):
         return AccessRequest.Source.UNIT
     return AccessRequest.Source.STAFF
 

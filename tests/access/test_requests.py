@@ -11,7 +11,7 @@ from django.utils import timezone, translation
 
 from dangan.access import services, watermark
 from dangan.access.models import AccessRequest, Use
-from dangan.accounts.models import Secrecy
+from dangan.accounts.models import Role, Secrecy
 from dangan.audit.models import AuditEvent
 from dangan.content.selectors import open_blob
 
@@ -35,6 +35,30 @@ def test_open_record_is_delivered_at_once(records, unit_clerk):
     assert req.source == AccessRequest.Source.UNIT
     assert req.certificate is not None
     assert Use.objects.filter(record=records["open"], channel=Use.Channel.REQUEST).count() == 1
+
+
+def test_a_requests_source_follows_the_duty_of_a_county_role_not_its_code(records, make_user):
+    """Roles are data: a county's own village clerk who sends hand-over lists for their unit
+    asks as another unit; a county role without that duty asks as staff."""
+    from dangan.accounts.services import define_role
+
+    sysadmin = make_user(role=Role.SYSTEM_ADMIN, grants=())
+    define_role(
+        actor=sysadmin,
+        code="village_clerk",
+        name="村级协理员",
+        permissions=["records.read", "intake.send", "workbench"],
+    )
+    define_role(actor=sysadmin, code="section_head", permissions=["records.read", "workbench"])
+    grants = ({"max_secrecy": Secrecy.INTERNAL},)
+    for role, source in (
+        ("village_clerk", AccessRequest.Source.UNIT),
+        ("section_head", AccessRequest.Source.STAFF),
+        (Role.READING_CLERK, AccessRequest.Source.STAFF),
+    ):
+        requester = make_user(role=role, grants=grants)
+        req = services.submit_request(requester=requester, record=records["open"])
+        assert req.source == source, role
 
 
 def test_controlled_record_waits_for_approval(records, unit_clerk):
