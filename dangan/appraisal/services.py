@@ -11,7 +11,7 @@ import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,7 +24,7 @@ from dangan.audit.services import Event, record_event, record_events
 from dangan.catalogue.models import Openness, Record
 from dangan.catalogue.selectors import visible_records
 from dangan.catalogue.services import update_record
-from dangan.content.models import Blob, Page
+from dangan.content.models import Page
 from dangan.content.stores import get_store
 from dangan.integrity import ledger
 from dangan.people.models import RecordPerson
@@ -32,6 +32,7 @@ from dangan.search.services import reindex_records
 from dangan.security.permissions import has_permission
 
 from . import selectors
+from .blobs import forget_blobs
 from .models import (
     OPENING_CHOICES,
     RETENTION_CHOICES,
@@ -504,7 +505,7 @@ def approve_destruction(*, actor, listing: DestructionList, note: str = "") -> D
                 approved_by=approved_by,
                 now=now,
             )
-        keys = _forget_blobs(actor=actor, blob_ids=orphans, listing=listing)
+        keys = forget_blobs(actor=actor, blob_ids=orphans, details={"destruction_list": listing.pk})
         record_event(
             actor=actor,
             action=AuditEvent.Action.UPDATE,
@@ -611,34 +612,3 @@ def _clear_placement(record) -> None:
     except ImportError:  # pragma: no cover - stacks not installed
         return
     Placement.objects.filter(record=record).delete()
-
-
-def _forget_blobs(*, actor, blob_ids, listing) -> list[str]:
-    """Delete the rows of blobs no page uses any more; returns their store keys (removed from
-    the store after commit). A blob something else still holds (a staged hand-over file, a
-    duplicate page of another record) is kept."""
-    from django.db.models import ProtectedError
-
-    keys, entries = [], []
-    candidates = Blob.objects.filter(pk__in=blob_ids).exclude(Q(pages__isnull=False))
-    for blob in candidates:
-        try:
-            with transaction.atomic():
-                blob.delete()
-        except ProtectedError:
-            continue
-        keys.append(blob.key)
-        entries.append(
-            ledger.Pending(
-                kind=ledger.CONTENT_REMOVED,
-                subject=f"blob:{blob.sha256}",
-                digest=blob.ledger_digest,
-                details={
-                    "sm3": blob.sm3,
-                    "size": blob.size,
-                    "destruction_list": listing.pk,
-                },
-            )
-        )
-    ledger.append_many(actor=actor, entries=entries)
-    return keys

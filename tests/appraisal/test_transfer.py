@@ -276,3 +276,39 @@ def test_transfer_page_lists_exports(year_of_records, category, tmp_path, archiv
     transfer.export_transfer(actor=archivist, category=category, year=2001, destination=tmp_path)
     page = logged_in(archivist).get("/appraisal/transfers/").content.decode()
     assert "SYTG" in page and "2001" in page
+
+
+def test_a_package_failing_while_filed_leaves_none_of_its_files_stored(
+    year_of_records, category, tmp_path, content_store
+):
+    """The checks pass, the bytes are stored, then filing fails (the package's person is on file
+    here under another name): the blobs the package brought are removed again, rows and bytes,
+    each with its content.removed ledger entry; nothing of the package stays."""
+    from django.core.exceptions import ValidationError
+
+    from dangan.content.models import Blob, Page
+    from dangan.people.models import Person
+
+    exported = transfer.export_transfer(
+        actor=None, category=category, year=2001, destination=tmp_path
+    )
+    # This instance holds neither the records' codes nor their files: the package is new here.
+    pages = Page.objects.filter(record__in=year_of_records)
+    blobs = list(Blob.objects.filter(pk__in=pages.values("blob")))
+    pages.delete()
+    for blob in blobs:
+        blob.delete()
+        content_store.delete(blob.key)
+    Record.objects.filter(pk__in=[r.pk for r in year_of_records]).update(archival_code=None)
+    Person.objects.filter(id_number=PERSON["id_number"]).update(name="李四")
+    count, removed = Blob.objects.count(), LedgerEntry.objects.filter(kind="content.removed")
+
+    with pytest.raises(ValidationError, match="on file for another name"):
+        transfer.import_transfer(actor=None, source=exported.transfer.path)
+
+    assert Blob.objects.count() == count
+    assert [b.key for b in blobs if content_store.exists(b.key)] == []
+    assert not Transfer.objects.filter(direction="import").exists()
+    assert sorted(removed.values_list("subject", flat=True)) == sorted(
+        f"blob:{b.sha256}" for b in blobs
+    )

@@ -18,7 +18,9 @@ from dangan.audit.services import record_event
 from dangan.catalogue.models import Category, Fonds, Record
 from dangan.catalogue.relations import link_records
 from dangan.catalogue.services import RecordDraft, create_records
+from dangan.content.models import Blob
 from dangan.content.services import attach_blobs, keep_file
+from dangan.content.stores import get_store
 from dangan.intake.packages import Limited
 from dangan.integrity import checks as integrity
 from dangan.integrity import ledger
@@ -26,6 +28,7 @@ from dangan.integrity.models import CheckReport
 from dangan.integrity.services import keep_report
 from dangan.people.services import check_person, resolve_persons
 
+from ..blobs import forget_blobs
 from ..models import Transfer
 from .checking import check_transfer, clean_values, first_evidence
 from .layout import SUBJECT_TYPE
@@ -77,95 +80,124 @@ def import_transfer(*, actor, source, progress=None) -> Imported:
     )
     if not run.passed:
         raise TransferRefused(run=run, report=report)
-    # The bytes go into the store first (content-addressed: a failure below leaves only blobs
-    # no record uses); the records, their pages and the ledger then in one transaction.
-    blobs = {}
+    # The bytes go into the store first, a batch of blob rows per commit (their ledger entries
+    # with them); the records, their pages and the ledger then in one transaction. Should
+    # anything fail after the first bytes are stored, the blobs this package brought (not
+    # those already on file) are removed again: nothing is left half-stored.
     files = [f for item in reading.items for f in item.files]
-    for start in range(0, len(files), STORE_BATCH):
-        # One commit per batch of blob rows, not one per file.
+    known = set(
+        Blob.objects.filter(sha256__in={f["sha256"] for f in files}).values_list("pk", flat=True)
+    )
+    blobs = {}
+    try:
+        for start in range(0, len(files), STORE_BATCH):
+            # One commit per batch of blob rows, not one per file.
+            with transaction.atomic():
+                for f in files[start : start + STORE_BATCH]:
+                    member = bag.members[f"data/{f['path']}"]
+                    with member.open() as stream:
+                        blobs[f["path"]] = keep_file(
+                            name=f["filename"], stream=Limited(stream, member.size), actor=actor
+                        )
+        categories = {c.code: c for c in Category.objects.all()}
+        fonds_by_code = {f.code: f for f in Fonds.objects.all()}
+        units = {u.code: u for u in Unit.objects.all()}
         with transaction.atomic():
-            for f in files[start : start + STORE_BATCH]:
-                member = bag.members[f"data/{f['path']}"]
-                with member.open() as stream:
-                    blobs[f["path"]] = keep_file(
-                        name=f["filename"], stream=Limited(stream, member.size), actor=actor
+            drafts = []
+            for item in reading.items:
+                values = clean_values(item.values)
+                values["unit"] = units.get(item.unit) if item.unit else None
+                checked = [check_person(id_number=n, name=name) for n, name in item.persons]
+                persons = resolve_persons(actor=actor, entries=checked) if checked else {}
+                drafts.append(
+                    RecordDraft(
+                        fonds=fonds_by_code[item.fonds],
+                        category=categories[item.category],
+                        values=values,
+                        metadata=item.metadata,
+                        persons=[persons[c.number] for c, _name in checked],
+                        received_code=(item.code, item.sequence),
                     )
-    categories = {c.code: c for c in Category.objects.all()}
-    fonds_by_code = {f.code: f for f in Fonds.objects.all()}
-    units = {u.code: u for u in Unit.objects.all()}
-    with transaction.atomic():
-        drafts = []
-        for item in reading.items:
-            values = clean_values(item.values)
-            values["unit"] = units.get(item.unit) if item.unit else None
-            checked = [check_person(id_number=n, name=name) for n, name in item.persons]
-            persons = resolve_persons(actor=actor, entries=checked) if checked else {}
-            drafts.append(
-                RecordDraft(
-                    fonds=fonds_by_code[item.fonds],
-                    category=categories[item.category],
-                    values=values,
-                    metadata=item.metadata,
-                    persons=[persons[c.number] for c, _name in checked],
-                    received_code=(item.code, item.sequence),
                 )
+            records = create_records(actor=actor, drafts=drafts)
+            total = 0
+            for n, (record, item) in enumerate(zip(records, reading.items, strict=True), start=1):
+                files = sorted(item.files, key=lambda f: f["page"])
+                if files:
+                    attach_blobs(
+                        actor=actor,
+                        record=record,
+                        files=[(f["filename"], blobs[f["path"]]) for f in files],
+                    )
+                    total += sum(f["size"] for f in files)
+                if progress:
+                    progress(n, len(records))
+            unresolved = _relate(actor, records, reading.items)
+            digest = hashlib.sha256(bag.tags.get("tagmanifest-sha256.txt", b"")).hexdigest()
+            transfer = Transfer.objects.create(
+                uid=uid if _is_uuid(uid) else uuid.uuid4(),
+                direction=Transfer.Direction.IMPORT,
+                fonds=(reading.catalogue.get("fonds") or "")[:16],
+                category=reading.catalogue.get("category", ""),
+                year=int(reading.catalogue.get("year") or 0),
+                items=len(records),
+                files=len(blobs),
+                bytes=total,
+                path=str(source)[:500],
+                digest=digest,
+                passed=True,
+                report=report,
+                created_by=actor if getattr(actor, "pk", None) else None,
             )
-        records = create_records(actor=actor, drafts=drafts)
-        total = 0
-        for n, (record, item) in enumerate(zip(records, reading.items, strict=True), start=1):
-            files = sorted(item.files, key=lambda f: f["page"])
-            if files:
-                attach_blobs(
-                    actor=actor,
-                    record=record,
-                    files=[(f["filename"], blobs[f["path"]]) for f in files],
-                )
-                total += sum(f["size"] for f in files)
-            if progress:
-                progress(n, len(records))
-        unresolved = _relate(actor, records, reading.items)
-        digest = hashlib.sha256(bag.tags.get("tagmanifest-sha256.txt", b"")).hexdigest()
-        transfer = Transfer.objects.create(
-            uid=uid if _is_uuid(uid) else uuid.uuid4(),
-            direction=Transfer.Direction.IMPORT,
-            fonds=(reading.catalogue.get("fonds") or "")[:16],
-            category=reading.catalogue.get("category", ""),
-            year=int(reading.catalogue.get("year") or 0),
-            items=len(records),
-            files=len(blobs),
-            bytes=total,
-            path=str(source)[:500],
-            digest=digest,
-            passed=True,
-            report=report,
-            created_by=actor if getattr(actor, "pk", None) else None,
-        )
-        record_event(
-            actor=actor,
-            action=AuditEvent.Action.IMPORT,
-            obj=transfer,
-            detail={
-                "package": uid,
-                "records": [r.pk for r in records],
-                "digest": digest,
-                "relations_unresolved": unresolved,
-            },
-        )
-        ledger.append(
-            kind=ledger.TRANSFER_IMPORTED,
-            subject=f"transfer:{transfer.uid}",
-            digest=f"sha256:{digest}",
-            actor=actor,
-            details={
-                "category": transfer.category,
-                "year": transfer.year,
-                "items": len(records),
-                "files": len(blobs),
-                "bytes": total,
-                "codes_digest": ledger.sha256_of([i.code for i in reading.items]),
-            },
-        )
+            record_event(
+                actor=actor,
+                action=AuditEvent.Action.IMPORT,
+                obj=transfer,
+                detail={
+                    "package": uid,
+                    "records": [r.pk for r in records],
+                    "digest": digest,
+                    "relations_unresolved": unresolved,
+                },
+            )
+            ledger.append(
+                kind=ledger.TRANSFER_IMPORTED,
+                subject=f"transfer:{transfer.uid}",
+                digest=f"sha256:{digest}",
+                actor=actor,
+                details={
+                    "category": transfer.category,
+                    "year": transfer.year,
+                    "items": len(records),
+                    "files": len(blobs),
+                    "bytes": total,
+                    "codes_digest": ledger.sha256_of([i.code for i in reading.items]),
+                },
+            )
+    except BaseException:
+        _discard_new_blobs(actor=actor, blobs=blobs.values(), known=known, package=uid)
+        raise
     return Imported(transfer=transfer, run=run, records=records, unresolved=unresolved)
+
+
+def _discard_new_blobs(*, actor, blobs, known: set, package: str) -> None:
+    """Remove what a failed receipt stored: the rows of the blobs it created that no page uses
+    (each with its ``content.removed`` ledger entry) and their bytes, and the bytes of a batch
+    whose rows were rolled back. Blobs on file before the package came are left alone."""
+    new = [blob for blob in blobs if blob.pk not in known]
+    forget_blobs(
+        actor=actor,
+        blob_ids=[blob.pk for blob in new],
+        details={"transfer_failed": package[:64]},
+    )
+    held = set(
+        Blob.objects.filter(sha256__in={blob.sha256 for blob in new}).values_list(
+            "sha256", flat=True
+        )
+    )
+    store = get_store()
+    for key in sorted({blob.key for blob in new if blob.sha256 not in held}):
+        store.delete(key)
 
 
 def _relate(actor, records, items) -> list[dict]:
