@@ -278,6 +278,7 @@ class Summary:
     activity: Counter = field(default_factory=Counter)
     #: Scanned forms drawn (``demo.scans``) and, when read here, the pages by pipeline state.
     scans: int = 0
+    scans_later: bool = False  # left to the worker, to draw and read
     pages: dict = field(default_factory=dict)
 
 
@@ -886,8 +887,8 @@ class Generator:
 
     def run(self, *, persons: int, password: str, scans: bool = True, read: bool = True) -> Summary:
         """Add the demo. ``scans``: draw the scanned forms too; ``read``: read every page added
-        (OCR, previews, suggestions, search index) before returning, instead of leaving them to
-        the worker."""
+        (OCR, previews, suggestions, search index) before returning; without it the worker reads
+        them, and draws the scanned forms (``demo_scans_task``)."""
         self.ensure_units()
         self.ensure_users(password)
         self._save(self.enterprise_drafts(persons))
@@ -913,8 +914,13 @@ class Generator:
         self._save(self.dispute_drafts(some))
         self.activity([person for _life, person in workers])
         self.compilation_work()
-        if scans:
+        if scans and read:
             self.scanned_forms()
+        elif scans:  # drawn by the worker too: a first start is not held back by them
+            from .tasks import demo_scans_task
+
+            transaction.on_commit(lambda: demo_scans_task.enqueue(self.seed))
+            self.summary.scans_later = True
         if read and self.added_pages:
             from dangan.digitize.services import read_now
 

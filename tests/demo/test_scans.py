@@ -86,6 +86,24 @@ def test_after_dangan_demo_the_scanned_forms_are_read_searchable_and_suggest(cli
     assert f'data-value="{stranger}' in form
 
 
+@pytest.mark.django_db
+def test_dangan_run_leaves_the_forms_to_the_worker(django_capture_on_commit_callbacks):
+    """``--read-later`` (the first start of ``dangan run``): the command draws no form and
+    reads no page; the worker's task draws the forms and queues them for reading."""
+    from django_tasks_db.models import DBTaskResult
+
+    from dangan.demo.tasks import demo_scans_task
+
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("demo", persons=25, seed=3, read_later=True, verbosity=0)
+    assert not PageProcessing.objects.exclude(state="pending").exists()
+    before = PageProcessing.objects.count()
+    (queued,) = DBTaskResult.objects.filter(task_path=demo_scans_task.module_path)
+    assert demo_scans_task.call(*queued.args_kwargs["args"]) == {"scans": len(scans.PAGES) + 1}
+    assert PageProcessing.objects.count() == before + len(scans.PAGES) + 1
+    assert not PageProcessing.objects.exclude(state="pending").exists()
+
+
 def test_a_form_is_drawn_the_same_from_the_same_seed():
     person = SimpleNamespace(
         name="陆梅燕",

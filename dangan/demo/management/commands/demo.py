@@ -38,8 +38,9 @@ class Command(BaseCommand):
             "--read-later",
             action="store_true",
             help=_(
-                "leave the reading (OCR) of the demo's pages to the worker instead of doing it "
-                "before the command ends (dangan run does)"
+                "leave the reading (OCR) of the demo's pages, and the drawing of its scanned "
+                "forms, to the worker instead of doing it before the command ends (dangan run "
+                "does)"
             ),
         )
         parser.add_argument(
@@ -87,6 +88,7 @@ class Command(BaseCommand):
                         "users": summary.users_created + summary.users_existing,
                         "activity": dict(sorted(summary.activity.items())),
                         "scans": summary.scans,
+                        "scans_later": summary.scans_later,
                         "pages": summary.pages,
                         "password": password,
                         "password_file": str(password_file),
@@ -123,7 +125,9 @@ class Command(BaseCommand):
                 )
                 % {k: summary.activity[k] for k in ACTIVITY}
             )
-        if summary.scans:
+        if summary.scans_later:
+            self.stdout.write(_("The scanned forms are drawn and read by the worker."))
+        elif summary.scans:
             if summary.pages:
                 self.stdout.write(
                     _(
@@ -135,11 +139,6 @@ class Command(BaseCommand):
                         "done": summary.pages.get("done", 0),
                         "failed": summary.pages.get("failed", 0),
                     }
-                )
-            else:
-                self.stdout.write(
-                    _("Scanned forms: %(scans)d drawn; the worker reads them.")
-                    % {"scans": summary.scans}
                 )
         users = summary.users_created + summary.users_existing
         self.stdout.write(
