@@ -33,6 +33,8 @@ class SearchForm(forms.Form):
         required=False, choices=[("", "")] + Openness.choices, widget=forms.HiddenInput
     )
     page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    #: The matches after the best ``CANDIDATES`` (``SearchResults.next_cursor``).
+    after = forms.CharField(required=False, max_length=200, widget=forms.HiddenInput)
 
     def filters(self) -> dict:
         data = self.cleaned_data

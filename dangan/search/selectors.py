@@ -25,6 +25,7 @@ from dangan.audit.services import record_event
 from dangan.catalogue.models import Category, Fonds, Openness, Record, Retention
 from dangan.catalogue.selectors import visible_records
 from dangan.content.models import Page
+from dangan.core import keyset
 from dangan.digitize.models import PageProcessing
 from dangan.people.id_numbers import mask
 from dangan.people.models import RecordPerson
@@ -95,6 +96,10 @@ class SearchResults:
     facets: dict = field(default_factory=dict)
     page: int = 1
     pages: int = 0
+    #: The matches after these, as a cursor for ``search(after=…)``: set on a capped search
+    #: whose matches go on beyond its ``CANDIDATES``.
+    next_cursor: str | None = None
+    continued: bool = False  # a block after the first (``after``)
 
     @property
     def has_next(self):
@@ -115,6 +120,7 @@ def search(
     page_size: int = PAGE_SIZE,
     system: bool = False,
     advanced: Advanced | None = None,
+    after: str | None = None,
 ) -> SearchResults:
     """Search the records ``user`` may see for ``query``; the search is audited.
 
@@ -124,9 +130,13 @@ def search(
     command line without ``--user``) searches every record. ``advanced`` (``advanced.build``):
     conditions on fields and a date range, checked by the database on the candidates; with no
     words at all the newest ``CANDIDATES`` records meeting them are the candidates.
+    ``after`` (a capped result's ``next_cursor``): the next ``CANDIDATES`` matches, newest
+    first, found from the cursor's key (keyset paging, as fast deep as at the start);
+    ``BadCursor`` when it is not such a cursor.
     """
     filters = {k: v for k, v in (filters or {}).items() if k in FACET_NAMES and v not in ("", None)}
-    results = SearchResults(query=query, mode=mode, page=max(1, page))
+    results = SearchResults(query=query, mode=mode, page=max(1, page), continued=bool(after))
+    below = _below(after) if after else None
     parsed = parse_query(query)
     if system:
         records, scope = Record.objects.all(), None
@@ -146,7 +156,11 @@ def search(
         )
     if nodes:
         within = all_of([_index_filter(scope), *_filter_terms(filters)])
-        candidates = get_backend().search(all_of(nodes), within=within, limit=CANDIDATES)
+        candidates, following = get_backend().search_block(
+            all_of(nodes), within=within, limit=CANDIDATES, below=below
+        )
+        if following is not None and mode == "records":
+            results.next_cursor = keyset.encode(_CURSOR_ORDER, [following], False)
     else:  # a date range alone: the newest records in it
         candidates = [
             (pk, 0.0)
@@ -161,7 +175,7 @@ def search(
         )
     )
     rows.sort(key=lambda row: (-scores[row[0]], -row[0]))
-    results.capped = len(candidates) >= CANDIDATES
+    results.capped = len(candidates) >= CANDIDATES or results.next_cursor is not None
     results.facets = _facets(rows, filters)
     if mode == "persons":
         _persons(results, parsed, rows, scores, page_size)
@@ -181,9 +195,22 @@ def search(
             "filters": filters,
             **({"advanced": advanced.describe()} if advanced else {}),
             "found": results.total,
+            **({"continued": True} if after else {}),
         },
     )
     return results
+
+
+#: The order a search cursor continues: record ids going down.
+_CURSOR_ORDER = ["-search_record"]
+
+
+def _below(cursor: str) -> int:
+    """The record id under which the block a cursor points at starts."""
+    _backwards, key = keyset.decode(cursor, _CURSOR_ORDER)
+    if not isinstance(key[0], int) or isinstance(key[0], bool) or key[0] <= 0:
+        raise keyset.BadCursor("not a search cursor")
+    return key[0]
 
 
 def matching_record_ids(user, text: str, *, limit: int = CANDIDATES) -> list[int]:

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from dangan.catalogue.selectors import may_browse_records
+from dangan.core.keyset import BadCursor
 
 from . import selectors, services
 from .forms import AdvancedForm, SaveSearchForm, SearchForm
@@ -45,17 +46,22 @@ def search_page(request):
                 problems = refused.messages
         else:
             problems = [m for errors in more.errors.values() for m in errors]
-    if form.is_valid() and not problems and (form.cleaned_data["q"].strip() or advanced):
-        results = selectors.search(
-            request.user,
-            form.cleaned_data["q"],
-            filters=form.filters(),
-            page=form.cleaned_data["page"] or 1,
-            mode=form.cleaned_data["mode"] or "records",
-            advanced=advanced,
-        )
     query = request.GET.copy()
     query.pop("page", None)
+    if form.is_valid() and not problems and (form.cleaned_data["q"].strip() or advanced):
+        asked = {
+            "filters": form.filters(),
+            "page": form.cleaned_data["page"] or 1,
+            "mode": form.cleaned_data["mode"] or "records",
+            "advanced": advanced,
+        }
+        try:
+            results = selectors.search(
+                request.user, form.cleaned_data["q"], after=form.cleaned_data["after"], **asked
+            )
+        except BadCursor:  # edited by hand: the best matches instead
+            query.pop("after", None)
+            results = selectors.search(request.user, form.cleaned_data["q"], **asked)
     return render(
         request,
         "search/search.html",
@@ -66,6 +72,11 @@ def search_page(request):
             "results": results,
             "facets": _facet_links(query, results) if results else [],
             "query": query.urlencode(),
+            # Keyset paging beyond the best matches: the next block, and back to the first.
+            "more_query": _with(query, after=results.next_cursor)
+            if results and results.next_cursor
+            else None,
+            "first_query": _with(query) if results and results.continued else None,
             "modes": [
                 (mode, label, _with(query, mode=mode))
                 for mode, label in selectors.MODE_LABELS.items()
@@ -106,8 +117,10 @@ def delete_saved_search(request, pk):
 
 
 def _with(query, **changes) -> str:
-    """The query string with ``changes`` (None removes a parameter), always from page one."""
+    """The query string with ``changes`` (None removes a parameter), always from page one and
+    from the best matches (no ``after`` unless it is one of the changes)."""
     query = query.copy()
+    query.pop("after", None)
     for name, value in changes.items():
         query.pop(name, None)
         if value is not None:

@@ -69,6 +69,8 @@ class SearchBackend(ABC):
 #: only, when they are at most this many, and the other matches follow newest first: ranking
 #: tens of thousands of matches costs more than the clerk would wait.
 RANK_LIMIT = 2000
+#: ``search_block``'s ``below`` for "every newest match": a record id no record reaches.
+FROM_THE_TOP = 2**62
 
 
 class SqlBackend(SearchBackend):
@@ -99,19 +101,48 @@ class SqlBackend(SearchBackend):
             return [row[0] for row in cursor.fetchall()]
 
     def search(self, node, *, within=None, limit: int) -> list[tuple[int, float]]:
+        return self.search_block(node, within=within, limit=limit)[0]
+
+    def search_block(
+        self, node, *, within=None, limit: int, below: int | None = None
+    ) -> tuple[list[tuple[int, float]], int | None]:
+        """``search``, a block at a time: (the block's matches, where the next block starts).
+
+        The first block (``below`` None) is what ``search`` answers. A broad query's matches
+        come in blocks of ``limit``: its ranked matches in the description and the newest
+        others, then, block after block, the next newest others with record ids under
+        ``below`` (``FROM_THE_TOP``: all of them); the description's ranked matches are never
+        repeated. The second value is the ``below`` of the next block, or None when there is
+        none: each block is looked up from its key, as fast as the first."""
         with self._cursor() as cursor:
-            # A narrow query (a name, an ID number): rank every match and let the caller drop
-            # the ones the user may not see. Filtering inside the index costs more than that.
-            everything = self._query(node, None)
-            if len(self._matches(cursor, everything, upto=limit)) <= limit:
-                return self._ranked(cursor, everything, limit)
+            if below is None:
+                # A narrow query (a name, an ID number): rank every match and let the caller
+                # drop the ones the user may not see. Filtering inside the index costs more.
+                everything = self._query(node, None)
+                if len(self._matches(cursor, everything, upto=limit)) <= limit:
+                    return self._ranked(cursor, everything, limit), None
             # A broad one, even if few matches are within the user's rights: its matches in
             # the description first, then the newest others.
             best = self._described(cursor, description_part(node), within, limit)
             seen = {pk for pk, _score in best}
             full = self._query(node, within)
-            rest = [(pk, 0.0) for pk in self._newest(cursor, full, limit) if pk not in seen]
-            return (best + rest)[:limit]
+            if below is not None:
+                newest = self._newest(cursor, full, limit, below=below)
+                block = [(pk, 0.0) for pk in newest if pk not in seen]
+                return block, (newest[-1] if len(newest) == limit else None)
+            room = limit - len(best)
+            if room <= 0:
+                return best[:limit], FROM_THE_TOP
+            newest = self._newest(cursor, full, limit)
+            rest, used = [], 0
+            for pk in newest:
+                if len(rest) == room:
+                    break
+                used += 1
+                if pk not in seen:
+                    rest.append((pk, 0.0))
+            more = used < len(newest) or len(newest) == limit
+            return best + rest, (newest[used - 1] if more else None)
 
     def _described(self, cursor, node, within, limit) -> list[tuple[int, float]]:
         """The ranked matches of ``node`` in the description within ``within``, when there
@@ -146,8 +177,8 @@ class SqlBackend(SearchBackend):
         """(record id, score) of the best ``limit`` matches, ranked by the engine."""
 
     @abstractmethod
-    def _newest(self, cursor, query, limit) -> list[int]:
-        """The newest ``limit`` matches' record ids, unranked."""
+    def _newest(self, cursor, query, limit, *, below: int | None = None) -> list[int]:
+        """The newest ``limit`` matches' record ids (under ``below``), unranked."""
 
     def count(self) -> int:
         with self._cursor() as cursor:

@@ -281,13 +281,18 @@ class PostgresBackend(SqlBackend):
         )
         return [(pk, float(score)) for pk, score in cursor.fetchall()]
 
-    def _newest(self, cursor, query, limit):
+    def _newest(self, cursor, query, limit, *, below=None):
         """The newest ``limit`` matches. GIN gives matches in no order, so "newest" would read
         every match's row to sort them (tens of thousands for a common word): they are looked
         for band by band instead (``analyzer.ID_BAND``), the newest bands first, so that a
         common word reads the rows of the newest bands only. As many bands are taken next as
         the matches found so far say are needed; a rare word reads all that are left at once."""
-        cursor.execute("SELECT max(record_id) FROM search_document")
+        if below is None:
+            cursor.execute("SELECT max(record_id) FROM search_document")
+        else:
+            cursor.execute(
+                "SELECT max(record_id) FROM search_document WHERE record_id < %s", [below]
+            )
         top = cursor.fetchone()[0]
         if top is None:
             return []
@@ -296,7 +301,7 @@ class PostgresBackend(SqlBackend):
             lowest = band - width + 1
             if lowest <= 0:  # the rest, bounded by id: its matches are few
                 found += self._newest_of(
-                    cursor, query, limit - len(found), below=(band + 1) * ID_BAND
+                    cursor, query, limit - len(found), below=min(top + 1, (band + 1) * ID_BAND)
                 )
                 break
             terms = " | ".join(_quote(band_term(b)) for b in range(band, lowest - 1, -1))
@@ -305,7 +310,8 @@ class PostgresBackend(SqlBackend):
                 text=f"({query.text}) & ({terms})",
                 words=f"({query.words}) & ({terms})",
             )
-            found += self._newest_of(cursor, banded, limit - len(found))
+            # The first bands may reach above ``below``: bounded there.
+            found += self._newest_of(cursor, banded, limit - len(found), below=below)
             searched += width
             band = lowest - 1
             per_band = len(found) / searched

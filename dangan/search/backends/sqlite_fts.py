@@ -169,9 +169,10 @@ class SqliteFtsBackend(SqlBackend):
         )
         return [(pk, -rank) for pk, rank in cursor.fetchall()]
 
-    def _newest(self, cursor, query, limit):
+    def _newest(self, cursor, query, limit, *, below=None):
+        bound = "" if below is None else f" AND rowid < {int(below)}"
         cursor.execute(
-            f"SELECT rowid FROM {query.table} WHERE {query.table} MATCH %s"
+            f"SELECT rowid FROM {query.table} WHERE {query.table} MATCH %s{bound}"
             " ORDER BY rowid DESC LIMIT %s",
             [query.text, limit],
         )
