@@ -123,3 +123,37 @@ def test_the_newest_matches_of_a_common_word_are_found_band_by_band(make_record,
             for limit in (1, 3, 7, 100):
                 found = backend._newest(cursor, backend._query(node, None), limit)
                 assert found == expected[:limit]
+
+
+@on_postgresql
+def test_a_broad_phrase_is_checked_in_the_folded_text_and_without_it_as_before(
+    make_record, scanned_page, archivist, monkeypatch
+):
+    """The order of a broad phrase's words is checked in the entry's folded text (traditional
+    pages folded to simplified), and where an entry has none (written before there was any),
+    in its terms' positions: the same records either way."""
+    from dangan.search.selectors import search
+
+    monkeypatch.setattr("dangan.search.selectors.CANDIDATES", 3)
+    texts = ["經審核同意辦理檔案托管", "经审核同意办理档案托管", "经审定，再审核，同意办理"] * 3
+    for n, text in enumerate(texts):
+        scanned_page(make_record(title=f"[托管材料{n}]"), position=1, text=text)
+
+    def found(query):
+        results = search(archivist, query, page_size=100)
+        after, pks = results.next_cursor, [hit.record.pk for hit in results.hits]
+        while after:
+            results = search(archivist, query, page_size=100, after=after)
+            after = results.next_cursor
+            pks += [hit.record.pk for hit in results.hits]
+        return sorted(pks)
+
+    wanted = sorted(Record.objects.filter(title__startswith="[托管").values_list("pk", flat=True))
+    holding = [pk for pk, text in zip(wanted, texts, strict=True) if "审定" not in text]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM search_document WHERE folded LIKE %s", ["%经审核%"])
+        assert cursor.fetchone()[0] == 6
+    assert found("经审核") == found("經審核") == holding
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE search_document SET folded = ''")
+    assert found("经审核") == holding
