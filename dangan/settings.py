@@ -318,6 +318,9 @@ DANGAN_CLAMAV_TIMEOUT = env.int("DANGAN_CLAMAV_TIMEOUT", default=120)
 #: Where the scanning station drops its folders; web users choose batches only from here.
 DANGAN_SCAN_ROOT = Path(env.str("DANGAN_SCAN_ROOT", default=str(DATA_DIR / "scans")))
 DANGAN_MAX_REGISTER_BYTES = env.int("DANGAN_MAX_REGISTER_BYTES", default=50 * 1024 * 1024)
+#: A register imported on the web with more rows than this is imported by the worker, with its
+#: progress on the page; a smaller one at once (the command line always imports at once).
+DANGAN_IMPORT_BACKGROUND_ROWS = env.int("DANGAN_IMPORT_BACKGROUND_ROWS", default=2000)
 # OCR (digitization): "rapidocr" (models inside its wheel, offline) or "tesseract" (Debian
 # tesseract-ocr-chi-sim/chi-tra, when installed). Threads per engine: 0 lets onnxruntime choose.
 DANGAN_OCR_ENGINE = env.str("DANGAN_OCR_ENGINE", default="rapidocr")

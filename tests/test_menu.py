@@ -141,3 +141,23 @@ def test_the_security_administrator_finds_open_alerts_and_locks_on_the_workbench
     assert "wangli" in locks and "old" not in locks
     for url in workbench_links(page):
         assert client.get(url.split("#")[0]).status_code == 200, url
+
+
+def test_the_leaders_workbench_shows_the_holdings_and_this_years_growth(
+    make_user, make_record, client
+):
+    from django.utils import timezone
+
+    from dangan.accounts.models import Role
+    from dangan.catalogue.selectors import visible_records
+
+    this_year = timezone.localdate().year
+    make_record(year=this_year - 3)
+    make_record(year=this_year)
+    leader = make_user(role=Role.LEADER)
+    client.force_login(leader)
+    page = client.get("/").content.decode()
+    holdings = page.split('data-tray="holdings"')[1].split("</section>")[0]
+    figures = dict(re.findall(r"<dt>([^<]+)</dt><dd>([^<]+)</dd>", holdings))
+    assert figures["馆藏档案"] == str(visible_records(leader).count()) == "2", figures
+    assert figures["本年新增"] == "2", figures  # both entered this year, whatever their date

@@ -242,6 +242,27 @@ class AccessRequest(models.Model):
         APPROVED = "approved", _("Approved")
         DELIVERED = "delivered", _("Delivered")
         REFUSED = "refused", _("Refused")
+        #: Approved, but the worker could not make the copy: the reason is ``copy_failure``; the
+        #: worker's sweep tries again (``services.retry_failed_copies``), a clerk may at once.
+        FAILED = "failed", _("Copy failed")
+
+    class CopyFailure(models.TextChoices):
+        """Why the worker could not make an approved request's copy (shown to the clerk and
+        to the requester in their language)."""
+
+        PAGE_UNREADABLE = (
+            "page_unreadable",
+            _(
+                "A page of the record cannot be read from the content store (missing or damaged). "
+                "The system administrator has been alerted; the copy is made once it is restored."
+            ),
+        )
+        NO_PAGES = "no_pages", _("The record has no page that can be copied any more.")
+        WORKER_STOPPED = "worker_stopped", _("The worker stopped while making the copy.")
+        ERROR = (
+            "error",
+            _("Making the copy stopped on an error; the administrator finds it in the log."),
+        )
 
     number = models.CharField(_("request number"), max_length=20, unique=True)
     source = models.CharField(_("from"), max_length=8, choices=Source.choices)
@@ -280,6 +301,14 @@ class AccessRequest(models.Model):
     )
     delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
     created_at = models.DateTimeField(_("submitted"), default=timezone.now)
+    #: How often the copy was tried (by the worker, its sweep or a clerk's retry).
+    copy_attempts = models.PositiveSmallIntegerField(_("copy attempts"), default=0)
+    copy_failure = models.CharField(
+        _("why the copy failed"), max_length=20, choices=CopyFailure.choices, blank=True
+    )
+    copy_failed_at = models.DateTimeField(_("copy failed"), null=True, blank=True)
+    #: The worker task making the copy, to tell when that task was cut off with its worker.
+    copy_task_id = models.CharField(_("copy task"), max_length=64, blank=True, db_index=True)
 
     class Meta:
         verbose_name = _("access request")

@@ -470,25 +470,159 @@ def _deliver(req: AccessRequest, *, actor=None) -> None:
     """Have the watermarked certified copy of an approved request made: by the worker once this
     transaction commits (a long file takes seconds to a minute, the approver does not wait), or
     here with ``DANGAN_COPIES_IN_BACKGROUND`` off. Until it is made the request says “being
-    prepared” (approved, no certificate yet)."""
+    prepared” (approved, no certificate yet); a copy that cannot be made says why (``failed``)."""
     if not settings.DANGAN_COPIES_IN_BACKGROUND:
-        _make_copy(req, actor=actor)
+        _attempt_copy(req, actor=actor)
         return
     from .tasks import deliver_copy_task
 
     actor_id = actor.pk if actor else None
-    transaction.on_commit(lambda: deliver_copy_task.enqueue(req.pk, actor_id))
+
+    def enqueue():
+        result = deliver_copy_task.enqueue(req.pk, actor_id)
+        AccessRequest.objects.filter(pk=req.pk).update(copy_task_id=str(result.id)[:64])
+
+    transaction.on_commit(enqueue)
 
 
 def deliver_copy(*, request_id: int, actor=None) -> AccessRequest:
     """Make the copy of the approved request ``request_id`` and mark it delivered (the worker's
     task, ``tasks.deliver_copy_task``). A request already delivered, or no longer approved, is
-    left as it is: a task run twice makes one copy."""
+    left as it is: a task run twice makes one copy. A copy that cannot be made leaves the
+    request ``failed`` with the reason, for the sweep or a clerk to try again."""
     with transaction.atomic():
         req = AccessRequest.objects.select_for_update().get(pk=request_id)
         if req.state == AccessRequest.State.APPROVED and req.certificate_id is None:
-            _make_copy(req, actor=actor)
+            _attempt_copy(req, actor=actor)
     return req
+
+
+#: A failed copy is tried again by the worker's sweep until it has been tried this many times
+#: (a clerk's retry is always possible)…
+COPY_ATTEMPTS = 3
+#: …each time when it failed at least this long ago (a page restored from a backup meanwhile).
+COPY_RETRY_AFTER = datetime.timedelta(minutes=5)
+
+
+def _attempt_copy(req: AccessRequest, *, actor=None) -> None:
+    """Try to make the copy of the approved ``req`` (locked by the caller); on a failure the
+    request is ``failed`` with the reason, audited, and nothing of the copy is kept."""
+    from dangan.content.selectors import BlobUnreadable
+
+    req.copy_attempts += 1
+    try:
+        with transaction.atomic():
+            _make_copy(req, actor=actor)
+    except BlobUnreadable:
+        failure = AccessRequest.CopyFailure.PAGE_UNREADABLE
+    except ValidationError as error:
+        failure = (
+            AccessRequest.CopyFailure.NO_PAGES
+            if error.code == "no_pages"
+            else AccessRequest.CopyFailure.ERROR
+        )
+        logger.warning("the copy of request %s was refused: %s", req.number, error.messages)
+    except Exception:
+        logger.exception("the copy of request %s could not be made", req.number)
+        failure = AccessRequest.CopyFailure.ERROR
+    else:
+        AccessRequest.objects.filter(pk=req.pk).update(
+            copy_attempts=req.copy_attempts, copy_failure="", copy_failed_at=None
+        )
+        req.copy_failure, req.copy_failed_at = "", None
+        return
+    _copy_failed(req, failure)
+
+
+def _copy_failed(req: AccessRequest, failure: str) -> None:
+    req.certificate, req.delivered_at = None, None
+    req.state, req.copy_failure, req.copy_failed_at = (
+        AccessRequest.State.FAILED,
+        failure,
+        timezone.now(),
+    )
+    req.save(
+        update_fields=[
+            "certificate",
+            "delivered_at",
+            "state",
+            "copy_failure",
+            "copy_failed_at",
+            "copy_attempts",
+        ]
+    )
+    record_event(
+        actor=None,
+        action=AuditEvent.Action.UPDATE,
+        obj=req,
+        detail={"state": req.state, "failure": failure, "attempt": req.copy_attempts},
+    )
+
+
+def may_retry_copy(actor, req: AccessRequest) -> bool:
+    """Whether ``actor`` may have a failed copy tried again now (the request page's button)."""
+    return req.state == AccessRequest.State.FAILED and (
+        may_serve(actor) or may_decide_requests(actor)
+    )
+
+
+def retry_copy(*, actor, access_request: AccessRequest) -> AccessRequest:
+    """A clerk has the failed copy of ``access_request`` made again (audited); the worker makes
+    it as after an approval."""
+    if not may_serve(actor) and not may_decide_requests(actor):
+        raise PermissionDenied(_("Only archivists and reading-room clerks issue copies."))
+    if not visible_records(actor).filter(pk=access_request.record_id).exists():
+        raise AccessRequest.DoesNotExist
+    with transaction.atomic():
+        req = AccessRequest.objects.select_for_update().get(pk=access_request.pk)
+        if req.state != AccessRequest.State.FAILED:
+            raise ValidationError(
+                _("Only a copy that failed can be tried again."), code="not_failed"
+            )
+        _requeue(req, actor=actor)
+    return req
+
+
+def _requeue(req: AccessRequest, *, actor) -> None:
+    req.state = AccessRequest.State.APPROVED
+    req.save(update_fields=["state"])
+    record_event(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        obj=req,
+        detail={"state": req.state, "retry": req.copy_attempts + 1, "failure": req.copy_failure},
+    )
+    _deliver(req, actor=actor or req.decided_by)
+
+
+def retry_failed_copies(*, stopped_task_ids=()) -> list[int]:
+    """The worker's sweep: copies whose task was cut off with its worker (``stopped_task_ids``,
+    from ``ops.stopped_workers``) are marked failed; failed copies tried fewer than
+    ``COPY_ATTEMPTS`` times, the last at least ``COPY_RETRY_AFTER`` ago, are queued again.
+    The ids of the requests queued again."""
+    ids = [str(t) for t in stopped_task_ids]
+    if ids:
+        for req in AccessRequest.objects.filter(
+            copy_task_id__in=ids, state=AccessRequest.State.APPROVED, certificate__isnull=True
+        ):
+            with transaction.atomic():
+                req = AccessRequest.objects.select_for_update().get(pk=req.pk)
+                if req.state == AccessRequest.State.APPROVED and req.certificate_id is None:
+                    req.copy_attempts += 1  # its own count was lost with the worker
+                    _copy_failed(req, AccessRequest.CopyFailure.WORKER_STOPPED)
+    due = AccessRequest.objects.filter(
+        state=AccessRequest.State.FAILED,
+        copy_attempts__lt=COPY_ATTEMPTS,
+        copy_failed_at__lte=timezone.now() - COPY_RETRY_AFTER,
+    )
+    queued = []
+    for pk in due.values_list("pk", flat=True):
+        with transaction.atomic():
+            req = AccessRequest.objects.select_for_update().get(pk=pk)
+            if req.state == AccessRequest.State.FAILED:
+                _requeue(req, actor=None)
+                queued.append(pk)
+    return queued
 
 
 def _make_copy(req: AccessRequest, *, actor=None) -> None:

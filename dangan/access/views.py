@@ -276,6 +276,16 @@ def request_detail(request, pk):
         req = selectors.staff_request(request.user, pk)
     except AccessRequest.DoesNotExist:
         raise Http404 from None
+    if request.method == "POST" and request.POST.get("action") == "retry-copy":
+        try:
+            services.retry_copy(actor=request.user, access_request=req)
+        except AccessRequest.DoesNotExist:
+            raise Http404 from None
+        except (ValidationError, PermissionDenied) as exc:
+            _errors(request, exc)
+        else:
+            messages.success(request, _("The copy is being made again."))
+        return redirect("access:request-detail", req.pk)
     form = DecisionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         decide = {
@@ -300,6 +310,7 @@ def request_detail(request, pk):
             "req": req,
             "form": form,
             "may_decide": services.may_decide(request.user, req),
+            "may_retry_copy": services.may_retry_copy(request.user, req),
             **approvals.shown(
                 ApprovalFlow.Kind.COPY_REQUEST,
                 req,

@@ -6,3 +6,6 @@ class IntakeConfig(AppConfig):
     name = "dangan.intake"
     label = "intake"
     verbose_name = _("Intake")
+
+    def ready(self):
+        from . import background  # noqa: F401 - registers the background import's job kind

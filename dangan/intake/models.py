@@ -9,11 +9,15 @@ class ImportJob(models.Model):
     A job is written for every import that changes the catalogue (command line or web) and for
     every register uploaded on the web. Rows are committed in batches; ``rows_done`` says how far
     a run got, and because re-importing a row that is already in changes nothing, running the
-    same file again after an interruption continues where it stopped.
+    same file again after an interruption continues where it stopped. A large register imported
+    on the web runs in the worker (``background``, a ``jobs.Job`` with the progress); after each
+    batch it keeps a ``checkpoint`` (the last row committed and what the committed batches did),
+    from which a run cut off with its worker goes on, with the report of the whole file.
     """
 
     class State(models.TextChoices):
         UPLOADED = "uploaded", _("Uploaded")
+        QUEUED = "queued", _("Waiting for the worker")
         RUNNING = "running", _("Running")
         DONE = "done", _("Done")
         FAILED = "failed", _("Stopped")
@@ -44,6 +48,21 @@ class ImportJob(models.Model):
         _("state"), max_length=10, choices=State.choices, default=State.UPLOADED
     )
     rows_done = models.PositiveIntegerField(_("rows done"), default=0)
+    #: The background job running the import (web imports above DANGAN_IMPORT_BACKGROUND_ROWS).
+    background = models.ForeignKey(
+        "jobs.Job",
+        verbose_name=_("background job"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    checkpoint = models.JSONField(
+        _("checkpoint"),
+        default=dict,
+        blank=True,
+        help_text=_("Where a background import got to: it goes on from there after a stop."),
+    )
     report = models.JSONField(
         _("outcome"),
         default=dict,

@@ -21,7 +21,9 @@ def jobs_for(user) -> QuerySet[ImportJob]:
     """The imports ``user`` started (an archivist sees their own uploads only)."""
     if user is None or not user.is_authenticated:
         return ImportJob.objects.none()
-    return ImportJob.objects.filter(created_by=user).select_related("category", "fonds")
+    return ImportJob.objects.filter(created_by=user).select_related(
+        "category", "fonds", "background"
+    )
 
 
 def records_by_key(*, category: Category, numbers=(), id_numbers=()) -> dict[tuple, Record]:

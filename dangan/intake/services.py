@@ -16,6 +16,7 @@ numbered, audited) and update changed ones (``update_record``).
 
 import time
 import uuid
+from dataclasses import asdict
 from pathlib import Path
 
 from django.conf import settings
@@ -40,7 +41,7 @@ from dangan.people.services import resolve_persons
 from . import mapping as mappings
 from . import readahead, registers
 from .models import ImportJob
-from .rows import ImportReport, Row, RowReader, checked_rows, report_errors
+from .rows import ImportReport, Row, RowError, RowReader, checked_rows, report_errors
 from .selectors import classify_files, records_by_key
 
 #: Rows per transaction: large enough that numbering (one counter update per year in a batch)
@@ -122,6 +123,7 @@ def import_register(
     rows_only: set[int] | None = None,
     rows_left_out: frozenset[int] = frozenset(),
     propose: bool = False,
+    checkpoint: dict | None = None,
 ) -> ImportReport:
     """Import the register at ``path`` into ``category`` of ``fonds``; see the module docstring.
 
@@ -139,6 +141,12 @@ def import_register(
     A record on file that is already filed (已归档) is never changed silently: its changes are
     listed (``report.changes``, fields before and after) and *held* unless ``confirm_filed`` —
     an archivist's confirmation, with the ``reason`` that goes into each record's history.
+
+    ``checkpoint`` (a background import, ``jobs``): a dict kept in ``job.checkpoint`` after each
+    committed batch — the last row committed and what the committed batches did. Given one that
+    holds a ``row``, the run goes on after that row: the rows before it are read and checked
+    again (what reading finds is the same) but not written, and what their batches did comes
+    from the checkpoint, so the report is the whole file's.
     """
     started = time.monotonic()
     confirm = _confirmation(actor, confirm_filed, reason)
@@ -169,6 +177,9 @@ def import_register(
             actor=actor, job=job, path=path, category=category, fonds=fonds, mapping=mapping
         )
         report.job = job.pk
+    if checkpoint is not None and (dry_run or job is None):
+        checkpoint = None
+    skip_until = _resume(report, checkpoint) if checkpoint is not None else 0
     if read_ahead is None:
         read_ahead = Path(path).stat().st_size >= READ_AHEAD_BYTES
     rows = (
@@ -184,6 +195,8 @@ def import_register(
                 rows_only is not None and row.number not in rows_only
             ):
                 continue
+            if row.number <= skip_until:
+                continue  # committed before the run was cut off
             if propose and dry_run and len(proposing) < MAX_PROPOSALS_READ:
                 proposing.append(
                     (row.number, row.values.get("title", ""), row.values.get("responsible", ""))
@@ -200,6 +213,7 @@ def import_register(
                     dry_run=dry_run,
                     job=job,
                     confirm=confirm,
+                    checkpoint=checkpoint,
                 )
                 batch = []
                 if progress:
@@ -214,6 +228,7 @@ def import_register(
             dry_run=dry_run,
             job=job,
             confirm=confirm,
+            checkpoint=checkpoint,
         )
     except BaseException:
         if job is not None and not dry_run:
@@ -253,6 +268,24 @@ def _mapping_for(mapping: dict, category) -> dict:
     """``mapping`` with the columns that go to a field ``category`` lacks not imported."""
     valid = mappings.targets(category)
     return {h: (t if t in valid else None) for h, t in (mapping or {}).items()}
+
+
+#: What a checkpoint keeps of the report besides its written errors (``import_register``).
+CHECKPOINT_COUNTS = ("created", "updated", "unchanged", "held")
+
+
+def _resume(report: ImportReport, checkpoint: dict) -> int:
+    """Put what the committed batches did into ``report``; the last row they committed (0:
+    from the start). Starts ``checkpoint`` afresh when it holds none."""
+    if not checkpoint.get("row"):
+        checkpoint.clear()
+        checkpoint.update(row=0, errors=[], changes=[], **dict.fromkeys(CHECKPOINT_COUNTS, 0))
+        return 0
+    for name in CHECKPOINT_COUNTS:
+        setattr(report, name, checkpoint.get(name, 0))
+    report.changes = list(checkpoint.get("changes", []))
+    report.errors.extend(RowError(**error) for error in checkpoint.get("errors", []))
+    return checkpoint["row"]
 
 
 def _check_may_file(actor, category, fonds):
@@ -313,10 +346,21 @@ def _confirmation(actor, confirm_filed: bool, reason: str) -> str | None:
 
 
 def _run_batch(
-    rows: list[Row], *, actor, category, fonds, reader, report, dry_run, job, confirm=None
+    rows: list[Row],
+    *,
+    actor,
+    category,
+    fonds,
+    reader,
+    report,
+    dry_run,
+    job,
+    confirm=None,
+    checkpoint=None,
 ):
     if not rows:
         return
+    last_row, errors_before = rows[-1].number, len(report.errors)
     rows = _check_persons_on_file(rows, reader, report)
     existing = records_by_key(
         category=category,
@@ -367,7 +411,14 @@ def _run_batch(
             report.changes.append(_described(row, record, change, category, "changed"))
         if job is not None:
             job.rows_done = report.rows
-            ImportJob.objects.filter(pk=job.pk).update(rows_done=report.rows)
+            done = {"rows_done": report.rows}
+            if checkpoint is not None:
+                checkpoint["errors"].extend(asdict(e) for e in report.errors[errors_before:])
+                checkpoint["changes"] = report.changes
+                checkpoint["row"] = last_row
+                checkpoint.update({n: getattr(report, n) for n in CHECKPOINT_COUNTS})
+                done["checkpoint"] = checkpoint
+            ImportJob.objects.filter(pk=job.pk).update(**done)
 
 
 def _hold(report, row, record, change, category) -> None:
@@ -642,9 +693,13 @@ def run_job(
     confirm_filed: bool = False,
     reason: str = "",
     moves: dict[int, str] | None = None,
+    progress=None,
+    batch_size: int = BATCH_SIZE,
+    checkpoint: dict | None = None,
 ) -> ImportReport:
     """Run (or dry-run) an uploaded register's import with the job's mapping; changes to filed
-    records only with ``confirm_filed`` and a ``reason`` (see ``import_register``).
+    records only with ``confirm_filed`` and a ``reason`` (see ``import_register``, which also
+    takes ``progress``, ``batch_size`` and ``checkpoint``: the worker's run, ``background``).
 
     ``moves`` {row number: category code}: rows the archivist moves to the category the last
     dry run proposed for them (only those: a move the dry run did not propose is ignored). They
@@ -665,6 +720,9 @@ def run_job(
         reason=reason,
         rows_left_out=frozenset(moves),
         propose=dry_run,
+        progress=progress,
+        batch_size=batch_size,
+        checkpoint=checkpoint,
     )
     for code in sorted(set(moves.values())):
         other = Category.objects.get(code=code)
@@ -693,6 +751,68 @@ def run_job(
     job.report = report.as_dict()
     job.save(update_fields=["report", "updated_at"])
     return report
+
+
+def register_rows(job: ImportJob) -> int:
+    """The rows under the header of an uploaded register (blank and totals rows too): from its
+    last dry run when that ran with the job's mapping, else counted (a quick read)."""
+    last = job.report or {}
+    if last.get("dry_run") and last.get("mapping") == job.mapping:
+        return last.get("rows", 0) + last.get("blank_rows", 0) + len(last.get("skipped", []))
+    register = open_register(job_path(job), category=job.category, mapping=job.mapping)
+    return sum(1 for _row in register.rows())
+
+
+def in_background(job: ImportJob) -> bool:
+    """Whether the worker is importing ``job`` now (or will: queued)."""
+    return (
+        job.background_id is not None
+        and job.state in (ImportJob.State.QUEUED, ImportJob.State.RUNNING)
+        and not job.background.is_finished
+    )
+
+
+def import_in_background(
+    *,
+    actor,
+    job: ImportJob,
+    rows: int,
+    confirm_filed: bool = False,
+    reason: str = "",
+    moves: dict[int, str] | None = None,
+) -> ImportJob:
+    """Have the worker import an uploaded register (``background``): a register of more than
+    ``DANGAN_IMPORT_BACKGROUND_ROWS`` rows on the web. What would refuse the import (the
+    confirmation without a reason, the right to file) is checked here, before it is queued."""
+    from dangan.jobs.services import start_job
+
+    from .background import KIND
+
+    confirm = _confirmation(actor, confirm_filed, reason)
+    _check_may_file(actor, job.category, job.fonds)
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().get(pk=job.pk)
+        if in_background(job):
+            raise ValidationError(
+                _("This register is being imported already."), code="import_running"
+            )
+        job.background = start_job(
+            kind=KIND,
+            owner=actor,
+            title=_("Import of %(file)s into %(category)s")
+            % {"file": job.original_name, "category": job.category.name},
+            params={
+                "import": job.pk,
+                "rows": rows,
+                "confirm_filed": confirm is not None,
+                "reason": confirm or "",
+                # rows moved to the category the dry run proposed (JSON keys are text)
+                "moves": {str(row): code for row, code in (moves or {}).items()},
+            },
+        )
+        job.state, job.rows_done, job.checkpoint = ImportJob.State.QUEUED, 0, {}
+        job.save(update_fields=["background", "state", "rows_done", "checkpoint", "updated_at"])
+    return job
 
 
 def discard_job(*, job: ImportJob) -> None:

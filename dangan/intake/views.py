@@ -2,6 +2,7 @@
 import → outcome; the same service as ``dangan import-catalogue``) and of hand-over lists (the
 clerk's drafting and sending, the archive's answer, the check report and receipt register)."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -56,6 +57,8 @@ def import_start(request):
 @require_http_methods(["GET", "POST"])
 def import_mapping(request, pk):
     job = _job(request, pk)
+    if services.in_background(job):  # its mapping stays as the worker reads it
+        return redirect("intake:import-result", pk=job.pk)
     try:
         register = services.open_register(services.job_path(job), category=job.category)
     except registers.RegisterUnreadable as exc:
@@ -72,10 +75,22 @@ def import_mapping(request, pk):
     if request.method == "POST" and form.is_valid():
         try:
             services.set_job_mapping(job=job, mapping=form.mapping())
+            importing = "import" in request.POST or "move_all" in request.POST
+            rows = services.register_rows(job) if importing else 0
+            if rows > settings.DANGAN_IMPORT_BACKGROUND_ROWS:
+                services.import_in_background(
+                    actor=request.user,
+                    job=job,
+                    rows=rows,
+                    confirm_filed=bool(request.POST.get("confirm_filed")),
+                    reason=request.POST.get("reason", ""),
+                    moves=_moves(request, job),
+                )
+                return redirect("intake:import-result", pk=job.pk)
             report = services.run_job(
                 actor=request.user,
                 job=job,
-                dry_run="import" not in request.POST and "move_all" not in request.POST,
+                dry_run=not importing,
                 confirm_filed=bool(request.POST.get("confirm_filed")),
                 reason=request.POST.get("reason", ""),
                 moves=_moves(request, job),
@@ -113,8 +128,26 @@ def _moves(request, job) -> dict[int, str]:
 
 @login_required
 def import_result(request, pk):
+    """The import's outcome; while the worker imports it (a large register), its progress, and
+    the page refreshes by itself."""
     job = _job(request, pk)
-    return render(request, "intake/result.html", {"job": job, "report": job.report})
+    running = services.in_background(job)
+    stopped = (
+        job.background
+        if job.background and job.background.state == "failed" and job.state != "done"
+        else None
+    )
+    return render(
+        request,
+        "intake/result.html",
+        {
+            "job": job,
+            "report": job.report if job.state == ImportJob.State.DONE else None,
+            "running": running,
+            "stopped": stopped,
+            "progress": job.background if running else None,
+        },
+    )
 
 
 @login_required

@@ -10,6 +10,9 @@ and imports that module in its ``AppConfig.ready()``. The builder gets the job (
 and ``owner``), a binary file to write to, and ``progress(done, total)``. It raises
 ``ValidationError`` with a translated message for a reason the user should read; any other
 exception is reported as a failure of the work, with its details only in the log.
+
+``page`` (optional): ``page(job)`` is the address of the app's own page for the job (a register
+import's outcome), linked from the job's page.
 """
 
 from collections.abc import Callable
@@ -24,6 +27,7 @@ class JobKind:
     suffix: str
     build: Callable
     content_type: str = "application/octet-stream"
+    page: Callable | None = None
 
 
 _KINDS: dict[str, JobKind] = {}
@@ -38,7 +42,9 @@ CONTENT_TYPES = {
 }
 
 
-def job_kind(name: str, *, label, suffix: str, content_type: str | None = None):
+def job_kind(
+    name: str, *, label, suffix: str, content_type: str | None = None, page: Callable | None = None
+):
     """Register the decorated function as the builder of jobs of kind ``name``."""
 
     def register(build: Callable) -> Callable:
@@ -48,6 +54,7 @@ def job_kind(name: str, *, label, suffix: str, content_type: str | None = None):
             suffix=suffix,
             build=build,
             content_type=content_type or CONTENT_TYPES.get(suffix, "application/octet-stream"),
+            page=page,
         )
         return build
 

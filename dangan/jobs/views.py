@@ -5,7 +5,7 @@ from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
-from . import selectors, services
+from . import registry, selectors, services
 from .models import Job
 
 
@@ -20,7 +20,12 @@ def job_list(request):
 @require_GET
 def job_detail(request, pk):
     job = get_object_or_404(selectors.jobs_for(request.user), pk=pk)
-    return render(request, "jobs/detail.html", {"job": job})
+    try:
+        kind = registry.kind(job.kind)
+    except LookupError:
+        kind = None
+    page = kind.page(job) if kind is not None and kind.page else None
+    return render(request, "jobs/detail.html", {"job": job, "page": page})
 
 
 @login_required

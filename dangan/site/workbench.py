@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from dangan.access import selectors as access
 from dangan.access.models import AccessRequest
-from dangan.access.services import may_decide_requests
+from dangan.access.services import may_decide_requests, may_serve
 from dangan.accounts.lockout import active_locks
 from dangan.accounts.models import ApprovalFlow
 from dangan.accounts.services import approval_steps
@@ -60,6 +60,7 @@ def trays_for(user) -> list[Tray]:
         _holdings,
         _handover,
         _requests,
+        _failed_copies,
         _destruction,
         _compilations,
         _loans,
@@ -125,6 +126,27 @@ def _requests(user):
             for r in waiting[:FIRST]
         ],
         empty=_("No request waits for a decision."),
+    )
+
+
+def _failed_copies(user):
+    """Approved requests whose certified copy the worker could not make (shown only when
+    there are some: the worker tries again by itself, a clerk may at once)."""
+    if not (may_serve(user) or may_decide_requests(user)):
+        return None
+    failed = access.staff_requests(user, state=AccessRequest.State.FAILED).order_by("pk")
+    count = failed.count()
+    if not count:
+        return None
+    return Tray(
+        key="failed-copies",
+        title=_("Copies that could not be made"),
+        url=reverse("access:request-list") + "?state=failed",
+        count=count,
+        items=[
+            (f"{r.number} · {r.get_copy_failure_display()}", _detail("access", r))
+            for r in failed[:FIRST]
+        ],
     )
 
 

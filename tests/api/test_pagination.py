@@ -51,9 +51,7 @@ def test_a_cursor_edited_by_hand_is_a_400_problem(client, archivist, scheme):
     assert "cursor" in answer.json()["errors"] or "cursor" in answer.content.decode()
 
 
-def test_a_long_list_is_counted_once_not_on_every_page(
-    client, archivist, make_record, monkeypatch
-):
+def test_a_long_list_is_counted_once_not_on_every_page(client, archivist, make_record, monkeypatch):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 

@@ -4,7 +4,6 @@ garbage text offers nothing."""
 
 import io
 import json
-from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -15,8 +14,7 @@ from dangan.assist.page_reading import read_fields
 from dangan.content.services import add_files
 from dangan.digitize import suggestions
 from dangan.digitize.models import PageProcessing, ScanBatch
-
-from .samples import SAMPLES
+from tests.samples import TRUTH
 
 pytestmark = pytest.mark.django_db
 
@@ -31,10 +29,7 @@ def places(settings, tmp_path):
 
 
 def sample_text(i: int) -> str:
-    path = Path(SAMPLES).parent / "scans.truth.json"
-    if not path.exists():
-        pytest.skip("the sample scans (shared/samples) are not here")
-    return json.loads(path.read_text(encoding="utf-8"))[i]["text"]
+    return json.loads(TRUTH.read_text(encoding="utf-8"))[i]["text"]
 
 
 def read_page(record, actor, text: str, batch=None):

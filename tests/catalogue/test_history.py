@@ -65,3 +65,31 @@ def test_an_upload_says_how_many_pages_came_and_the_page_count_shows_the_differe
     assert "上传了 2 页" in history_cell(text)
     assert 'data-pages-uploaded="2"' in text
     assert "纸质" in text and ">paper<" not in text
+
+
+def test_pages_put_in_a_new_order_say_so_in_the_history_in_words(logged_in, archivist, make_record):
+    from dangan.content.services import reorder_pages
+
+    record = make_record(actor=archivist, page_count=2)
+    first, second = add_files(
+        actor=archivist, record=record, files=[("p1.png", png("p1.png")), ("p2.png", png("p2.png"))]
+    )
+    reorder_pages(actor=archivist, record=record, order=[second.pk, first.pk])
+    page = logged_in(archivist).get(reverse("catalogue:record-detail", args=[record.pk]))
+    history = history_cell(page.content.decode())
+    assert "调整了页面顺序" in history
+    assert "page_order" not in history and str(first.pk) + "," not in history
+
+
+def test_the_cataloguer_corrects_the_page_count_and_the_hint_goes(
+    logged_in, archivist, make_record
+):
+    record = make_record(actor=archivist, page_count=9)
+    add_files(actor=archivist, record=record, files=[("p1.png", png("p1.png"))])
+    client = logged_in(archivist)
+    url = reverse("catalogue:record-detail", args=[record.pk])
+    assert 'data-pages-uploaded="1"' in client.get(url).content.decode()
+    update_record(actor=archivist, record=record, values={"page_count": 1})
+    text = client.get(url).content.decode()
+    assert "data-pages-uploaded" not in text
+    assert "页数" in history_cell(text) and "9" in history_cell(text)

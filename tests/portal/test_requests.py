@@ -126,3 +126,39 @@ def test_the_copy_a_citizen_receives_shows_her_own_name_and_masks_only_the_other
     public = client.get(f"/verify/{request.certificate.code}/").content.decode()
     assert "李**、王**工龄认定表" in public
     assert "李秀英" not in public and "王建国" not in public
+
+
+def test_a_citizen_whose_copy_failed_is_told_why_and_gets_it_after_the_retry(
+    client, scanned, make_citizen, make_user, settings, django_capture_on_commit_callbacks
+):
+    """A copy the worker could not make (its page's file gone from the store) is not "being
+    prepared" for ever: the citizen reads that it failed and why, in Chinese, and downloads it
+    once the archive has mended the cause and tried again."""
+    from dangan.access.models import AccessRequest
+    from dangan.access.services import approve_request, deliver_copy, retry_copy
+    from dangan.content.models import Page
+    from dangan.content.stores import get_store
+
+    settings.DANGAN_COPIES_IN_BACKGROUND = True
+    li = make_citizen(person=LI)
+    client.force_login(li)
+    record = scanned["li_file"]
+    client.post(f"/portal/my/records/{record.pk}/request/", {"reason": "养老认证"})
+    request = AccessRequest.objects.get(requester=li)
+    archivist = make_user(role=Role.ARCHIVIST)
+    approve_request(actor=archivist, access_request=request)
+    page_file = get_store().blob_file(Page.objects.get(record=record).blob.key)
+    away = page_file.with_name("away")
+    page_file.rename(away)
+    deliver_copy(request_id=request.pk, actor=archivist)
+
+    page = client.get("/portal/my/requests/").content.decode()
+    assert "复制件制作失败" in page and "档案的某一页无法从存储中读取" in page
+    assert 'class="being-prepared"' not in page and "/access/delivery/" not in page
+
+    away.rename(page_file)
+    retry_copy(actor=archivist, access_request=request)
+    assert 'class="being-prepared"' in client.get("/portal/my/requests/").content.decode()
+    deliver_copy(request_id=request.pk)
+    page = client.get("/portal/my/requests/").content.decode()
+    assert "/access/delivery/" in page and "copy-failed" not in page

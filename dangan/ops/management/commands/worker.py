@@ -8,7 +8,9 @@ with a lease, and a page whose lease ran out is queued again — read once, neve
 every ``DANGAN_REMOTE_SEND_SECONDS`` it sends the messages waiting for peer installations
 (``remote.outbox.send_due``: remote requests, answers, certificates). At its start and at each
 sweep, task rows left running by a dead worker of this machine are marked failed with the reason
-(``ops.stopped_workers``), and once a day the log-in records older than
+(``ops.stopped_workers``); background jobs whose worker stopped are run again
+(``jobs.services.retry_stopped``) and certified copies that failed are tried again a few times
+(``access.services.retry_failed_copies``); and once a day the log-in records older than
 ``DANGAN_LOGIN_LOG_KEEP_DAYS`` are pruned (``accounts.lockout.prune_login_log``, audited).
 """
 
@@ -31,6 +33,7 @@ PRUNE_EVERY = 24 * 3600
 
 
 def sweep_forever(stop: threading.Event, every: float) -> None:
+    from dangan.access.services import retry_failed_copies
     from dangan.accounts.lockout import prune_login_log
     from dangan.digitize.services import release_expired
     from dangan.jobs.services import prune_expired, retry_stopped
@@ -41,7 +44,9 @@ def sweep_forever(stop: threading.Event, every: float) -> None:
         close_old_connections()
         try:
             release_expired()
-            retry_stopped(task_ids=fail_orphaned_tasks())
+            stopped = fail_orphaned_tasks()
+            retry_stopped(task_ids=stopped)
+            retry_failed_copies(stopped_task_ids=stopped)  # certified copies that failed
             if time.monotonic() - pruned_at >= PRUNE_EVERY or not pruned_at:
                 prune_login_log(actor=None)
                 prune_expired()  # background jobs' results past DANGAN_JOB_KEEP_DAYS
@@ -80,6 +85,7 @@ class Command(BaseCommand):
         parser.add_argument("--burst", action="store_true", help=_("stop when the queue is empty"))
 
     def handle(self, *args, queue, sweep_seconds, burst, **options):
+        from dangan.access.services import retry_failed_copies
         from dangan.jobs.services import retry_stopped
         from dangan.ops.stopped_workers import fail_orphaned_tasks, worker_id
 
@@ -89,6 +95,7 @@ class Command(BaseCommand):
                 _("Task %(id)s: its worker had stopped; marked failed.") % {"id": task}
             )
         retry_stopped(task_ids=stopped)
+        retry_failed_copies(stopped_task_ids=stopped)
         stop = threading.Event()
         sweeper = threading.Thread(
             target=sweep_forever, args=(stop, sweep_seconds), name="sweeper", daemon=True
