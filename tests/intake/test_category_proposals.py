@@ -65,3 +65,20 @@ def test_all_proposed_rows_move_at_once(archivist, logged_in):
     client.post(url, {**fields, "move_all": "1"})
     codes = dict(Record.objects.values_list("legacy_number", "category__code"))
     assert codes == {"W-1": "WS", "W-2": "WS", "W-3": "ZC", "W-4": "ZC"}
+
+
+def test_rows_moved_by_the_archivist_move_in_a_background_import_too(
+    archivist, logged_in, settings
+):
+    """Above DANGAN_IMPORT_BACKGROUND_ROWS the worker imports: the ticked rows go with it."""
+    from dangan.jobs.services import run_job
+
+    settings.DANGAN_IMPORT_BACKGROUND_ROWS = 2
+    client = logged_in(archivist)
+    url, fields, _dry = dry_run(client)
+    client.post(url, {**fields, "import": "1", "move": ["4:ZC"]})
+    assert Record.objects.count() == 0  # queued for the worker
+    job = ImportJob.objects.get(category__code="WS")
+    assert run_job(job.background_id) == "done"
+    codes = dict(Record.objects.values_list("legacy_number", "category__code"))
+    assert codes == {"W-1": "WS", "W-2": "WS", "W-3": "ZC", "W-4": "WS"}
