@@ -105,18 +105,12 @@ class Document:
     exact: list = field(default_factory=list)
     facets: list = field(default_factory=list)
     stamp: object = None  # the record's updated_at when it was read
-    #: The folded text the terms were cut from (description, then pages): where an engine
-    #: can check that a phrase is there without reading every term's positions.
-    texts: list = field(default_factory=list)
 
     def add_meta(self, text: str) -> None:
-        folded = fold(text)
-        self.texts.append(folded)
-        _cut(folded, self.meta, self.chars)
+        _cut(fold(text), self.meta, self.chars)
 
     def add_page(self, text: str) -> None:
         folded = fold(text)
-        self.texts.append(folded)
         _cut(folded, self.pages, self.chars)
         # Numbers printed on the page (an ID number, a licence or account number) are found
         # by their last 4 and 6 digits, as a person's ID number is. After the page's words,
@@ -170,11 +164,6 @@ class Phrase:
     """Terms that must follow each other (the bigrams of a typed Chinese phrase)."""
 
     terms: tuple
-
-    @property
-    def text(self) -> str:
-        """The folded characters the bigrams were cut from: 失业, 业保, 保险 → 失业保险."""
-        return self.terms[0] + "".join(term[-1] for term in self.terms[1:])
 
 
 @dataclass(frozen=True)

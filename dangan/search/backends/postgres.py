@@ -28,7 +28,7 @@ from itertools import groupby, islice
 import psycopg
 from django.db import IntegrityError, connections, transaction
 
-from ..analyzer import ID_BAND, AllOf, Document, Phrase, Term, band_term
+from ..analyzer import ID_BAND, Document, band_term
 from .base import SqlBackend, render
 
 WEIGHT = {"exact": "A", "meta": "B", "pages": "C", "chars": "D", "facets": "D"}
@@ -44,7 +44,7 @@ INDEXES = {"search_document_tsv": "tsv", "search_document_described": "described
 BUILD_MEMORY = "1GB"
 _REPLACE = (
     "ON CONFLICT (record_id) DO UPDATE SET tsv = excluded.tsv, described = excluded.described,"
-    " folded = excluded.folded, stamp = excluded.stamp, indexed_at = excluded.indexed_at"
+    " stamp = excluded.stamp, indexed_at = excluded.indexed_at"
 )
 
 
@@ -154,52 +154,11 @@ def to_tsquery(node, *, phrases: bool = True) -> str:
     )
 
 
-def _folded(document: Document) -> str:
-    # A line break ends every run of characters: no phrase is found across two texts.
-    return "\n".join(document.texts).replace("\0", "")
-
-
-def _present(node) -> tuple[str, list] | None:
-    """SQL that is true when the entry's folded text holds enough of ``node``'s phrases for
-    ``node`` to match whatever else the entry holds (None: no such test). ``strpos`` reads
-    the folded text, a few kilobytes, where a phrase in ``tsv`` reads every term's positions."""
-    if isinstance(node, Phrase):
-        return "strpos(folded, %s) > 0", [node.text]
-    if isinstance(node, Term):
-        return None
-    parts = [_present(p) for p in node.parts]
-    if isinstance(node, AllOf):
-        if None in parts:
-            return None
-        return "(" + " AND ".join(sql for sql, _ in parts) + ")", [x for _, ps in parts for x in ps]
-    parts = [p for p in parts if p is not None]  # AnyOf: one phrase that is there is enough
-    if not parts:
-        return None
-    return "(" + " OR ".join(sql for sql, _ in parts) + ")", [x for _, ps in parts for x in ps]
-
-
-def _held(node) -> tuple[str, list] | None:
-    """``_present`` for an entry known to hold ``node``'s words (the index said so): its
-    terms need no test, only its phrases' order does."""
-    if isinstance(node, Term):
-        return "true", []
-    if isinstance(node, AllOf):
-        parts = [_held(p) for p in node.parts]
-        if None in parts:
-            return None
-        parts = [p for p in parts if p[0] != "true"] or [("true", [])]
-        return "(" + " AND ".join(sql for sql, _ in parts) + ")", [x for _, ps in parts for x in ps]
-    return _present(node)
-
-
 @dataclass(frozen=True)
 class _Query:
     column: str  # "tsv" (everything) or "described"
     text: str  # the tsquery
     words: str  # the same without phrase order: the GIN index answers it alone
-    #: SQL (and its parameters) that is true for an entry holding ``words`` when its folded
-    #: text shows the phrases in order, before ``text`` is tried on ``tsv``; None: ``text``.
-    held: tuple | None = None
 
 
 class PostgresBackend(SqlBackend):
@@ -212,13 +171,7 @@ class PostgresBackend(SqlBackend):
                 "CREATE TABLE IF NOT EXISTS search_document ("
                 " record_id bigint PRIMARY KEY, tsv tsvector NOT NULL,"
                 " described tsvector NOT NULL DEFAULT '',"
-                " stamp timestamptz, indexed_at timestamptz, folded text NOT NULL DEFAULT '')"
-            )
-            # An index made before ``folded``: its entries' phrases are checked in ``tsv``
-            # (as before) until ``dangan reindex`` writes them again.
-            cursor.execute(
-                "ALTER TABLE search_document ADD COLUMN IF NOT EXISTS folded text NOT NULL"
-                " DEFAULT ''"
+                " stamp timestamptz, indexed_at timestamptz)"
             )
             cursor.execute(
                 "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema()"
@@ -238,8 +191,7 @@ class PostgresBackend(SqlBackend):
             if cursor.fetchone():  # several times faster than pglz, to write and to read
                 cursor.execute(
                     "ALTER TABLE search_document ALTER COLUMN tsv SET COMPRESSION lz4,"
-                    " ALTER COLUMN described SET COMPRESSION lz4,"
-                    " ALTER COLUMN folded SET COMPRESSION lz4"
+                    " ALTER COLUMN described SET COMPRESSION lz4"
                 )
             self._create_indexes(cursor)
 
@@ -258,11 +210,10 @@ class PostgresBackend(SqlBackend):
             return
         with transaction.atomic(using=self.connection.alias), self._cursor() as cursor:
             cursor.executemany(
-                "INSERT INTO search_document"
-                " (record_id, tsv, described, folded, stamp, indexed_at)"
-                " VALUES (%s, %s::tsvector, %s::tsvector, %s,"
+                "INSERT INTO search_document (record_id, tsv, described, stamp, indexed_at)"
+                " VALUES (%s, %s::tsvector, %s::tsvector,"
                 f" (SELECT updated_at FROM catalogue_record WHERE id = %s), now()) {_REPLACE}",
-                [(d.record_id, *tsvectors(d), _folded(d), d.record_id) for d in documents],
+                [(d.record_id, *tsvectors(d), d.record_id) for d in documents],
             )
 
     def write_bulk(self, documents) -> None:
@@ -271,7 +222,7 @@ class PostgresBackend(SqlBackend):
         COPY stops at it: then the chunk goes through a temporary table and ``_REPLACE``."""
         if not documents:
             return
-        rows = [(d.record_id, *tsvectors(d), _folded(d), d.stamp) for d in documents]
+        rows = [(d.record_id, *tsvectors(d), d.stamp) for d in documents]
         try:
             with transaction.atomic(using=self.connection.alias), self._cursor() as cursor:
                 self._copy(cursor, "search_document", rows)
@@ -284,16 +235,15 @@ class PostgresBackend(SqlBackend):
                 cursor.execute("TRUNCATE search_document_load")
                 self._copy(cursor, "search_document_load", rows)
                 cursor.execute(
-                    "INSERT INTO search_document"
-                    " (record_id, tsv, described, folded, stamp, indexed_at)"
-                    " SELECT record_id, tsv, described, folded, stamp, indexed_at"
+                    "INSERT INTO search_document (record_id, tsv, described, stamp, indexed_at)"
+                    f" SELECT record_id, tsv, described, stamp, indexed_at"
                     f" FROM search_document_load {_REPLACE}"
                 )
 
     @staticmethod
     def _copy(cursor, table, rows) -> None:
         with cursor.cursor.copy(
-            f"COPY {table} (record_id, tsv, described, folded, stamp, indexed_at) FROM STDIN"
+            f"COPY {table} (record_id, tsv, described, stamp, indexed_at) FROM STDIN"
         ) as copy:
             for row in rows:
                 copy.write_row((*row, "now"))
@@ -312,7 +262,6 @@ class PostgresBackend(SqlBackend):
             column="described" if description_only else "tsv",
             text=narrowed(to_tsquery(node)),
             words=narrowed(to_tsquery(node, phrases=False)),
-            held=None if description_only else _held(node),
         )
 
     def _matches(self, cursor, query, *, upto):
@@ -360,7 +309,6 @@ class PostgresBackend(SqlBackend):
                 column=query.column,
                 text=f"({query.text}) & ({terms})",
                 words=f"({query.words}) & ({terms})",
-                held=query.held,
             )
             # The first bands may reach above ``below``: bounded there.
             found += self._newest_of(cursor, banded, limit - len(found), below=below)
@@ -385,14 +333,12 @@ class PostgresBackend(SqlBackend):
         cursor.execute(newest, [query.words, PHRASE_CHECKS])
         holding = [row[0] for row in cursor.fetchall()]
         found = []
-        # The phrase in the folded text first (or-ed: where that is not there, as before).
-        held, held_params = (f"({query.held[0]}) OR ", query.held[1]) if query.held else ("", [])
         for start in range(0, len(holding), limit):
             batch = holding[start : start + limit]
             cursor.execute(
                 f"SELECT record_id FROM search_document WHERE record_id = ANY(%s)"
-                f" AND ({held}{query.column} @@ CAST(%s AS tsquery)) ORDER BY record_id DESC",
-                [batch, *held_params, query.text],
+                f" AND {query.column} @@ CAST(%s AS tsquery) ORDER BY record_id DESC",
+                [batch, query.text],
             )
             found.extend(row[0] for row in cursor.fetchall())
             if len(found) >= limit:

@@ -1,6 +1,9 @@
-"""PostgreSQL: each entry keeps its folded text (``folded``), where a broad phrase's order is
-checked. Entries written before keep an empty one and are checked as before (in ``tsv``) until
-``dangan reindex`` writes them again. On SQLite nothing changes.
+"""Re-applies the index's schema (``ensure_schema``); changes nothing else.
+
+For a few minutes on 2026-12-08 this added a ``folded`` text column on PostgreSQL where a
+broad phrase's order was checked; measured at a million records it was no faster than the
+check in ``tsv`` (bench/README.md) and was taken out. A database that got the column keeps it
+(empty by default, never read); the migration stays so that its history is the same everywhere.
 """
 
 from django.db import migrations
