@@ -5,6 +5,7 @@ register import and the demo use exactly the checks and the numbering that a cle
 """
 
 import datetime
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -18,7 +19,7 @@ from django.utils.translation import gettext as _
 from dangan.accounts.selectors import may_write_record
 from dangan.audit.models import AuditEvent
 from dangan.audit.services import Event, record_events
-from dangan.core import bulk_insert
+from dangan.core import bulk_insert, canonical
 from dangan.core.canonical import sha256_of
 from dangan.people import digests as people_digests
 from dangan.people.models import RecordPerson
@@ -90,6 +91,24 @@ _DIGEST_FIELDS = [f for f in _SNAPSHOT_FIELDS if f.name != "created_by"]
 PERSONS_PART = " persons:"
 
 
+#: Where ``created_by`` and an audit event's ``persons`` go among the digested fields' keys.
+_SPLIT_AT = ("created_by", "persons")
+
+
+def _created_texts(record: Record, draft: RecordDraft) -> tuple[canonical.Encoded, str]:
+    """A new record's audit state (its ``snapshot`` and, when it has any, its ``persons``) as
+    canonical JSON, and its ``fields_digest``: one encoding of its fields serves both."""
+    state = snapshot(record)
+    created_by = state.pop("created_by")
+    before, middle, rest = canonical.dumps_split(state, _SPLIT_AT)
+    persons = canonical.member("persons", [p.pk for p in draft.persons]) if draft.persons else ""
+    after = canonical.join_members(
+        [before, canonical.member("created_by", created_by), middle, persons, rest]
+    )
+    digest = canonical.join_members([before, middle, rest])
+    return canonical.Encoded(after), "sha256:" + hashlib.sha256(digest.encode()).hexdigest()
+
+
 def fields_digest(record: Record, *, snapshot: dict | None = None) -> str:
     """``sha256:`` of the record's own fields (every field a person can set), as canonical JSON.
 
@@ -99,32 +118,42 @@ def fields_digest(record: Record, *, snapshot: dict | None = None) -> str:
     return sha256_of({f.name: snapshot[f.name] for f in _DIGEST_FIELDS})
 
 
-def metadata_digest(record: Record, *, snapshot: dict | None = None, links=None) -> str:
+def metadata_digest(
+    record: Record, *, snapshot: dict | None = None, links=None, fields=None
+) -> str:
     """元数据摘要: what the ledger keeps of a record and ``dangan verify`` recomputes — its
     fields digest and, after ``persons:``, the digest of who it is about (each link's order and
     role and that person's ID number, name, sex and date of birth: ``people.digests``). A row
     edited behind the application's back, a person renamed or a record re-linked no longer
     matches. ``snapshot``: the record's ``snapshot()``, when the caller has it already;
-    ``links``: its links as ``people.digests.links_of`` gives them (read when not given)."""
+    ``links``: its links as ``people.digests.links_of`` gives them (read when not given);
+    ``fields``: its ``fields_digest``, when the caller made it already."""
     if links is None:
         links = people_digests.links_of([record.pk])[0].get(record.pk, [])
-    return (
-        fields_digest(record, snapshot=snapshot) + PERSONS_PART + people_digests.links_digest(links)
-    )
+    if fields is None:
+        fields = fields_digest(record, snapshot=snapshot)
+    return fields + PERSONS_PART + people_digests.links_digest(links)
 
 
-def written(record: Record, kind: str, *, snapshot=None, links=None, link_ids=None) -> tuple:
+def written(
+    record: Record, kind: str, *, snapshot=None, links=None, link_ids=None, fields=None
+) -> tuple:
     """What ``signals.records_written`` carries of a record as it is now: ``(record, kind,
     metadata digest, persons)``, persons as ``[[person id, role], …]`` in order (the ledger
     keeps them in the entry's details, so that ``dangan verify`` names a moved link)."""
     if link_ids is None:
         link_ids = people_digests.links_of([record.pk])[1].get(record.pk, [])
-    return record, kind, metadata_digest(record, snapshot=snapshot, links=links), link_ids
+    digest = metadata_digest(record, snapshot=snapshot, links=links, fields=fields)
+    return record, kind, digest, link_ids
 
 
-def _reindex(record_ids) -> None:
-    """The search index follows, in this transaction (``signals.records_changed``)."""
-    records_changed.send(sender=Record, record_ids=list(record_ids))
+def _reindex(record_ids, *, created=None) -> None:
+    """The search index follows, in this transaction (``signals.records_changed``);
+    ``created``: see the signal."""
+    if created is None:
+        records_changed.send(sender=Record, record_ids=list(record_ids))
+    else:
+        records_changed.send(sender=Record, record_ids=list(record_ids), created=created)
 
 
 def _to_ledger(actor, entries: list[tuple]) -> None:
@@ -331,18 +360,21 @@ def create_records(*, actor, drafts: list[RecordDraft]) -> list[Record]:
                 for position, p in enumerate(d.persons)
             ],
         )
-        _reindex(r.pk for r in records)
-        snapshots = [snapshot(r) for r in records]  # once, for the audit trail and the ledger
+        _reindex(
+            [r.pk for r in records],
+            created=[
+                (r, [(p.name, p.id_number) for p in d.persons])
+                for r, d in zip(records, drafts, strict=True)
+            ],
+        )
+        # Each record's state encoded once, for the audit trail and the ledger's digest.
+        texts = [_created_texts(r, d) for r, d in zip(records, drafts, strict=True)]
         create = AuditEvent.Action.CREATE
         record_events(
             actor=actor,
             events=[
-                Event(
-                    action=create,
-                    obj=r,
-                    after={**after, "persons": [p.pk for p in d.persons]} if d.persons else after,
-                )
-                for r, d, after in zip(records, drafts, snapshots, strict=True)
+                Event(action=create, obj=r, after=after)
+                for r, (after, _fields) in zip(records, texts, strict=True)
             ],
         )
         _to_ledger(
@@ -351,14 +383,14 @@ def create_records(*, actor, drafts: list[RecordDraft]) -> list[Record]:
                 written(
                     r,
                     "filed" if r.state == _FILED else "changed",
-                    snapshot=after,
+                    fields=fields,
                     links=[
                         (position, subject, p.id_number, p.name, p.sex, p.birth_date)
                         for position, p in enumerate(d.persons)
                     ],
                     link_ids=[[p.pk, subject] for p in d.persons],
                 )
-                for r, d, after in zip(records, drafts, snapshots, strict=True)
+                for r, d, (_after, fields) in zip(records, drafts, texts, strict=True)
             ],
         )
     return records

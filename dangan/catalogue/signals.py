@@ -8,7 +8,10 @@ they write commits or rolls back with the change itself.
 from django.dispatch import Signal
 
 #: ``record_ids``: records whose description, persons or page text changed (or that are gone).
-#: The search index brings their entries up to date (``dangan.search``).
+#: The search index brings their entries up to date (``dangan.search``). ``created`` (optional,
+#: from ``services.create_records``): the same records as ``[(record, [(name, ID number), …])]``,
+#: saved in this transaction a moment ago, with no pages yet — the index builds their entries
+#: from them instead of reading them back.
 records_changed = Signal()
 
 #: ``actor`` and ``written``, a list of ``(record, kind, digest, persons)``

@@ -9,6 +9,8 @@ of one statement are consecutive. Other databases use ``bulk_create``, which ret
 links between records and persons).
 """
 
+import datetime
+
 from django.db import connections, models, router, transaction
 from django.utils import timezone
 
@@ -35,9 +37,30 @@ def _reader(field, connection, now):
             return stored
 
         return read
-    if isinstance(field, _CONVERTED):
-        return lambda obj: field.get_db_prep_save(getattr(obj, field.attname), connection)
     attname = field.attname
+    if isinstance(field, _CONVERTED):
+        convert = field.get_db_prep_save
+        if connection.vendor == "sqlite" and type(field) is models.DateField:
+            # SQLite stores a date as its ISO text: what Django's conversion gives a plain date.
+            def read_date(obj):
+                value = getattr(obj, attname)
+                if value is None or type(value) is datetime.date:
+                    return None if value is None else value.isoformat()
+                return convert(value, connection)
+
+            return read_date
+        if isinstance(field, models.DateTimeField):
+            # A batch's records mostly share one moment (filed at): converted once.
+            last = [object(), None]
+
+            def read_moment(obj):
+                value = getattr(obj, attname)
+                if value is not last[0]:
+                    last[0], last[1] = value, convert(value, connection)
+                return last[1]
+
+            return read_moment
+        return lambda obj: convert(getattr(obj, attname), connection)
     return lambda obj: getattr(obj, attname)
 
 

@@ -13,9 +13,45 @@ from django.core.serializers.json import DjangoJSONEncoder
 _ENCODER = DjangoJSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
+class Encoded(str):
+    """A value's canonical JSON text, made already (``dumps`` returns it as it is): a writer
+    that needs one value's text in two places (an import's audit trail and ledger) encodes it
+    once. Only as the whole value, never inside a dict or list."""
+
+
 def dumps(value) -> str:
     """The canonical JSON text of ``value`` (thread-safe: the encoder keeps no state)."""
+    if type(value) is Encoded:
+        return str(value)
     return _ENCODER.encode(value)
+
+
+def dumps_split(value: dict, after: tuple[str, ...]) -> list[str]:
+    """The canonical JSON text of ``value`` (a dict) without its braces, cut before the first
+    key greater than each of ``after`` (sorted): parts that, joined by commas with the members
+    of other keys put between them, are the text of the dict with those keys too. An empty part
+    is ""."""
+    keys = sorted(value)
+    parts, start = [], 0
+    for bound in after:
+        end = start
+        while end < len(keys) and keys[end] < bound:
+            end += 1
+        parts.append(keys[start:end])
+        start = end
+    parts.append(keys[start:])
+    return [_ENCODER.encode({k: value[k] for k in part})[1:-1] for part in parts]
+
+
+def join_members(parts) -> str:
+    """``{…}`` of the non-empty member texts ``parts`` (from ``dumps_split`` and
+    ``member``), in the order given."""
+    return "{" + ",".join(p for p in parts if p) + "}"
+
+
+def member(key: str, value) -> str:
+    """The text of one member ``"key":value``."""
+    return _ENCODER.encode({key: value})[1:-1]
 
 
 def sha256_of(value) -> str:

@@ -93,10 +93,30 @@ def reindex_records(record_ids) -> None:
                 backend.remove(sorted(gone))
 
 
-def reindex_changed_records(sender, record_ids, **kwargs) -> None:
+def reindex_changed_records(sender, record_ids, created=None, **kwargs) -> None:
     """``catalogue.signals.records_changed`` and ``people.signals.persons_changed``: the records'
-    entries, in the sender's transaction."""
-    reindex_records(record_ids)
+    entries, in the sender's transaction. Records just created (``created``) are analyzed as
+    the catalogue hands them over: reading them back would cost more than analyzing them."""
+    if created is not None:
+        index_created_records(created)
+    else:
+        reindex_records(record_ids)
+
+
+def index_created_records(created) -> None:
+    """The entries of records created in this transaction: ``[(record, [(name, ID number),
+    …])]``."""
+    if created:
+        get_backend().write(created_documents(created))
+
+
+def created_documents(created) -> list[Document]:
+    """The documents of records just created, from the saved objects: the same documents
+    ``build_documents`` makes of them (new records have no pages)."""
+    return [
+        _document(tuple(getattr(record, name) for name in _RECORD_FIELDS), persons, ())
+        for record, persons in created
+    ]
 
 
 def forget_deleted_record(sender, instance, **kwargs) -> None:

@@ -1,9 +1,11 @@
 """Creating, filing and changing records: DA/T 18 checks, rights, audit."""
 
 import datetime
+import json
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 
 from dangan.accounts.models import Secrecy
 from dangan.audit.models import AuditEvent
@@ -147,3 +149,51 @@ def test_every_field_check_still_refuses_what_it_refused(fonds, category, values
         create_record(actor=None, fonds=fonds, category=category, values={**BASE, **values})
     assert [e.code for e in error.value.error_dict[field]] == [code]
     assert not Record.objects.exists()
+
+
+def test_records_created_in_a_batch_are_audited_and_digested_as_one_at_a_time(
+    archivist, fonds, category
+):
+    """The batch path encodes each record's state once for the audit trail and the ledger: what
+    it stores is what ``snapshot`` and ``metadata_digest`` say, read back from the database."""
+    from stdnum.cn import ric
+
+    from dangan.catalogue.services import RecordDraft, create_records, metadata_digest, snapshot
+    from dangan.integrity.models import LedgerEntry
+    from dangan.people.services import check_person, resolve_persons
+
+    body = "32092519680304011"
+    number = body + ric.calc_check_digit(body + "0")
+    person = list(
+        resolve_persons(
+            actor=archivist, entries=[check_person(id_number=number, name="王芳")]
+        ).values()
+    )[0]
+    drafts = [
+        RecordDraft(
+            fonds=fonds,
+            category=category,
+            values={
+                "title": '[通知 "引号" ,"public_attribute":]',
+                "date": datetime.date(2001, 5, n),
+                "responsible": "县人社局",
+                "remarks": "备注\n第二行",
+            },
+            persons=[person] if n == 1 else [],
+            file=n == 1,
+        )
+        for n in (1, 2)
+    ]
+    records = create_records(actor=archivist, drafts=drafts)
+    for record, draft in zip(records, drafts, strict=True):
+        stored = Record.objects.get(pk=record.pk)
+        event = AuditEvent.objects.get(
+            object_type="catalogue.record", object_id=str(record.pk), action="create"
+        )
+        expected = snapshot(stored)
+        if draft.persons:
+            expected["persons"] = [person.pk]
+        assert event.after == json.loads(json.dumps(expected, cls=DjangoJSONEncoder))
+        entry = LedgerEntry.objects.filter(subject=f"record:{record.pk}").latest("seq")
+        assert entry.digest == metadata_digest(stored)
+    assert verify_chain() == []

@@ -288,3 +288,46 @@ def test_the_last_six_digits_of_a_number_printed_only_on_a_page_find_that_record
     assert _codes(search(archivist, spouse[-6:])) == [record.pk]
     assert _codes(search(archivist, spouse[-4:])) == [record.pk]
     assert _codes(search(archivist, "345678")) == [other.pk]
+
+
+def test_records_created_in_bulk_are_indexed_as_a_rebuild_would_index_them(
+    archivist, fonds, category, id_number
+):
+    from dangan.catalogue.services import RecordDraft, create_records
+    from dangan.people.services import check_person, resolve_persons
+    from dangan.search.services import build_documents, created_documents
+
+    people = resolve_persons(
+        actor=archivist,
+        entries=[
+            check_person(id_number=id_number(), name="萬平德"),
+            check_person(id_number=id_number(), name="李秀英"),
+        ],
+    )
+    drafts = [
+        RecordDraft(
+            fonds=fonds,
+            category=category,
+            values={
+                "title": f"[失业人员托管档案 {n}]",
+                "date": datetime.date(1998, 3, n),
+                "responsible": "建湖县粮食局",
+                "legacy_number": f"SYTG-{n:06d}",
+                "remarks": "补 320925196803040019" if n == 2 else "",
+            },
+            persons=list(people.values())[: n - 1],
+            file=n != 3,
+        )
+        for n in (1, 2, 3)
+    ]
+    records = create_records(actor=archivist, drafts=drafts)
+    made = created_documents(
+        [
+            (r, [(p.name, p.id_number) for p in d.persons])
+            for r, d in zip(records, drafts, strict=True)
+        ]
+    )
+    read = build_documents(Record.objects.filter(pk__in=[r.pk for r in records]).order_by("pk"))
+    assert [d.columns() for d in made] == [d.columns() for d in read]
+    assert [d.record_id for d in made] == [r.pk for r in records]
+    assert sorted(_codes(search(archivist, "万平德"))) == [records[1].pk, records[2].pk]
