@@ -38,14 +38,25 @@ class Event:
     detail: dict | None = field(default=None)
 
 
-def _chain_digest(previous: str, head: str, before: str, after: str, detail: str, ip) -> str:
+def _chain_digest(
+    previous: str, head: str, before: str, after: str, detail: str, ip, *, ip_text=None
+) -> str:
     """The SHA-256 of one entry: the canonical JSON list of its predecessor's digest and its
     fields. ``head`` is the already-encoded run of the plain fields between the two (time, actor,
     action, object); ``before``, ``after`` and ``detail`` are canonical JSON texts, so a batch
-    encodes each value once."""
-    ip = "null" if ip is None else canonical.dumps(ip)
-    body = f"[{canonical.dumps(previous)},{head},{before},{after},{detail},{ip}]"
+    encodes each value once; ``ip_text``: ``ip``'s, when the caller made it already."""
+    if ip_text is None:
+        ip_text = _ip_text(ip)
+    # A digest is hex (or "" before the first entry): its JSON text is itself in quotes.
+    quoted = f'"{previous}"' if previous.isascii() and previous.isalnum() else None
+    if quoted is None:
+        quoted = canonical.dumps(previous)
+    body = f"[{quoted},{head},{before},{after},{detail},{ip_text}]"
     return hashlib.sha256(body.encode()).hexdigest()
+
+
+def _ip_text(ip) -> str:
+    return "null" if ip is None else canonical.dumps(ip)
 
 
 def _head(at: str, actor_id, actor_name, action, object_type, object_id, object_repr) -> str:
@@ -80,19 +91,24 @@ def record_events(*, actor, events: list[Event]) -> None:
     ip = current_ip.get()
     actor_id = actor.pk if getattr(actor, "pk", None) else None
     actor_name = getattr(actor, "username", "") or "system"
+    ip_text = _ip_text(ip)
+    labels = {}  # each model's label, looked up once a batch
     with transaction.atomic():
         head = _take_head()
         previous = head.digest
         rows = []
         for e in events:
             obj = e.obj
-            object_type = e.object_type or (obj._meta.label_lower if obj is not None else "")
+            object_type = e.object_type
+            if not object_type and obj is not None:
+                model = type(obj)
+                object_type = labels.get(model) or labels.setdefault(model, obj._meta.label_lower)
             object_id = e.object_id or (str(obj.pk) if obj is not None else "")
             object_repr = (e.object_repr or (str(obj) if obj is not None else ""))[:200]
             values = (e.before, e.after, e.detail)
             texts = ["null" if v is None else canonical.dumps(v) for v in values]
             fields = _head(at, actor_id, actor_name, e.action, object_type, object_id, object_repr)
-            digest = _chain_digest(previous, fields, *texts, ip)
+            digest = _chain_digest(previous, fields, *texts, ip, ip_text=ip_text)
             stored = [None if v is None else t for v, t in zip(values, texts, strict=True)]
             rows.append(
                 (now, actor_id, actor_name, e.action, object_type, object_id, object_repr)

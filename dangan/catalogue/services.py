@@ -91,19 +91,33 @@ _DIGEST_FIELDS = [f for f in _SNAPSHOT_FIELDS if f.name != "created_by"]
 PERSONS_PART = " persons:"
 
 
-#: Where ``created_by`` and an audit event's ``persons`` go among the digested fields' keys.
-_SPLIT_AT = ("created_by", "persons")
+def _split_names(names, at: tuple[str, ...]) -> list[list[tuple[str, str]]]:
+    """``names`` ((name, attname) of the snapshot's fields) sorted and cut before the first name
+    greater than each of ``at``: the parts of the canonical JSON between ``at``'s members."""
+    parts, rest = [], sorted(names)
+    for bound in at:
+        parts.append([n for n in rest if n[0] < bound])
+        rest = [n for n in rest if n[0] > bound]
+    return [*parts, rest]
+
+
+#: The digested fields before ``created_by``, between it and an audit event's ``persons``, and
+#: after that.
+_SPLIT = _split_names(
+    [n for n in _SNAPSHOT_NAMES if n[0] != "created_by"], ("created_by", "persons")
+)
 
 
 def _created_texts(record: Record, draft: RecordDraft) -> tuple[canonical.Encoded, str]:
     """A new record's audit state (its ``snapshot`` and, when it has any, its ``persons``) as
     canonical JSON, and its ``fields_digest``: one encoding of its fields serves both."""
-    state = snapshot(record)
-    created_by = state.pop("created_by")
-    before, middle, rest = canonical.dumps_split(state, _SPLIT_AT)
+    before, middle, rest = (
+        canonical.dumps({name: getattr(record, attname) for name, attname in part})[1:-1]
+        for part in _SPLIT
+    )
     persons = canonical.member("persons", [p.pk for p in draft.persons]) if draft.persons else ""
     after = canonical.join_members(
-        [before, canonical.member("created_by", created_by), middle, persons, rest]
+        [before, canonical.member("created_by", record.created_by_id), middle, persons, rest]
     )
     digest = canonical.join_members([before, middle, rest])
     return canonical.Encoded(after), "sha256:" + hashlib.sha256(digest.encode()).hexdigest()

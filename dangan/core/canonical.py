@@ -26,26 +26,9 @@ def dumps(value) -> str:
     return _ENCODER.encode(value)
 
 
-def dumps_split(value: dict, after: tuple[str, ...]) -> list[str]:
-    """The canonical JSON text of ``value`` (a dict) without its braces, cut before the first
-    key greater than each of ``after`` (sorted): parts that, joined by commas with the members
-    of other keys put between them, are the text of the dict with those keys too. An empty part
-    is ""."""
-    keys = sorted(value)
-    parts, start = [], 0
-    for bound in after:
-        end = start
-        while end < len(keys) and keys[end] < bound:
-            end += 1
-        parts.append(keys[start:end])
-        start = end
-    parts.append(keys[start:])
-    return [_ENCODER.encode({k: value[k] for k in part})[1:-1] for part in parts]
-
-
 def join_members(parts) -> str:
-    """``{…}`` of the non-empty member texts ``parts`` (from ``dumps_split`` and
-    ``member``), in the order given."""
+    """``{…}`` of the non-empty member texts ``parts`` (a dict's ``dumps`` without its braces,
+    ``member``), in the order given: with the keys in order, a dict's canonical text."""
     return "{" + ",".join(p for p in parts if p) + "}"
 
 
