@@ -70,6 +70,9 @@ def insert(model: type[models.Model], objects: list[models.Model], *, batch_size
         return
     alias = router.db_for_write(model)
     connection = connections[alias]
+    if connection.vendor == "postgresql":
+        _copy_objects(model, objects, connection)
+        return
     if connection.vendor != "sqlite":
         model.objects.bulk_create(objects, batch_size=batch_size)
         return
@@ -127,6 +130,10 @@ def insert_rows(model: type[models.Model], names: list[str], rows: list[tuple], 
                     rows[start : start + batch_size],
                 )
             return
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                _copy(cursor, table, columns, rows)
+            return
         marks = ", ".join("%s::jsonb" if isinstance(f, models.JSONField) else "%s" for f in fields)
         with connection.cursor() as cursor:
             for start in range(0, len(rows), batch_size):
@@ -134,3 +141,37 @@ def insert_rows(model: type[models.Model], names: list[str], rows: list[tuple], 
                     f"INSERT INTO {table} ({columns}) VALUES ({marks})",
                     rows[start : start + batch_size],
                 )
+
+
+def _copy(cursor, table: str, columns: str, rows) -> None:
+    """``rows`` into ``table`` by PostgreSQL's COPY: no statement to parse per row, and psycopg
+    writes the values in C."""
+    with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def _copy_objects(model, objects, connection) -> None:
+    """``insert`` on PostgreSQL: the primary keys drawn from the table's sequence first (in
+    order, as the database would give them), then every row by COPY."""
+    meta = model._meta
+    pk = meta.pk
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    now = timezone.now()
+    readers = [_reader(f, connection, now) for f in fields]
+    quote = connection.ops.quote_name
+    table = quote(meta.db_table)
+    columns = ", ".join(quote(f.column) for f in [pk, *fields])
+    with transaction.atomic(using=connection.alias, savepoint=False), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [table, pk.column, len(objects)],
+        )
+        keys = [row[0] for row in cursor.fetchall()]
+        for obj, key in zip(objects, keys, strict=True):
+            obj.pk = key
+            obj._state.adding = False
+            obj._state.db = connection.alias
+        _copy(
+            cursor, table, columns, ([obj.pk, *[read(obj) for read in readers]] for obj in objects)
+        )

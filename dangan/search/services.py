@@ -107,7 +107,8 @@ def index_created_records(created) -> None:
     """The entries of records created in this transaction: ``[(record, [(name, ID number),
     …])]``."""
     if created:
-        get_backend().write(created_documents(created))
+        # New records have no entry yet: written the way a rebuild writes (COPY on PostgreSQL).
+        get_backend().write_bulk(created_documents(created))
 
 
 def created_documents(created) -> list[Document]:
