@@ -4,7 +4,9 @@ Django's ``bulk_create`` builds its SQL value by value, which costs more than th
 work when a register import writes five rows for each line of a sheet. On SQLite, ``insert``
 sends one prepared INSERT through ``executemany`` instead and derives the new primary keys from
 the last one: the writing transaction holds SQLite's write lock (``BEGIN IMMEDIATE``), so the keys
-of one statement are consecutive. Other databases use ``bulk_create``, which returns the keys.
+of one statement are consecutive. On PostgreSQL the keys are drawn from the table's sequence
+first and the rows go in by COPY (Django's ``bulk_create`` quoted every value in Python and cost
+more than the server's work). Other databases use ``bulk_create``, which returns the keys.
 ``insert_rows`` skips the model instances altogether, for rows nobody reads back (audit events,
 links between records and persons).
 """
