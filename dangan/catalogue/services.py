@@ -91,36 +91,45 @@ _DIGEST_FIELDS = [f for f in _SNAPSHOT_FIELDS if f.name != "created_by"]
 PERSONS_PART = " persons:"
 
 
-def _split_names(names, at: tuple[str, ...]) -> list[list[tuple[str, str]]]:
-    """``names`` ((name, attname) of the snapshot's fields) sorted and cut before the first name
-    greater than each of ``at``: the parts of the canonical JSON between ``at``'s members."""
-    parts, rest = [], sorted(names)
-    for bound in at:
-        parts.append([n for n in rest if n[0] < bound])
-        rest = [n for n in rest if n[0] > bound]
-    return [*parts, rest]
+def _next_key(names: list[str], key: str) -> str:
+    """The first of ``names`` (sorted) after ``key``: the member that ``key``'s goes before."""
+    return min(n for n in names if n > key)
 
 
-#: The digested fields before ``created_by``, between it and an audit event's ``persons``, and
-#: after that.
-_SPLIT = _split_names(
-    [n for n in _SNAPSHOT_NAMES if n[0] != "created_by"], ("created_by", "persons")
-)
+_DIGESTED = [(name, attname) for name, attname in _SNAPSHOT_NAMES if name != "created_by"]
+#: ``created_by`` goes before the member of this key in the digested fields' canonical JSON,
+#: ``persons`` (an audit event's) before that one's. Both are found by their text, which is
+#: sure only where no JSON field's value (a dict, holding any text) comes before the one or
+#: after the other: checked here, for a field added one day.
+_BEFORE_CREATED_BY = _next_key([n for n, _a in _DIGESTED], "created_by")
+_BEFORE_PERSONS = _next_key([n for n, _a in _DIGESTED], "persons")
+assert not any(
+    isinstance(Record._meta.get_field(n), models.JSONField)
+    for n, _a in _DIGESTED
+    if n < "created_by" or n > "persons"
+), "a JSON field's text could hold a key's text: encode new records' states whole"
+
+
+def _key_text(key) -> str:
+    return str(key) if type(key) is int else canonical.dumps(key)
 
 
 def _created_texts(record: Record, draft: RecordDraft) -> tuple[canonical.Encoded, str]:
     """A new record's audit state (its ``snapshot`` and, when it has any, its ``persons``) as
     canonical JSON, and its ``fields_digest``: one encoding of its fields serves both."""
-    before, middle, rest = (
-        canonical.dumps({name: getattr(record, attname) for name, attname in part})[1:-1]
-        for part in _SPLIT
+    fields = canonical.dumps({name: getattr(record, attname) for name, attname in _DIGESTED})
+    # A '"' inside a text is written '\"', so ',"key":' is a member's start; the first one
+    # before any nested value, the last one after them.
+    at = fields.index(f',"{_BEFORE_CREATED_BY}":')
+    created_by = record.created_by_id
+    after = (
+        f'{fields[:at]},"created_by":{"null" if created_by is None else created_by}{fields[at:]}'
     )
-    persons = canonical.member("persons", [p.pk for p in draft.persons]) if draft.persons else ""
-    after = canonical.join_members(
-        [before, canonical.member("created_by", record.created_by_id), middle, persons, rest]
-    )
-    digest = canonical.join_members([before, middle, rest])
-    return canonical.Encoded(after), "sha256:" + hashlib.sha256(digest.encode()).hexdigest()
+    if draft.persons:
+        at = after.rindex(f',"{_BEFORE_PERSONS}":')
+        persons = ",".join(str(p.pk) for p in draft.persons)
+        after = f'{after[:at]},"persons":[{persons}]{after[at:]}'
+    return canonical.Encoded(after), "sha256:" + hashlib.sha256(fields.encode()).hexdigest()
 
 
 def fields_digest(record: Record, *, snapshot: dict | None = None) -> str:
