@@ -26,17 +26,6 @@ def dumps(value) -> str:
     return _ENCODER.encode(value)
 
 
-def join_members(parts) -> str:
-    """``{…}`` of the non-empty member texts ``parts`` (a dict's ``dumps`` without its braces,
-    ``member``), in the order given: with the keys in order, a dict's canonical text."""
-    return "{" + ",".join(p for p in parts if p) + "}"
-
-
-def member(key: str, value) -> str:
-    """The text of one member ``"key":value``."""
-    return _ENCODER.encode({key: value})[1:-1]
-
-
 def sha256_of(value) -> str:
     """``sha256:<hex>`` of ``value``'s canonical JSON: the digest the ledger keeps for metadata."""
     return "sha256:" + hashlib.sha256(dumps(value).encode()).hexdigest()
