@@ -7,9 +7,10 @@ from rest_framework.routers import DefaultRouter
 
 from dangan.content import api as content_api
 from dangan.intake import api as intake_api
+from dangan.intake import filing_api
 from dangan.stacks import api as stacks_api
 
-from . import filings, views
+from . import views
 
 # No ".json" suffix routes: JSON is the one format, and a suffix route answered unknown formats
 # outside the schema (found by schemathesis, tests/security/test_api_fuzzing.py).
@@ -24,9 +25,9 @@ app_name = "api"
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:api-schema"), name="api-docs"),
-    path("filings/", filings.FilingView.as_view(), name="filing"),
     *content_api.urlpatterns,
     *intake_api.urlpatterns,
+    *filing_api.urlpatterns,
     *stacks_api.urlpatterns,
     path("", include(router.urls)),
 ]

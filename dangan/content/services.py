@@ -148,6 +148,32 @@ def add_files(*, actor, record: Record, files: list[tuple[str, object]]) -> list
     _check_writable(actor, record)
     if not files:
         raise ValidationError(_("Choose at least one file."), code="no_files")
+    return _record_pages(actor=actor, record=record, stored=_receive(actor, files, record=record))
+
+
+def stage_files(*, actor, files: list[tuple[str, object]]) -> list[tuple[str, Blob]]:
+    """Store ``files`` — ``(name, binary stream)`` pairs — as blobs linked to no record yet (a
+    filing waiting in the pre-archive queue), all or nothing like ``add_files``: one refused
+    file stores none. Returns ``(sanitized name, Blob)`` in order. Call it inside the
+    transaction that links the blobs, so that a later refusal leaves no blob row behind."""
+    stored = _receive(actor, files) if files else []
+    kept, new_blobs = [], []
+    with transaction.atomic():
+        for name, file_format, blob in stored:
+            row, created = _blob_row(blob, file_format)
+            if created:
+                new_blobs.append(row)
+            kept.append((name, row))
+        if new_blobs:
+            blobs_stored.send(sender=Blob, actor=None, blobs=new_blobs, record=None)
+            _fill_sm3_after_commit(new_blobs)
+    return kept
+
+
+def _receive(actor, files, *, record=None) -> list[tuple]:
+    """Identify, scan and write ``files`` into the store; ``(name, FileFormat, StoredBlob)``.
+    After a refusal nothing more is stored, and the refusal (naming every bad file) is raised
+    before anything is committed."""
     store = get_store()
     errors, staged = [], []
     with ExitStack() as stack:
@@ -181,11 +207,10 @@ def add_files(*, actor, record: Record, files: list[tuple[str, object]]) -> list
             audit_refusals(actor, errors, record=record)
             raise ValidationError(errors)
         blobs = commit_together([incoming for _, _, incoming in staged])
-        stored = [
+        return [
             (name, file_format, blob)
             for (name, file_format, _), blob in zip(staged, blobs, strict=True)
         ]
-    return _record_pages(actor=actor, record=record, stored=stored)
 
 
 #: Refusals that are security events (code: the parameter that names what was found): a virus,

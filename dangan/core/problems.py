@@ -81,6 +81,7 @@ def _escape(key) -> str:
 #: What each error answer of the API means, for the OpenAPI description.
 PROBLEM_DESCRIPTIONS = {
     400: "Invalid input; `errors` says where and why.",
+    401: "No credentials, or credentials not known.",
     403: "Outside your rights.",
     404: "Not found, or not visible to you.",
     409: "In conflict with the current state.",

@@ -26,7 +26,7 @@ from dangan.catalogue.services import RecordDraft, check_draft, create_records
 from dangan.content.models import Blob
 from dangan.content.services import attach_blobs, keep_file
 from dangan.integrity import checks as integrity
-from dangan.integrity.models import CheckReport, Verdict
+from dangan.integrity.models import CheckReport
 from dangan.integrity.selectors import latest_report
 from dangan.integrity.services import keep_report
 from dangan.people import id_numbers
@@ -365,11 +365,7 @@ def answer(*, actor, handover: HandoverList, answers: dict) -> list:
             )
     report = latest_report(SUBJECT_TYPE, handover.pk)
     if accepted and (report is None or not report.passed):
-        failed = (
-            [r.check_id for r in report.results.all() if r.verdict == Verdict.FAIL]
-            if report
-            else []
-        )
+        failed = report.failed_ids if report else []
         raise ValidationError(
             _("The receipt check did not pass (%(checks)s): return the items, or check again.")
             % {"checks": ", ".join(failed) or "—"},

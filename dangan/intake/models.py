@@ -286,3 +286,145 @@ class Upload(models.Model):
 
     def __str__(self):
         return f"{self.filename} {self.offset}/{self.length}"
+
+
+# --- Business systems that file by themselves (归档接口) ------------------------------------------
+class Sender(models.Model):
+    """A business system (业务系统) registered by the system administrator to file records
+    through ``POST /api/v1/filings/`` with its key. The key is shown once, when it is made; only
+    its first characters (to find it) and its SHA-256 are kept."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    unit = models.ForeignKey(
+        "accounts.Unit", verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+"
+    )
+    key_prefix = models.CharField(_("key begins"), max_length=16, unique=True)
+    key_hash = models.CharField(_("key digest"), max_length=64)
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("registered"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    key_changed_at = models.DateTimeField(_("key made"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("sending system")
+        verbose_name_plural = _("sending systems")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Filing(models.Model):
+    """预归档: one record a business system posted, waiting for the archivist in the pre-archive
+    queue, then accepted (filed as ``record``) or returned with a reason. Known by the sender's
+    own id: the same id again is answered with this filing (or refused when its content
+    differs), never a second one."""
+
+    class State(models.TextChoices):
+        WAITING = "waiting", _("Waiting")
+        ACCEPTED = "accepted", _("Accepted")
+        RETURNED = "returned", _("Returned")
+
+    sender = models.ForeignKey(
+        Sender, verbose_name=_("sending system"), on_delete=models.PROTECT, related_name="filings"
+    )
+    external_id = models.CharField(_("sender's id"), max_length=100)
+    digest = models.CharField(_("content digest"), max_length=71)
+    fonds = models.ForeignKey("catalogue.Fonds", verbose_name=_("fonds"), on_delete=models.PROTECT)
+    category = models.ForeignKey(
+        "catalogue.Category", verbose_name=_("category"), on_delete=models.PROTECT
+    )
+    values = models.JSONField(_("description"), default=dict)
+    metadata = models.JSONField(_("category fields"), default=dict, blank=True)
+    persons = models.JSONField(_("persons"), default=list, blank=True)
+    #: 办理过程: ``[{"step", "who", "when", "what"}, …]`` as the business system recorded it.
+    process = models.JSONField(_("how the business was handled"), default=list, blank=True)
+    state = models.CharField(
+        _("state"), max_length=10, choices=State.choices, default=State.WAITING
+    )
+    reason = models.TextField(_("reason"), blank=True)
+    received_at = models.DateTimeField(_("received"), auto_now_add=True)
+    decided_at = models.DateTimeField(_("answered"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("answered by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    record = models.ForeignKey(
+        "catalogue.Record",
+        verbose_name=_("record"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("filing by a business system")
+        verbose_name_plural = _("filings by business systems")
+        ordering = ["-received_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sender", "external_id"], name="intake_filing_sender_id_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["state", "received_at"])]
+
+    def __str__(self):
+        return f"{self.sender} · {self.external_id}"
+
+    @property
+    def title(self) -> str:
+        return str(self.values.get("title", ""))
+
+
+class FilingFile(models.Model):
+    """A file of a filing, kept in the content store as a blob linked to no record until the
+    filing is accepted."""
+
+    filing = models.ForeignKey(Filing, on_delete=models.CASCADE, related_name="files")
+    position = models.PositiveIntegerField(_("page"))
+    filename = models.CharField(_("file name"), max_length=255)
+    blob = models.ForeignKey("content.Blob", on_delete=models.PROTECT, related_name="+")
+    declared_sha256 = models.CharField(_("SHA-256 sent"), max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["filing", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["filing", "position"], name="filing_file_position")
+        ]
+
+    def __str__(self):
+        return f"{self.filing_id}/{self.position} {self.filename}"
+
+
+class SenderDay(models.Model):
+    """One day of one sending system as the daily reconciliation (对账) kept it: what it sent
+    that day, what was accepted and returned that day, and what was waiting at its end."""
+
+    sender = models.ForeignKey(Sender, on_delete=models.CASCADE, related_name="days")
+    day = models.DateField(_("day"))
+    sent = models.PositiveIntegerField(_("sent"), default=0)
+    accepted = models.PositiveIntegerField(_("accepted"), default=0)
+    returned = models.PositiveIntegerField(_("returned"), default=0)
+    waiting = models.PositiveIntegerField(_("waiting"), default=0)
+    made_at = models.DateTimeField(_("made"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("daily reconciliation")
+        verbose_name_plural = _("daily reconciliations")
+        ordering = ["-day", "sender"]
+        constraints = [models.UniqueConstraint(fields=["sender", "day"], name="sender_day_unique")]
+
+    def __str__(self):
+        return f"{self.sender_id} {self.day}"

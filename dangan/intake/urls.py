@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import filing_views, views
 
 app_name = "intake"
 urlpatterns = [
@@ -14,4 +14,9 @@ urlpatterns = [
     path("handover/<int:pk>/report/", views.handover_report, name="handover-report"),
     path("handover/<int:pk>/register/", views.handover_register, name="handover-register"),
     path("handover/package/", views.package_receive, name="package-receive"),
+    path("senders/", filing_views.senders, name="senders"),
+    path("senders/<int:pk>/", filing_views.sender_change, name="sender-change"),
+    path("filings/", filing_views.filing_queue, name="filing-queue"),
+    path("filings/<int:pk>/", filing_views.filing_detail, name="filing-detail"),
+    path("filings/reconciliation/", filing_views.reconciliation, name="reconciliation"),
 ]

@@ -87,7 +87,7 @@ def _reports_sheet(title, reports: list[CheckReport]) -> Spreadsheet:
         bold=True,
     )
     for report in reports:
-        failed = [r.check_id for r in report.results.all() if r.verdict == "fail"]
+        failed = report.failed_ids
         sheet.append(
             [
                 report.pk,

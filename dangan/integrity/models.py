@@ -60,6 +60,11 @@ class CheckReport(models.Model):
     def __str__(self):
         return f"{self.subject_repr} {self.created_at:%Y-%m-%d %H:%M}"
 
+    @property
+    def failed_ids(self) -> list[str]:
+        """The ids of the checks that failed (``GD-1.1``, …), in the report's order."""
+        return [r.check_id for r in self.results.all() if r.verdict == Verdict.FAIL]
+
 
 class CheckResult(models.Model):
     """One check of a report: its DA/T 70 id, the verdict and the evidence behind it."""

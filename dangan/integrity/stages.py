@@ -145,7 +145,7 @@ def submission_of(records: list, *, label: str, verify_sm3=False) -> checks.Subm
     )
 
 
-def _relabel(run: checks.Run, stage: str) -> checks.Run:
+def relabel(run: checks.Run, stage: str) -> checks.Run:
     for outcome in run.outcomes:
         outcome.check_id = PREFIX[stage] + outcome.check_id[2:]
     return run
@@ -189,7 +189,7 @@ def check_filing(
     step = progress or (lambda done, total: None)
     step(0, len(records))
     for n, part in enumerate(_batches(records, batch), start=1):
-        run = _relabel(
+        run = relabel(
             checks.run_checks(
                 submission_of(part, label=f"filing {since + 1}-{top} #{n}", verify_sm3=verify_sm3)
             ),
@@ -232,7 +232,7 @@ def check_preservation(*, actor, batch=5000, verify_sm3=False, progress=None) ->
     step(0, len(records))
     for n, part in enumerate(_batches(records, batch), start=1):
         label = f"{part[0].archival_code or part[0].pk} … {part[-1].archival_code or part[-1].pk}"
-        run = _relabel(
+        run = relabel(
             checks.run_checks(submission_of(part, label=label, verify_sm3=verify_sm3)),
             CheckReport.Stage.PRESERVATION,
         )
@@ -261,5 +261,5 @@ def check_transfer(*, actor, source) -> CheckReport:
         subject_type=TRANSFER_SUBJECT,
         subject_id=Path(source).name[:64],
         subject_repr=str(source),
-        run=_relabel(run, CheckReport.Stage.HANDOVER),
+        run=relabel(run, CheckReport.Stage.HANDOVER),
     )

@@ -81,6 +81,12 @@ _LIST = [
         admin_only=True,
     ),
     Permission(
+        "intake.senders",
+        gettext_lazy("Register the business systems that file by themselves"),
+        reads_records=False,
+        admin_only=True,
+    ),
+    Permission(
         "alerts.view",
         gettext_lazy("See and acknowledge security alerts"),
         reads_records=False,
@@ -100,7 +106,14 @@ READING = {p.code for p in _LIST if p.reads_records}
 #: portal's, who reads only their own files through the portal's selector).
 FIXED_ROLES: dict[str, frozenset[str]] = {
     Role.SYSTEM_ADMIN: frozenset(
-        {"remote.peers", "workbench", "integrity.view", "storage.view", "storage.handle"}
+        {
+            "remote.peers",
+            "intake.senders",
+            "workbench",
+            "integrity.view",
+            "storage.view",
+            "storage.handle",
+        }
     ),
     Role.SECURITY_ADMIN: frozenset({"alerts.view", "workbench", "integrity.view"}),
     Role.AUDITOR: frozenset({"audit.trail", "workbench", "integrity.view", "storage.view"}),

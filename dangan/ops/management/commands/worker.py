@@ -11,7 +11,8 @@ sweep, task rows left running by a dead worker of this machine are marked failed
 (``ops.stopped_workers``); background jobs whose worker stopped are run again
 (``jobs.services.retry_stopped``) and certified copies that failed are tried again a few times
 (``access.services.retry_failed_copies``); and once a day the log-in records older than
-``DANGAN_LOGIN_LOG_KEEP_DAYS`` are pruned (``accounts.lockout.prune_login_log``, audited).
+``DANGAN_LOGIN_LOG_KEEP_DAYS`` are pruned (``accounts.lockout.prune_login_log``, audited) and
+yesterday's reconciliation of the sending systems is kept (``intake.filings.keep_yesterday``).
 """
 
 import logging
@@ -28,7 +29,7 @@ log = logging.getLogger(__name__)
 
 
 #: The log-in records and old job results are pruned once a day (by each worker: a second
-#: pruning finds nothing).
+#: pruning finds nothing), and yesterday's reconciliation is kept (a second run replaces it).
 PRUNE_EVERY = 24 * 3600
 
 
@@ -36,6 +37,7 @@ def sweep_forever(stop: threading.Event, every: float) -> None:
     from dangan.access.services import retry_failed_copies
     from dangan.accounts.lockout import prune_login_log
     from dangan.digitize.services import release_expired
+    from dangan.intake.filings import keep_yesterday
     from dangan.jobs.services import prune_expired, retry_stopped
     from dangan.ops.stopped_workers import fail_orphaned_tasks
 
@@ -50,6 +52,7 @@ def sweep_forever(stop: threading.Event, every: float) -> None:
             if time.monotonic() - pruned_at >= PRUNE_EVERY or not pruned_at:
                 prune_login_log(actor=None)
                 prune_expired()  # background jobs' results past DANGAN_JOB_KEEP_DAYS
+                keep_yesterday()  # the business systems' daily reconciliation (归档接口)
                 pruned_at = time.monotonic()
         except Exception:  # the database away for a moment: try again at the next sweep
             log.exception("the sweep for stopped workers failed")
