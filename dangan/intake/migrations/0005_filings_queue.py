@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
         ('accounts', '0009_approval_steps'),
         ('catalogue', '0010_record_filed_at'),
         ('content', '0003_born_digital'),
-        ('intake', '0003_signing_key_sm2'),
+        ("intake", "0004_background_import"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
