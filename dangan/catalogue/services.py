@@ -450,7 +450,8 @@ def update_record(
     in the ledger; ``reason`` goes with the change into the audit trail.
 
     The parts of a filed record's archival code cannot change here: re-filing is its own act.
-    Persons are linked through ``people.services.set_links``, which writes their own entries.
+    Persons are linked through ``people.services.set_links``; the edit is one ledger entry,
+    whether it changed the fields, the persons or both.
     """
     values = dict(values or {})
     _refuse_tombstone(record)
@@ -493,8 +494,6 @@ def update_record(
             _check_filing(record)
         record.save()
         after = snapshot(record)
-        if fields_digest(record) != before_digest:
-            _to_ledger(actor, [written(record, "changed")])
         changed = {k: v for k, v in after.items() if before.get(k) != v}
         if changed:
             record_events(
@@ -509,8 +508,13 @@ def update_record(
                     )
                 ],
             )
-        if persons is not None:
-            set_links(actor=actor, record=record, persons=list(persons), reason=reason)
+        relinked = persons is not None and set_links(
+            actor=actor, record=record, persons=list(persons), reason=reason
+        )
+        # One ledger entry for one edit: new links write the record's new digest (fields and
+        # persons: the fields are saved by then); else the fields' change writes it here.
+        if not relinked and fields_digest(record) != before_digest:
+            _to_ledger(actor, [written(record, "changed")])
         _reindex([record.pk])
     return record
 

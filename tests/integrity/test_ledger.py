@@ -114,6 +114,32 @@ def test_a_change_through_the_service_is_a_new_entry_and_passes(filed, archivist
     assert run().passed
 
 
+def test_one_edit_of_fields_and_persons_is_one_entry_and_passes(filed, archivist):
+    from dangan.catalogue.services import update_record
+    from dangan.people.services import check_person, resolve_persons
+    from tests.api.conftest import id_number
+
+    person = resolve_persons(
+        actor=archivist,
+        entries=[check_person(id_number=id_number("32092519430401680"), name="罗凤秀")],
+    ).popitem()[1]
+    subject = f"record:{filed[0].pk}"
+    before = LedgerEntry.objects.filter(subject=subject).count()
+    update_record(
+        actor=archivist, record=filed[0], values={"title": "[改过的题名]"}, persons=[person]
+    )
+    entries = LedgerEntry.objects.filter(subject=subject).order_by("seq")
+    assert entries.count() == before + 1
+    assert json.loads(entries.last().details)["persons"] == [[person.pk, "subject"]]
+    # Persons alone, fields alone: one entry each; the same again: none.
+    update_record(actor=archivist, record=filed[0], persons=[])
+    update_record(actor=archivist, record=filed[0], values={"title": "[再改的题名]"})
+    update_record(actor=archivist, record=filed[0], values={"title": "[再改的题名]"}, persons=[])
+    assert entries.count() == before + 3
+    report = run()
+    assert report.passed, messages(report)
+
+
 def test_a_rolled_back_filing_leaves_no_entry(make_record, archivist):
     before = LedgerEntry.objects.count()
     with pytest.raises(RuntimeError), transaction.atomic():
