@@ -26,21 +26,14 @@ def ensure_scheduled(*, from_round: bool = False) -> bool:
     """Enqueue the next round unless one is waiting (or running, unless this is that round);
     True when enqueued. Called after every ``migrate`` (``dangan run`` migrates at each start)
     and at the end of each round."""
-    from django_tasks import default_task_backend
+    from dangan.jobs.rounds import schedule_round
 
     days = settings.DANGAN_ASSIST_ROUND_DAYS
-    if not days or not default_task_backend.supports_defer:
+    if not days:
         return False
-    if settings.TASKS["default"]["BACKEND"].startswith("django_tasks_db"):
-        from django_tasks_db.models import DBTaskResult
-
-        statuses = ["READY"] if from_round else ["READY", "RUNNING"]
-        if DBTaskResult.objects.filter(task_path=ROUND_TASK, status__in=statuses).exists():
-            return False
     # At a start, the first round an hour later (the server and its first work first).
     wait = datetime.timedelta(days=days) if from_round else datetime.timedelta(hours=1)
-    assist_round_task.using(run_after=timezone.now() + wait).enqueue()
-    return True
+    return schedule_round(assist_round_task, run_after=timezone.now() + wait, from_round=from_round)
 
 
 def schedule_after_migrate(*, using="default", **kwargs) -> None:

@@ -336,25 +336,16 @@ def ensure_scheduled(*, from_round: bool = False) -> bool:
     Called after every ``migrate`` (which ``dangan run`` does at each start) and at the end of
     each round, so the schedule keeps itself going as long as a worker runs.
     """
-    from django_tasks import default_task_backend
+    from dangan.jobs.rounds import schedule_round
 
     from .tasks import fixity_round_task
 
-    # A backend that cannot run a task later (the immediate one) would run rounds back to back.
-    if not settings.DANGAN_FIXITY_SCHEDULE or not default_task_backend.supports_defer:
+    if not settings.DANGAN_FIXITY_SCHEDULE:
         return False
-
-    if settings.TASKS["default"]["BACKEND"].startswith("django_tasks_db"):
-        from django_tasks_db.models import DBTaskResult
-
-        statuses = ["READY"] if from_round else ["READY", "RUNNING"]
-        if DBTaskResult.objects.filter(task_path=ROUND_TASK, status__in=statuses).exists():
-            return False
     # At a start, the first round comes a minute later (the server up first); then one a round.
     minutes = settings.DANGAN_FIXITY_ROUND_MINUTES if from_round else 1
     run_after = timezone.now() + datetime.timedelta(minutes=minutes)
-    fixity_round_task.using(run_after=run_after).enqueue()
-    return True
+    return schedule_round(fixity_round_task, run_after=run_after, from_round=from_round)
 
 
 def schedule_after_migrate(*, using="default", **kwargs) -> None:

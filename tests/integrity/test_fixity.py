@@ -342,3 +342,48 @@ def test_a_sealed_blob_changed_at_rest_is_found(settings, tmp_path, make_record,
     assert run.failures == 1
     assert BlobFixity.objects.get(blob=page.blob).outcome == BlobFixity.Outcome.CHANGED
     assert StorageAlert.objects.get().kind == StorageAlert.Kind.BLOB_CHANGED
+
+
+@pytest.fixture
+def rq_queue(settings):
+    """The task queue in Redis (DANGAN_TASKS=rq), on a database of its own; emptied after."""
+    import django_rq
+    from redis.exceptions import ConnectionError as RedisDown
+
+    settings.RQ_QUEUES = {"default": {"URL": "redis://127.0.0.1:6379/11"}}
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+    queue = django_rq.get_queue("default")
+    try:
+        queue.connection.ping()
+    except RedisDown:
+        pytest.skip("no Redis at 127.0.0.1:6379")
+
+    def rounds(path):
+        ids = queue.scheduled_job_registry.get_job_ids() + queue.get_job_ids()
+        return [
+            job
+            for job in queue.job_class.fetch_many(ids, queue.connection)
+            if job and job.func_name == path
+        ]
+
+    yield rounds
+    for path in (fixity.ROUND_TASK, "dangan.assist.tasks.assist_round_task"):
+        for job in rounds(path):
+            job.delete()
+
+
+def test_under_the_redis_queue_one_round_waits_however_often_the_schedule_is_asked(
+    rq_queue, settings
+):
+    """Every start (``dangan run`` migrates) and every round's end asks for the next round:
+    a second chain of rounds would read the store twice as often and write each round twice."""
+    from dangan.assist import tasks as assist_tasks
+
+    settings.DANGAN_ASSIST_ROUND_DAYS = 7
+    assert fixity.ensure_scheduled() is True
+    assert fixity.ensure_scheduled() is False  # a second start
+    assert fixity.ensure_scheduled(from_round=True) is False  # one is waiting already
+    assert len(rq_queue(fixity.ROUND_TASK)) == 1
+    assert assist_tasks.ensure_scheduled() is True
+    assert assist_tasks.ensure_scheduled() is False
+    assert len(rq_queue(assist_tasks.ROUND_TASK)) == 1
