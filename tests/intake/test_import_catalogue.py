@@ -65,7 +65,7 @@ def test_unreadable_file_exits_non_zero(tmp_path, db):
     with pytest.raises(CommandError) as caught:
         command(str(path), "--category", "SYTG", "--json")
 
-    assert caught.value.returncode == 2
+    assert caught.value.returncode == 1  # refused input; 2 is argparse's usage error
 
 
 def test_unknown_category_exits_non_zero(sample, db):

@@ -80,7 +80,7 @@ class Command(BaseCommand):
                         {"error": message, "code": getattr(exc, "code", "")}, ensure_ascii=False
                     )
                 )
-            raise CommandError(message, returncode=2) from exc
+            raise CommandError(message) from exc  # exit 1: refused input (2 is a usage error)
         if options["json"]:
             self.stdout.write(json.dumps(report.as_dict(), ensure_ascii=False, default=str))
         else:
