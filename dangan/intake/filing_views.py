@@ -17,6 +17,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from dangan.accounts.models import Unit
 from dangan.accounts.selectors import may_write_record
+from dangan.audit.models import AuditEvent
+from dangan.audit.services import record_event
 from dangan.catalogue.models import Record
 from dangan.integrity.models import Verdict
 from dangan.people import id_numbers
@@ -173,6 +175,8 @@ def filing_detail(request, pk):
             for message in exc.messages:
                 messages.error(request, message)
     report = filings.latest_check(filing)
+    # The filing names persons (ID numbers, the 办理过程): its reading is audited like a record's.
+    record_event(actor=request.user, action=AuditEvent.Action.READ, obj=filing)
     persons = [
         {"name": p.get("name", ""), "id_number": id_numbers.mask(str(p.get("id_number", "")))}
         for p in filing.persons

@@ -92,6 +92,8 @@ def test_the_archivist_accepts_one_and_returns_the_other(client, archivist, queu
     detail = client.get(f"/intake/filings/{queued[0].pk}/").content.decode()
     assert "GD-" in detail and "李四" in detail  # the checks' results and the 办理过程
     assert id_number("11010119700202003") not in detail  # ID numbers masked
+    read = AuditEvent.objects.filter(action="read", object_type="intake.filing")
+    assert read.filter(actor=archivist, object_id=str(queued[0].pk)).exists()
     client.post(f"/intake/filings/{queued[0].pk}/", {"action": "accept"})
     client.post(f"/intake/filings/{queued[1].pk}/", {"action": "return", "reason": "日期有误"})
     first, second = (Filing.objects.get(pk=f.pk) for f in queued)
