@@ -296,7 +296,9 @@ class Record(models.Model):
     updated_at = models.DateTimeField(_("changed"), auto_now=True)
     #: 归档时间: when the record was filed (its archival code given). Not editable, so not in
     #: the snapshot the ledger digests; the ledger's ``record.filed`` entry holds the same moment.
-    filed_at = models.DateTimeField(_("filed"), null=True, blank=True, editable=False)
+    filed_at = models.DateTimeField(
+        _("filed"), null=True, blank=True, editable=False, db_index=True
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

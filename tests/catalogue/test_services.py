@@ -197,3 +197,15 @@ def test_records_created_in_a_batch_are_audited_and_digested_as_one_at_a_time(
         entry = LedgerEntry.objects.filter(subject=f"record:{record.pk}").latest("seq")
         assert entry.digest == metadata_digest(stored)
     assert verify_chain() == []
+
+
+def test_the_filing_date_is_indexed_for_the_lists_and_statistics_that_filter_by_it(db):
+    """The annual statistics (records filed in a year) and the advanced search's filing-date
+    range filter ``Record.filed_at``: an index, not a scan of every record."""
+    from django.db import connection
+
+    from dangan.catalogue.models import Record
+
+    with connection.cursor() as cursor:
+        found = connection.introspection.get_constraints(cursor, Record._meta.db_table)
+    assert any(c["index"] and c["columns"] == ["filed_at"] for c in found.values())
