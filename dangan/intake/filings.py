@@ -21,6 +21,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -474,12 +475,15 @@ def _lock_waiting(filing: Filing) -> Filing:
     return locked
 
 
+PROCESS_STYLESHEET = Path(__file__).with_name("process_sheet.css")
+
+
 def process_sheet(filing: Filing) -> bytes:
     """The 办理过程 as a PDF/A-2b sheet (CJK font embedded), kept after the record's files."""
     from dangan.pdf import render_pdf
 
     html = render_to_string("intake/process_sheet.html", {"filing": filing})
-    return render_pdf(html, pdfa=True)
+    return render_pdf(html, stylesheets=[PROCESS_STYLESHEET], pdfa=True)
 
 
 def accept(*, actor, filing: Filing) -> Record:
