@@ -131,8 +131,9 @@ def filing_queue(request):
     if state in Filing.State.values:
         rows = rows.filter(state=state)
     rows = [f for f in rows[:QUEUE_SIZE] if _within_grants(request.user, f)]
+    verdicts = filings.check_verdicts(rows)
     for filing in rows:
-        filing.check = filings.latest_check(filing)
+        filing.passed = verdicts.get(str(filing.pk))  # None: not checked yet
     return render(
         request,
         "intake/filing_queue.html",

@@ -39,7 +39,7 @@ from dangan.content.services import attach_blobs, audit_refusals, keep_bytes, st
 from dangan.core.canonical import dumps as canonical_dumps
 from dangan.integrity import checks as integrity
 from dangan.integrity.models import CheckReport
-from dangan.integrity.selectors import latest_report
+from dangan.integrity.selectors import latest_report, latest_verdicts
 from dangan.integrity.services import keep_report
 from dangan.integrity.stages import relabel
 from dangan.people import id_numbers
@@ -460,6 +460,11 @@ def run_check(*, actor, filing: Filing) -> CheckReport:
 
 def latest_check(filing: Filing) -> CheckReport | None:
     return latest_report(SUBJECT_TYPE, filing.pk)
+
+
+def check_verdicts(filings) -> dict[str, bool]:
+    """Filing id (as text) → whether its newest check passed; one query for a whole queue."""
+    return latest_verdicts(SUBJECT_TYPE, [f.pk for f in filings])
 
 
 # --- The archivist's answer ---------------------------------------------------------------------

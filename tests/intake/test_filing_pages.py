@@ -88,6 +88,10 @@ def test_the_archivist_accepts_one_and_returns_the_other(client, archivist, queu
     client.force_login(archivist)
     queue = client.get("/intake/filings/")
     text = queue.content.decode()
+    # Each line shows its newest check's verdict, read for the whole queue at once.
+    assert {f.pk: f.passed for f in queue.context["filings"]} == {
+        f.pk: filings.latest_check(f).passed for f in queued
+    }
     assert "JY-0" in text and "JY-1" in text and "[王五失业人员托管档案]" in text
     detail = client.get(f"/intake/filings/{queued[0].pk}/").content.decode()
     assert "GD-" in detail and "李四" in detail  # the checks' results and the 办理过程
